@@ -1,0 +1,161 @@
+"""The app factory: wires aiohttp, the botbuilder adapter, the database and the router."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from aiohttp import web
+from botbuilder.core import ConversationState, TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity
+from botframework.connector.auth import ServiceClientCredentialsFactory
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.auth import AuthUnavailable, RequestAuthenticator, Unauthorized, build_authentication
+from bot.handler import WellbeingBot
+from bot.storage import DatabaseStorage
+from core import db
+from core.logs import describe
+from core.models import utcnow
+from core.orgconfig import OrgConfig, load_org_config
+from core.settings import Settings
+from dialogs.context import Services
+from dialogs.router import Router, default_commands
+
+log = logging.getLogger(__name__)
+
+SETTINGS = web.AppKey("settings", Settings)
+ENGINE = web.AppKey("engine", AsyncEngine)
+SERVICES = web.AppKey("services", Services)
+ADAPTER = web.AppKey("adapter", CloudAdapter)
+BOT = web.AppKey("bot", WellbeingBot)
+AUTHENTICATOR = web.AppKey("authenticator", RequestAuthenticator)
+DB_HEALTH = web.AppKey("db_health", dict)
+
+
+def _problem(status: int, reason: str) -> web.Response:
+    return web.json_response({"error": reason}, status=status)
+
+
+async def messages(request: web.Request) -> web.Response:
+    """POST /api/messages: parse, authenticate, run the turn; clear 4xx codes for bad requests."""
+    app = request.app
+    if request.content_type != "application/json":
+        return _problem(415, "expected Content-Type: application/json")
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return _problem(413, f"body larger than {app[SETTINGS].max_body_bytes} bytes")
+    try:
+        payload = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return _problem(400, "body is not valid JSON")
+    if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
+        return _problem(400, "body is not a Bot Framework activity (no 'type')")
+    try:
+        activity = Activity().deserialize(payload)
+    # msrest raises several unrelated types for shapes it cannot read; all mean a bad request.
+    except Exception:
+        return _problem(400, "body is not a Bot Framework activity")
+    if not activity.conversation or not activity.service_url:
+        return _problem(400, "activity has no conversation or serviceUrl")
+    try:
+        auth = await app[AUTHENTICATOR].authenticate(
+            activity, request.headers.get("Authorization", "")
+        )
+    except Unauthorized as error:
+        log.info("refused an unauthenticated request: %s", error)
+        return _problem(401, "unauthorized")
+    except AuthUnavailable:
+        return _problem(503, "cannot check credentials right now; retry")
+    invoke_response = await app[ADAPTER].process_activity(auth, activity, app[BOT].on_turn)
+    if invoke_response:
+        return web.json_response(invoke_response.body, status=invoke_response.status)
+    return web.Response(status=200)
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    """Process up."""
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Database reachable; logs once when that changes, so an outage is one clear line each way."""
+    health = request.app[DB_HEALTH]
+    try:
+        await db.ping(request.app[ENGINE])
+    # Any failure to answer SELECT 1 means not ready; the reason names the kind, never data.
+    except Exception as error:
+        reason = f"database unreachable ({type(error).__name__})"
+        if health.get("ok", True):
+            log.error("readiness: %s", reason)
+        health["ok"] = False
+        return web.json_response({"status": "unavailable", "reason": reason}, status=503)
+    if not health.get("ok", True):
+        log.warning("readiness: database reachable again")
+    health["ok"] = True
+    return web.json_response({"status": "ready"})
+
+
+async def _on_turn_error(context: TurnContext, error: Exception) -> None:
+    """The one error handler: log what failed (never the message), then apologise if we can."""
+    log.error("turn failed (activity type %s): %s", context.activity.type, describe(error))
+    if context.activity.type not in ("message", "invoke"):
+        return
+    try:
+        await context.send_activity(
+            "Sorry, something went wrong on my side. Please try again in a moment."
+        )
+    # The apology goes the same way as the failed reply; if that is down too, the log says so.
+    except Exception as apology_error:
+        log.error("could not apologise either: %s", describe(apology_error))
+
+
+def create_app(
+    settings: Settings,
+    *,
+    org: OrgConfig | None = None,
+    credentials_factory: ServiceClientCredentialsFactory | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    auto_migrate: bool | None = None,
+) -> web.Application:
+    """Build the whole web app; nothing happens at import time."""
+    org = org or load_org_config(settings.org_config)
+    engine = db.create_engine(settings.database_url)
+    sessions = db.session_factory(engine)
+    services = Services(sessions=sessions, org=org, commands=default_commands(), clock=clock)
+    adapter = CloudAdapter(build_authentication(settings, credentials_factory))
+    adapter.on_turn_error = _on_turn_error
+    bot = WellbeingBot(services, Router(), ConversationState(DatabaseStorage(sessions)))
+
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    app[SETTINGS] = settings
+    app[ENGINE] = engine
+    app[SERVICES] = services
+    app[ADAPTER] = adapter
+    app[BOT] = bot
+    app[AUTHENTICATOR] = RequestAuthenticator(settings, adapter.bot_framework_authentication)
+    app[DB_HEALTH] = {}
+    app.router.add_post("/api/messages", messages)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+
+    migrate = db.is_sqlite(settings.database_url) if auto_migrate is None else auto_migrate
+
+    async def _start(_app: web.Application) -> None:
+        if migrate:
+            await db.migrate(engine)
+        elif not await db.schema_is_current(engine):
+            raise RuntimeError(
+                "the database schema is out of date: run `wellbeing-bot migrate` first"
+            )
+
+    async def _stop(_app: web.Application) -> None:
+        await engine.dispose()
+
+    app.on_startup.append(_start)
+    app.on_cleanup.append(_stop)
+    return app

@@ -1,0 +1,152 @@
+"""Bot Framework authentication: anonymous in local mode, validated tokens with an app id.
+
+botbuilder 4.17 fetches the OpenID metadata and signing keys with a blocking `requests.get` and no
+timeout, inside the event loop. We fetch them ourselves first, in a worker thread with a timeout,
+and put them in the SDK's cache, so the SDK never fetches while a request waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+
+import jwt
+import requests
+from botbuilder.integration.aiohttp import ConfigurationServiceClientCredentialFactory
+from botframework.connector.auth import (
+    AuthenticateRequestResult,
+    AuthenticationConstants,
+    BotFrameworkAuthentication,
+    BotFrameworkAuthenticationFactory,
+    ServiceClientCredentialsFactory,
+)
+from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
+
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# The SDK refreshes keys older than a day; refreshing a little sooner keeps it from ever doing so.
+KEY_MAX_AGE = timedelta(hours=23)
+# A token naming a key we do not have triggers a refresh, but not more often than this.
+UNKNOWN_KEY_REFRESH_INTERVAL = timedelta(minutes=5)
+
+
+class Unauthorized(Exception):
+    """The request's credentials are missing or invalid (answer 401)."""
+
+
+class AuthUnavailable(Exception):
+    """The signing keys could not be fetched in time (answer 503 so the channel retries)."""
+
+
+def metadata_url(settings: Settings) -> str:
+    return (
+        settings.openid_metadata_url
+        or AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL
+    )
+
+
+def build_authentication(
+    settings: Settings, credentials_factory: ServiceClientCredentialsFactory | None = None
+) -> BotFrameworkAuthentication:
+    """The SDK's authentication for our settings; `credentials_factory` replaces the login service."""
+    factory = credentials_factory or ConfigurationServiceClientCredentialFactory(
+        SimpleNamespace(
+            APP_ID=settings.microsoft_app_id,
+            APP_PASSWORD=settings.microsoft_app_password,
+            APP_TYPE=settings.microsoft_app_type,
+            APP_TENANTID=settings.microsoft_app_tenant_id,
+        )
+    )
+    if not settings.openid_metadata_url:
+        return BotFrameworkAuthenticationFactory.create(credential_factory=factory)
+    return BotFrameworkAuthenticationFactory.create(
+        credential_factory=factory,
+        to_channel_from_bot_login_url=AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL,
+        to_channel_from_bot_oauth_scope=AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE,
+        to_bot_from_channel_token_issuer=settings.token_issuer,
+        to_bot_from_channel_open_id_metadata_url=settings.openid_metadata_url,
+        to_bot_from_emulator_open_id_metadata_url=settings.openid_metadata_url,
+    )
+
+
+def _fetch_keys(url: str, timeout: float) -> list[dict]:
+    """Blocking fetch of the metadata document and its JWKS; run in a worker thread."""
+    metadata = requests.get(url, timeout=timeout)
+    metadata.raise_for_status()
+    keys = requests.get(metadata.json()["jwks_uri"], timeout=timeout)
+    keys.raise_for_status()
+    return keys.json()["keys"]
+
+
+class SigningKeys:
+    """Keeps the SDK's cache of Bot Framework signing keys fresh without blocking the loop."""
+
+    def __init__(self, url: str, timeout: float):
+        self.url = url
+        self.timeout = timeout
+        self._lock = asyncio.Lock()
+        self._last_attempt = datetime.min
+
+    def _cache(self):
+        return JwtTokenExtractor.get_open_id_metadata(self.url)
+
+    def _known(self, key_id: str | None) -> bool:
+        return any(key.get("kid") == key_id for key in self._cache().keys)
+
+    async def _refresh(self) -> None:
+        self._last_attempt = datetime.now()
+        try:
+            keys = await asyncio.wait_for(
+                asyncio.to_thread(_fetch_keys, self.url, self.timeout), self.timeout * 2 + 1
+            )
+        except (requests.RequestException, TimeoutError, KeyError, ValueError) as error:
+            log.warning("could not fetch Bot Framework signing keys: %s", type(error).__name__)
+            raise AuthUnavailable("signing keys unavailable") from error
+        cache = self._cache()
+        cache.keys = keys
+        cache.last_updated = datetime.now()
+
+    async def ensure(self, key_id: str | None) -> None:
+        """Make sure the SDK has fresh keys, including `key_id`; raise Unauthorized if it is unknown."""
+        async with self._lock:
+            cache = self._cache()
+            if cache.last_updated < datetime.now() - KEY_MAX_AGE or (
+                not self._known(key_id)
+                and (self._last_attempt < datetime.now() - UNKNOWN_KEY_REFRESH_INTERVAL)
+            ):
+                await self._refresh()
+            if not self._known(key_id):
+                raise Unauthorized("token signed with an unknown key")
+
+
+class RequestAuthenticator:
+    """Turns an Authorization header into the SDK's AuthenticateRequestResult, or a clear refusal."""
+
+    def __init__(self, settings: Settings, authentication: BotFrameworkAuthentication):
+        self.settings = settings
+        self.authentication = authentication
+        self.keys = SigningKeys(metadata_url(settings), settings.openid_fetch_timeout)
+
+    async def authenticate(self, activity, auth_header: str) -> AuthenticateRequestResult:
+        if self.settings.local_mode:
+            return await self.authentication.authenticate_request(activity, "")
+        scheme, _, token = (auth_header or "").partition(" ")
+        if scheme != "Bearer" or not token:
+            raise Unauthorized("missing bearer token")
+        try:
+            header = jwt.get_unverified_header(token)
+            issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
+        except jwt.PyJWTError as error:
+            raise Unauthorized("malformed token") from error
+        if issuer != self.settings.token_issuer:
+            raise Unauthorized("token from an unexpected issuer")
+        await self.keys.ensure(header.get("kid"))
+        try:
+            return await self.authentication.authenticate_request(activity, auth_header)
+        # The SDK signals bad tokens with PermissionError, PyJWT errors and bare Exceptions alike.
+        except Exception as error:
+            raise Unauthorized(type(error).__name__) from error

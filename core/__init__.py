@@ -1,0 +1,1 @@
+"""Code shared by the bot's packages: settings, organisation config, database and tables."""

@@ -1,0 +1,101 @@
+"""Process settings from the environment (and an optional .env), named as Azure Bot deployments name them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///wellbeing.db"
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+class Settings(BaseSettings):
+    """Everything the process reads from its environment; the organisation itself lives in YAML."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    microsoft_app_id: str = Field(
+        "",
+        validation_alias=AliasChoices("MicrosoftAppId", "MICROSOFT_APP_ID"),
+        description="The Azure Bot registration's app id. Empty means local mode (anonymous auth).",
+    )
+    microsoft_app_password: str = Field(
+        "",
+        validation_alias=AliasChoices("MicrosoftAppPassword", "MICROSOFT_APP_PASSWORD"),
+        description="Client secret of the bot registration.",
+    )
+    microsoft_app_tenant_id: str = Field(
+        "",
+        validation_alias=AliasChoices("MicrosoftAppTenantId", "MICROSOFT_APP_TENANT_ID"),
+        description="Tenant of a SingleTenant bot registration.",
+    )
+    microsoft_app_type: str = Field(
+        "MultiTenant",
+        validation_alias=AliasChoices("MicrosoftAppType", "MICROSOFT_APP_TYPE"),
+        description="MultiTenant, SingleTenant or UserAssignedMSI.",
+    )
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        validation_alias=AliasChoices("DATABASE_URL"),
+        description="SQLAlchemy or plain postgresql:// URL. Default: SQLite file in the working directory.",
+    )
+    org_config: Path | None = Field(
+        None,
+        validation_alias=AliasChoices("WELLBEING_ORG_CONFIG"),
+        description="Path to the organisation YAML. Default: the bundled example organisation.",
+    )
+    host: str = Field("127.0.0.1", validation_alias=AliasChoices("WELLBEING_HOST"))
+    port: int = Field(3978, validation_alias=AliasChoices("WELLBEING_PORT", "PORT"))
+    allow_remote_in_local_mode: bool = Field(
+        False,
+        validation_alias=AliasChoices("WELLBEING_ALLOW_REMOTE_LOCAL_MODE"),
+        description="Let a bot with no app id listen on a non-loopback address (anyone could post to it).",
+    )
+    log_level: str = Field("INFO", validation_alias=AliasChoices("WELLBEING_LOG_LEVEL"))
+    openid_metadata_url: str = Field(
+        "",
+        validation_alias=AliasChoices("WELLBEING_OPENID_METADATA_URL"),
+        description="Override of the Bot Framework OpenID metadata URL (tests and sovereign clouds).",
+    )
+    token_issuer: str = Field(
+        "https://api.botframework.com",
+        validation_alias=AliasChoices("WELLBEING_TOKEN_ISSUER"),
+        description="Issuer expected on channel tokens when the metadata URL is overridden.",
+    )
+    openid_fetch_timeout: float = Field(
+        10.0,
+        validation_alias=AliasChoices("WELLBEING_OPENID_TIMEOUT"),
+        description="Seconds allowed for fetching the signing keys of Bot Framework tokens.",
+    )
+    max_body_bytes: int = Field(
+        1024 * 1024,
+        validation_alias=AliasChoices("WELLBEING_MAX_BODY_BYTES"),
+        description="Largest request body accepted on /api/messages (413 above it).",
+    )
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @property
+    def local_mode(self) -> bool:
+        """No app id: anonymous Bot Framework auth, for the embedded default and local clients."""
+        return not self.microsoft_app_id
+
+    def listen_refusal(self, host: str) -> str | None:
+        """Why the bot must not listen on `host`, or None when it may."""
+        if self.local_mode and host not in LOOPBACK_HOSTS and not self.allow_remote_in_local_mode:
+            return (
+                f"Refusing to listen on {host}: with no MicrosoftAppId the bot accepts unauthenticated "
+                "requests. Set MicrosoftAppId (and MicrosoftAppPassword), or set "
+                "WELLBEING_ALLOW_REMOTE_LOCAL_MODE=true if you really mean it."
+            )
+        return None

@@ -1,0 +1,79 @@
+"""The command table: what people can say, where, and the one line of help for each."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from dialogs.events import Reply
+from dialogs.text import normalise
+
+if TYPE_CHECKING:
+    from dialogs.context import Turn
+
+Handler = Callable[["Turn", str], Awaitable[list[Reply]]]
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command: its canonical name, the phrases that invoke it, and where it may be used."""
+
+    name: str
+    summary: str
+    handler: Handler
+    phrases: tuple[str, ...] = ()
+    takes_argument: bool = False
+    scopes: frozenset[str] = field(default_factory=lambda: frozenset({"personal"}))
+    usage: str = ""
+
+    @property
+    def all_phrases(self) -> tuple[str, ...]:
+        return (self.name, *self.phrases)
+
+
+@dataclass(frozen=True)
+class Match:
+    command: Command
+    argument: str
+
+
+class CommandTable:
+    """Commands in the order help lists them; validated when built so two never claim one phrase."""
+
+    def __init__(self, commands: Iterable[Command]):
+        self.commands: tuple[Command, ...] = tuple(commands)
+        self._by_phrase: dict[str, Command] = {}
+        for command in self.commands:
+            for phrase in command.all_phrases:
+                key = normalise(phrase)
+                if key != phrase:
+                    raise ValueError(
+                        f"command phrase {phrase!r} must be written normalised ({key!r})"
+                    )
+                if key in self._by_phrase:
+                    raise ValueError(
+                        f"phrase {phrase!r} claimed by both {self._by_phrase[key].name!r} "
+                        f"and {command.name!r}"
+                    )
+                self._by_phrase[key] = command
+        self._longest_first = sorted(self._by_phrase, key=len, reverse=True)
+
+    def get(self, name: str) -> Command | None:
+        return next((c for c in self.commands if c.name == name), None)
+
+    def match(self, text: str) -> Match | None:
+        """The command the text invokes (longest phrase wins), or None when it is not a command."""
+        said = normalise(text)
+        if not said:
+            return None
+        if said in self._by_phrase:
+            return Match(self._by_phrase[said], "")
+        for phrase in self._longest_first:
+            command = self._by_phrase[phrase]
+            if command.takes_argument and said.startswith(phrase + " "):
+                return Match(command, said[len(phrase) + 1 :])
+        return None
+
+    def available_in(self, scope: str) -> list[Command]:
+        return [c for c in self.commands if scope in c.scopes]

@@ -1,0 +1,139 @@
+"""A person's own control over check-ins: pause, resume, stop and start, each confirmed plainly."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core.models import Participation
+from dialogs.commands import Command
+from dialogs.context import Turn
+from dialogs.events import Reply
+
+MAX_PAUSE_WEEKS = 52
+_WEEKS = re.compile(r"^(?:for\s+)?(\d{1,3})(?:\s*(?:weeks?|wks?|w))?$")
+
+
+class ArgumentError(ValueError):
+    """What the person typed after a command could not be understood; the message says why."""
+
+
+def parse_weeks(argument: str) -> int | None:
+    """'2 weeks', 'for 3', '' -> 2, 3, None (no number means until resume)."""
+    argument = argument.strip()
+    if not argument:
+        return None
+    if argument in {"a week", "for a week", "one week", "for one week"}:
+        return 1
+    match = _WEEKS.match(argument)
+    if not match:
+        raise ArgumentError(
+            "I didn't understand how long to pause for. Try **pause 2 weeks**, or just **pause** "
+            "to pause until you say **resume**."
+        )
+    weeks = int(match.group(1))
+    if not 1 <= weeks <= MAX_PAUSE_WEEKS:
+        raise ArgumentError(f"I can pause for 1 to {MAX_PAUSE_WEEKS} weeks.")
+    return weeks
+
+
+async def get_participation(session: AsyncSession, aad_object_id: str) -> Participation:
+    row = await session.get(Participation, aad_object_id)
+    return row or Participation(aad_object_id=aad_object_id)
+
+
+def is_active(row: Participation, now: datetime) -> bool:
+    """Whether the person should get check-ins now (a pause ends by itself on its date)."""
+    if row.status == "stopped":
+        return False
+    if row.status == "paused":
+        return row.paused_until is not None and row.paused_until <= now
+    return True
+
+
+async def set_status(
+    session: AsyncSession,
+    aad_object_id: str,
+    status: str,
+    now: datetime,
+    until: datetime | None = None,
+) -> None:
+    row = await get_participation(session, aad_object_id)
+    row.status, row.paused_until, row.updated_at = status, until, now
+    session.add(row)
+    await session.commit()
+
+
+def _needs_person(turn: Turn) -> str:
+    if not turn.event.user_id:
+        raise ArgumentError("I couldn't tell who you are, so I haven't changed anything.")
+    return turn.event.user_id
+
+
+async def _pause(turn: Turn, argument: str) -> list[Reply]:
+    try:
+        person = _needs_person(turn)
+        weeks = parse_weeks(argument)
+    except ArgumentError as error:
+        return [Reply(text=str(error))]
+    until = turn.now + timedelta(weeks=weeks) if weeks else None
+    async with turn.services.sessions() as session:
+        await set_status(session, person, "paused", turn.now, until)
+    if until:
+        when = until.strftime("%A %-d %B")
+        text = (
+            f"Done. I've paused your check-ins for {weeks} week{'s' if weeks > 1 else ''}. "
+            f"They'll start again after {when}. Say **resume** to restart sooner."
+        )
+    else:
+        text = "Done. I've paused your check-ins until you say **resume**."
+    return [Reply(text=text + " Support is still here whenever you want it.")]
+
+
+async def _resume(turn: Turn, _argument: str) -> list[Reply]:
+    try:
+        person = _needs_person(turn)
+    except ArgumentError as error:
+        return [Reply(text=str(error))]
+    async with turn.services.sessions() as session:
+        await set_status(session, person, "active", turn.now)
+    return [Reply(text="Welcome back. Your weekly check-ins are on again.")]
+
+
+async def _stop(turn: Turn, _argument: str) -> list[Reply]:
+    try:
+        person = _needs_person(turn)
+    except ArgumentError as error:
+        return [Reply(text=str(error))]
+    async with turn.services.sessions() as session:
+        await set_status(session, person, "stopped", turn.now)
+    return [
+        Reply(
+            text="Okay. I won't send you any more check-ins. "
+            "If you change your mind, just say **start**."
+        )
+    ]
+
+
+PAUSE = Command(
+    "pause",
+    "take a break from check-ins (say **pause 2 weeks**, or just **pause**)",
+    _pause,
+    takes_argument=True,
+    usage="pause [weeks]",
+)
+RESUME = Command("resume", "turn check-ins back on after a pause", _resume, phrases=("unpause",))
+STOP = Command(
+    "stop",
+    "stop weekly check-ins altogether",
+    _stop,
+    phrases=("unsubscribe", "opt out", "stop check ins"),
+)
+START = Command(
+    "start",
+    "start weekly check-ins again",
+    _resume,
+    phrases=("opt in", "start check ins", "subscribe"),
+)

@@ -1,0 +1,175 @@
+"""Shared fixtures: a database per test (SQLite, and PostgreSQL when TEST_DATABASE_URL is set),
+the real app on a free port, and a fake Bot Connector on another."""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bot.app import SERVICES, create_app
+from core.orgconfig import OrgConfig, load_org_config
+from core.settings import Settings
+from dialogs.context import Services
+from tests.support import activities
+from tests.support.fake_connector import FakeConnector
+
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch):
+    """Refuse connections anywhere but loopback: tests must never reach Microsoft."""
+    real_connect = socket.socket.connect
+
+    def guarded(sock, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and not (
+            host.startswith("127.") or host in {"::1", "localhost"} or host.startswith("/")
+        ):
+            raise ConnectionRefusedError(f"tests may not connect to {host}")
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+def _postgres_schema_url(base: str, schema: str) -> str:
+    url = make_url(base)
+    return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+        hide_password=False
+    )
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path) -> str:
+    """A fresh, empty database: a SQLite file, or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'wellbeing.db'}"
+        return
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(make_url(POSTGRES_URL).set(drivername="postgresql+psycopg"))
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield _postgres_schema_url(POSTGRES_URL, schema)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def org() -> OrgConfig:
+    return load_org_config()
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[FakeConnector]:
+    import asyncio
+
+    fake = FakeConnector()
+    fake._arrived = asyncio.Condition()
+    server = TestServer(fake.app(), host="127.0.0.1")
+    await server.start_server(access_log=None)
+    fake.url = str(server.make_url("/"))
+    yield fake
+    await server.close()
+
+
+@dataclass
+class RunningBot:
+    """The real app on a port, and a client that posts activities to it like Teams does."""
+
+    server: TestServer
+    connector: FakeConnector
+    session: aiohttp.ClientSession
+    auth_header: str | None = None
+
+    @property
+    def services(self) -> Services:
+        return self.server.app[SERVICES]
+
+    @property
+    def url(self) -> str:
+        return str(self.server.make_url("/api/messages"))
+
+    async def post(
+        self,
+        activity: dict[str, Any],
+        *,
+        headers: dict[str, str] | None = None,
+        data: bytes | io.BytesIO | None = None,
+    ) -> aiohttp.ClientResponse:
+        sent_headers = {"Content-Type": "application/json"}
+        if self.auth_header:
+            sent_headers["Authorization"] = self.auth_header
+        sent_headers.update(headers or {})
+        if data is None:
+            response = await self.session.post(self.url, json=activity, headers=sent_headers)
+        else:
+            response = await self.session.post(self.url, data=data, headers=sent_headers)
+        await response.read()
+        return response
+
+    async def say(self, user: activities.TeamsUser, text: str) -> list[dict[str, Any]]:
+        """Type `text` in the user's personal chat; return what the bot sent back in that turn."""
+        before = len(self.connector.sent)
+        response = await self.post(activities.personal_message(user, self.connector.url, text))
+        assert response.status == 200, response.status
+        return [s.body for s in self.connector.sent[before:]]
+
+    async def install(self, user: activities.TeamsUser) -> list[dict[str, Any]]:
+        before = len(self.connector.sent)
+        response = await self.post(activities.personal_install(user, self.connector.url))
+        assert response.status == 200, response.status
+        return [s.body for s in self.connector.sent[before:]]
+
+
+@pytest.fixture
+async def make_bot(database_url, connector, org) -> AsyncIterator[Callable[..., Any]]:
+    """Start the app with settings overrides; every app started is stopped after the test."""
+    started: list[RunningBot] = []
+
+    async def start(
+        *,
+        clock: Callable[[], datetime] | None = None,
+        org_config: OrgConfig | None = None,
+        credentials_factory=None,
+        **overrides: Any,
+    ) -> RunningBot:
+        settings = Settings(_env_file=None, **{"DATABASE_URL": database_url, **overrides})
+        extra = {"clock": clock} if clock else {}
+        app = create_app(
+            settings,
+            org=org_config or org,
+            credentials_factory=credentials_factory,
+            auto_migrate=True,
+            **extra,
+        )
+        server = TestServer(app, host="127.0.0.1")
+        await server.start_server()
+        running = RunningBot(server=server, connector=connector, session=aiohttp.ClientSession())
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        await running.session.close()
+        await running.server.close()
+
+
+@pytest.fixture
+async def bot(make_bot) -> RunningBot:
+    return await make_bot()
