@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
 from aiohttp import web
@@ -14,7 +15,14 @@ from botbuilder.schema import Activity
 from botframework.connector.auth import ServiceClientCredentialsFactory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.auth import AuthUnavailable, RequestAuthenticator, Unauthorized, build_authentication
+from bot.auth import (
+    AuthUnavailable,
+    RequestAuthenticator,
+    Unauthorized,
+    build_authentication,
+    credentials_factory_for,
+)
+from bot.connector import ConnectorTransport
 from bot.handler import WellbeingBot
 from bot.storage import DatabaseStorage
 from core import db
@@ -23,7 +31,8 @@ from core.models import utcnow
 from core.orgconfig import OrgConfig, load_org_config
 from core.settings import Settings
 from dialogs.context import Services
-from dialogs.router import Router, default_commands
+from dialogs.router import default_commands, default_router
+from scheduler.sender import OutboxSender
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +43,7 @@ ADAPTER = web.AppKey("adapter", CloudAdapter)
 BOT = web.AppKey("bot", WellbeingBot)
 AUTHENTICATOR = web.AppKey("authenticator", RequestAuthenticator)
 DB_HEALTH = web.AppKey("db_health", dict)
+SENDER = web.AppKey("sender", OutboxSender)
 
 
 def _problem(status: int, reason: str) -> web.Response:
@@ -126,10 +136,19 @@ def create_app(
     org = org or load_org_config(settings.org_config)
     engine = db.create_engine(settings.database_url)
     sessions = db.session_factory(engine)
-    services = Services(sessions=sessions, org=org, commands=default_commands(), clock=clock)
+    credentials_factory = credentials_factory or credentials_factory_for(settings)
+    transport = ConnectorTransport(settings, credentials_factory)
+    sender = OutboxSender(sessions, transport, clock=clock)
+    services = Services(
+        sessions=sessions,
+        org=org,
+        commands=default_commands(),
+        clock=clock,
+        wake_sender=sender.wake,
+    )
     adapter = CloudAdapter(build_authentication(settings, credentials_factory))
     adapter.on_turn_error = _on_turn_error
-    bot = WellbeingBot(services, Router(), ConversationState(DatabaseStorage(sessions)))
+    bot = WellbeingBot(services, default_router(), ConversationState(DatabaseStorage(sessions)))
 
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
@@ -139,23 +158,28 @@ def create_app(
     app[BOT] = bot
     app[AUTHENTICATOR] = RequestAuthenticator(settings, adapter.bot_framework_authentication)
     app[DB_HEALTH] = {}
+    app[SENDER] = sender
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
 
     migrate = db.is_sqlite(settings.database_url) if auto_migrate is None else auto_migrate
 
-    async def _start(_app: web.Application) -> None:
+    async def _lifecycle(_app: web.Application) -> AsyncIterator[None]:
+        """Migrate or check the schema, run the outbox sender, and drain it on the way out."""
         if migrate:
             await db.migrate(engine)
         elif not await db.schema_is_current(engine):
             raise RuntimeError(
                 "the database schema is out of date: run `wellbeing-bot migrate` first"
             )
-
-    async def _stop(_app: web.Application) -> None:
+        await transport.start()
+        sending = asyncio.create_task(sender.run(), name="outbox-sender")
+        yield
+        await sender.stop()
+        await sending
+        await transport.close()
         await engine.dispose()
 
-    app.on_startup.append(_start)
-    app.on_cleanup.append(_stop)
+    app.cleanup_ctx.append(_lifecycle)
     return app

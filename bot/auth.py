@@ -49,11 +49,9 @@ def metadata_url(settings: Settings) -> str:
     )
 
 
-def build_authentication(
-    settings: Settings, credentials_factory: ServiceClientCredentialsFactory | None = None
-) -> BotFrameworkAuthentication:
-    """The SDK's authentication for our settings; `credentials_factory` replaces the login service."""
-    factory = credentials_factory or ConfigurationServiceClientCredentialFactory(
+def credentials_factory_for(settings: Settings) -> ServiceClientCredentialsFactory:
+    """Outgoing credentials from the bot registration (password, single tenant or managed identity)."""
+    return ConfigurationServiceClientCredentialFactory(
         SimpleNamespace(
             APP_ID=settings.microsoft_app_id,
             APP_PASSWORD=settings.microsoft_app_password,
@@ -61,6 +59,13 @@ def build_authentication(
             APP_TENANTID=settings.microsoft_app_tenant_id,
         )
     )
+
+
+def build_authentication(
+    settings: Settings, credentials_factory: ServiceClientCredentialsFactory | None = None
+) -> BotFrameworkAuthentication:
+    """The SDK's authentication for our settings; `credentials_factory` replaces the login service."""
+    factory = credentials_factory or credentials_factory_for(settings)
     if not settings.openid_metadata_url:
         return BotFrameworkAuthenticationFactory.create(credential_factory=factory)
     return BotFrameworkAuthenticationFactory.create(

@@ -13,8 +13,9 @@ from bot.cards import card_attachment
 from core import directory
 from dialogs import basics
 from dialogs.context import Services, Turn
-from dialogs.events import Reply
+from dialogs.events import Incoming, Reply
 from dialogs.router import Router
+from scheduler.outbox import enqueue_reply
 
 log = logging.getLogger(__name__)
 
@@ -56,31 +57,56 @@ class WellbeingBot(Bot):
         await self._run(context, event)
 
     async def _on_card_action(self, context: TurnContext) -> None:
+        """Action.Execute: the card that replaces the pressed one goes in the invoke response."""
         await self._remember_sender(context)
-        await self._run(context, teams.to_incoming(context.activity))
+        replacement = await self._run(context, teams.to_incoming(context.activity))
+        if replacement is not None and replacement.card is not None:
+            body = {
+                "statusCode": 200,
+                "type": "application/vnd.microsoft.card.adaptive",
+                "value": card_attachment(replacement.card).content,
+            }
+        else:
+            body = {
+                "statusCode": 200,
+                "type": "application/vnd.microsoft.activity.message",
+                "value": "Done",
+            }
         await context.send_activity(
             Activity(
-                type=ActivityTypes.invoke_response,
-                value=InvokeResponse(
-                    status=200,
-                    body={
-                        "statusCode": 200,
-                        "type": "application/vnd.microsoft.activity.message",
-                        "value": "Done",
-                    },
-                ),
+                type=ActivityTypes.invoke_response, value=InvokeResponse(status=200, body=body)
             )
         )
 
-    async def _run(self, context: TurnContext, event) -> None:
+    async def _run(self, context: TurnContext, event: Incoming) -> Reply | None:
+        """Route the event; send or queue what comes back. Returns the card that replaces the
+        pressed one when the event came from Action.Execute (the caller answers with it)."""
         state = await self.dialog_state.get(context, dict)
         replies = await self.router.on_message(
             Turn(event=event, services=self.services, state=state)
         )
         await self.dialog_state.set(context, state)
         await self.conversation_state.save_changes(context)
+        queued = [reply for reply in replies if reply.to is not None]
+        if queued:
+            async with self.services.sessions() as session:
+                for reply in queued:
+                    await enqueue_reply(session, event.tenant_id, reply, now=self.services.clock())
+                await session.commit()
+            self.services.wake_sender()
+        replacement = None
         for reply in replies:
-            await send_reply(context, reply)
+            if reply.to is not None:
+                continue
+            if reply.replaces_card and event.via_invoke:
+                replacement = reply
+            elif reply.replaces_card and context.activity.reply_to_id:
+                update = MessageFactory.attachment(card_attachment(reply.card))
+                update.id = context.activity.reply_to_id
+                await context.update_activity(update)
+            else:
+                await send_reply(context, reply)
+        return replacement
 
     async def _remember_sender(self, context: TurnContext) -> None:
         """Every message refreshes the stored reference: service URLs change by region."""

@@ -85,11 +85,14 @@ def _alembic_config() -> Config:
 def _upgrade(connection: Connection) -> None:
     config = _alembic_config()
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    command.upgrade(config, "heads")
 
 
 async def migrate(engine: AsyncEngine) -> None:
-    """Bring the schema up to the newest migration (safe to run again)."""
+    """Bring the schema up to every migration head (safe to run again).
+
+    Features add migrations on branches of their own from 0001, so there may be several heads.
+    """
     async with engine.begin() as connection:
         await connection.run_sync(_upgrade)
 

@@ -76,6 +76,7 @@ async def remember_person(
     if personal_conversation_id:
         person.personal_conversation_id = personal_conversation_id
         person.personal_installed = True
+        person.unreachable_since = None
     person.updated_at = utcnow()
     session.add(person)
     return person

@@ -45,6 +45,11 @@ class Person(SQLModel, table=True):
     time_zone: str | None = Field(default=None, max_length=64)
     personal_conversation_id: str | None = Field(default=None, max_length=512)
     personal_installed: bool = Field(default=False)
+    unreachable_since: datetime | None = Field(
+        default=None,
+        sa_column=Column(UTCDateTime()),
+        description="Teams answered 403/404: not messaged again until they reinstall",
+    )
     updated_at: datetime = _timestamp(nullable=False)
 
 

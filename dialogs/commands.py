@@ -26,6 +26,8 @@ class Command:
     takes_argument: bool = False
     scopes: frozenset[str] = field(default_factory=lambda: frozenset({"personal"}))
     usage: str = ""
+    typed: bool = True
+    """False for card actions (a form's submit button): reached only through a card's data."""
 
     @property
     def all_phrases(self) -> tuple[str, ...]:
@@ -45,6 +47,10 @@ class CommandTable:
         self.commands: tuple[Command, ...] = tuple(commands)
         self._by_phrase: dict[str, Command] = {}
         for command in self.commands:
+            if not command.typed:
+                if command.phrases:
+                    raise ValueError(f"card-only command {command.name!r} cannot have phrases")
+                continue
             for phrase in command.all_phrases:
                 key = normalise(phrase)
                 if key != phrase:
@@ -57,6 +63,10 @@ class CommandTable:
                         f"and {command.name!r}"
                     )
                 self._by_phrase[key] = command
+        names = [c.name for c in self.commands]
+        duplicates = {n for n in names if names.count(n) > 1}
+        if duplicates:
+            raise ValueError(f"command names used twice: {sorted(duplicates)}")
         self._longest_first = sorted(self._by_phrase, key=len, reverse=True)
 
     def get(self, name: str) -> Command | None:
@@ -76,4 +86,5 @@ class CommandTable:
         return None
 
     def available_in(self, scope: str) -> list[Command]:
-        return [c for c in self.commands if scope in c.scopes]
+        """Commands a person can type here, in help order."""
+        return [c for c in self.commands if scope in c.scopes and c.typed]

@@ -26,6 +26,7 @@ class Services:
     org: OrgConfig
     commands: CommandTable
     clock: Callable[[], datetime] = utcnow
+    wake_sender: Callable[[], None] = lambda: None
 
 
 @dataclass

@@ -36,12 +36,62 @@ class Card:
 
 
 @dataclass(frozen=True)
+class PersonalChat:
+    """A person's one-to-one chat with the bot (created if it does not exist yet)."""
+
+    aad_object_id: str
+
+
+@dataclass(frozen=True)
+class ChannelPost:
+    """A channel or group chat; `thread_id` replies into a thread, None starts a new post."""
+
+    conversation_id: str
+    thread_id: str | None = None
+
+
+Recipient = PersonalChat | ChannelPost
+
+
+@dataclass(frozen=True)
 class Reply:
-    """One message back: markdown text, a card, or both (text first)."""
+    """One message: markdown text, a card, or both (text first).
+
+    `to` None means the conversation the person is in, sent during the turn; any other recipient
+    goes through the durable outbox. `replaces_card` swaps the card the person just pressed
+    (so it cannot be submitted twice) instead of sending a new message.
+    """
 
     text: str | None = None
     card: Card | None = None
+    to: Recipient | None = None
+    replaces_card: bool = False
+    purpose: str = "reply"
 
     def __post_init__(self) -> None:
         if self.text is None and self.card is None:
             raise ValueError("a reply needs text or a card")
+        if self.replaces_card and (self.card is None or self.to is not None):
+            raise ValueError("only a card sent back to the same conversation can replace a card")
+
+
+def reply_payload(reply: Reply) -> dict[str, Any]:
+    """A reply as JSON for the outbox; bot/ renders it when it is sent."""
+    card = None
+    if reply.card is not None:
+        card = {
+            "template": reply.card.template,
+            "context": reply.card.context,
+            "fallback_text": reply.card.fallback_text,
+        }
+    return {"text": reply.text, "card": card}
+
+
+def reply_from_payload(payload: dict[str, Any]) -> Reply:
+    card = payload.get("card")
+    return Reply(
+        text=payload.get("text"),
+        card=Card(card["template"], card.get("context") or {}, card.get("fallback_text") or "")
+        if card
+        else None,
+    )

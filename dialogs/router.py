@@ -30,8 +30,20 @@ def default_commands() -> CommandTable:
     return CommandTable(CORE_COMMANDS)
 
 
+def default_router() -> Router:
+    """The order of DESIGN.md. Personal chat: crisis, command, dialog in progress, need or policy
+    question, fallback. Channels and group chats (when @mentioned): crisis, command, FAQ."""
+    return Router(
+        personal=(command_stage,),
+        shared=(command_stage,),
+    )
+
+
 async def command_stage(turn: Turn) -> list[Reply] | None:
-    """A typed command, or a card button that names one ({"command": "help"})."""
+    """A typed command, or a card button that names one: data {"command": "help", ...}.
+
+    Card buttons may carry more fields; the handler reads them from `turn.event.value`.
+    """
     table = turn.services.commands
     value = turn.event.value or {}
     if isinstance(value.get("command"), str):

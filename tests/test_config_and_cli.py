@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
-import core.models  # noqa: F401  (registers the tables)
+import core.tables  # noqa: F401  (registers every table)
 from bot.cli import main
 from core import db
 from core.configdocs import render_markdown

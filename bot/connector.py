@@ -1,0 +1,147 @@
+"""Proactive sends to the Bot Connector REST API through one shared aiohttp session.
+
+botbuilder's ConnectorClient sends through `requests` in a thread pool, with a 100 s timeout and
+retries of its own that ignore 429: fine for replies within a turn, wrong for a paced fan-out.
+Here: explicit timeouts, no hidden retries, and the status handed back to the outbox to decide.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+from botframework.connector.auth import AuthenticationConstants, ServiceClientCredentialsFactory
+
+from bot.cards import card_attachment
+from core.settings import Settings
+from dialogs.events import Reply, reply_from_payload
+from scheduler.transport import Destination, SendOutcome
+
+TOKEN_REUSE_SECONDS = 30 * 60
+
+
+def outgoing_activity(reply: Reply) -> dict[str, Any]:
+    """One message activity: the text above the card, as Teams shows it."""
+    activity: dict[str, Any] = {"type": "message"}
+    if reply.text:
+        activity["text"] = reply.text
+        activity["textFormat"] = "markdown"
+    if reply.card is not None:
+        activity["attachments"] = [card_attachment(reply.card).serialize()]
+        if reply.card.fallback_text:
+            activity["summary"] = reply.card.fallback_text[:200]
+    return activity
+
+
+def _retry_after(headers) -> float | None:
+    value = headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+class ConnectorTransport:
+    """Implements scheduler.transport.Transport against the real (or a fake) Bot Connector."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        credentials_factory: ServiceClientCredentialsFactory,
+        *,
+        timeout: float = 15.0,
+        connect_timeout: float = 5.0,
+    ):
+        self.settings = settings
+        self.credentials_factory = credentials_factory
+        self.timeout = aiohttp.ClientTimeout(total=timeout, connect=connect_timeout)
+        self._session: aiohttp.ClientSession | None = None
+        self._token: tuple[str, float] | None = None
+        self._token_lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                timeout=self.timeout, connector=aiohttp.TCPConnector(limit=64)
+            )
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def _headers(self) -> dict[str, str]:
+        headers = {"Content-Type": "application/json"}
+        if self.settings.local_mode:
+            return headers
+        async with self._token_lock:
+            if self._token is None or time.monotonic() - self._token[1] > TOKEN_REUSE_SECONDS:
+                credentials = await self.credentials_factory.create_credentials(
+                    self.settings.microsoft_app_id,
+                    AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE,
+                    AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL,
+                    True,
+                )
+                # msal's token call blocks; keep it off the event loop.
+                token = await asyncio.to_thread(credentials.get_access_token)
+                self._token = (token, time.monotonic())
+        headers["Authorization"] = f"Bearer {self._token[0]}"
+        return headers
+
+    async def _post(
+        self, url: str, body: dict[str, Any]
+    ) -> tuple[int, dict[str, Any], float | None]:
+        assert self._session is not None, "transport not started"
+        async with self._session.post(url, json=body, headers=await self._headers()) as response:
+            try:
+                payload = await response.json(content_type=None)
+            except ValueError:
+                payload = {}
+            return (
+                response.status,
+                payload if isinstance(payload, dict) else {},
+                _retry_after(response.headers),
+            )
+
+    async def send(self, destination: Destination, payload: dict[str, Any]) -> SendOutcome:
+        activity = outgoing_activity(reply_from_payload(payload))
+        base = destination.service_url.rstrip("/") + "/v3/conversations"
+        conversation_id = destination.conversation_id
+        created: str | None = None
+        try:
+            if conversation_id is None:
+                status, payload, retry_after = await self._post(
+                    base,
+                    {
+                        "bot": {"id": destination.bot_id},
+                        "members": [{"id": destination.user_id}],
+                        "channelData": {"tenant": {"id": destination.tenant_id}},
+                        "tenantId": destination.tenant_id,
+                        "isGroup": False,
+                    },
+                )
+                if not 200 <= status < 300 or not payload.get("id"):
+                    return SendOutcome(status or 500, retry_after, error="could not create chat")
+                conversation_id = created = payload["id"]
+            target = conversation_id
+            if destination.thread_id:
+                target = f"{conversation_id};messageid={destination.thread_id}"
+            body = {
+                **activity,
+                "from": {"id": destination.bot_id},
+                "conversation": {"id": target},
+                "channelId": "msteams",
+            }
+            status, payload, retry_after = await self._post(
+                f"{base}/{quote(target, safe='')}/activities", body
+            )
+        except TimeoutError:
+            return SendOutcome(0, error="timed out")
+        except aiohttp.ClientError as error:
+            return SendOutcome(0, error=type(error).__name__)
+        return SendOutcome(
+            status, retry_after, activity_id=payload.get("id"), conversation_id=created
+        )
