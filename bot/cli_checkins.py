@@ -1,0 +1,234 @@
+"""`wellbeing-bot checkins …` and `wellbeing-bot schedule`: run and watch check-in cycles by hand."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from bot.cards import render_card
+from bot.console import CardRenderer
+from core import db
+from core.models import utcnow
+from core.orgconfig import load_org_config
+from core.settings import Settings
+from dialogs import checkin
+from dialogs.context import Services
+from dialogs.wiring import build_services
+from scheduler import cadence, checkins
+
+T = TypeVar("T")
+
+
+class CheckinCommandError(Exception):
+    """Shown to the admin as one line (exit status 2)."""
+
+
+def _run(work: Callable[[Services], Awaitable[T]]) -> T:
+    settings = Settings()
+    org = load_org_config(settings.org_config)
+
+    async def main() -> T:
+        engine = db.create_engine(settings.database_url)
+        try:
+            if db.is_sqlite(settings.database_url):
+                await db.migrate(engine)
+            return await work(build_services(settings, org, engine))
+        except checkins.CycleError as error:
+            raise CheckinCommandError(str(error)) from error
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+def preview_card(services: Services, now: datetime) -> tuple[dict[str, Any], str]:
+    """This week's card (as people will get it) and its calendar note."""
+    schedule, org_tz = services.org.checkin.schedule, services.org.organisation.timezone
+    scheduled_for = (
+        cadence.current_cycle_date(now, schedule, org_tz)
+        or cadence.next_cycle_dates(now, schedule, 1)[0]
+    )
+    week = scheduled_for.isocalendar().week
+    note = services.org.checkin.note_for(week)
+    card = checkin.checkin_card(
+        services.org.checkin.questions,
+        card_id=uuid.uuid4().hex,
+        cycle_id=0,
+        iso_week=week,
+        note=note,
+    )
+    heading = f"Wellbeing Wednesday for {scheduled_for:%A %-d %B %Y} (week {week})"
+    return render_card(card), heading
+
+
+def cmd_preview(args: argparse.Namespace) -> None:
+    """Show this week's card and note as text and JSON."""
+
+    async def work(services: Services) -> None:
+        rendered, heading = preview_card(services, utcnow())
+        if not args.json_only:
+            print(heading)
+            print("=" * len(heading))
+            view = CardRenderer().render(rendered)
+            print("\n".join(view.lines))
+            print()
+        if not args.text_only:
+            print(json.dumps(rendered, indent=2, ensure_ascii=False))
+
+    _run(work)
+
+
+def cmd_send(args: argparse.Namespace) -> None:
+    """Queue the current cycle now, for everyone (or one team) who has not had it."""
+
+    async def work(services: Services) -> None:
+        now = utcnow()
+        schedule, org_tz = services.org.checkin.schedule, services.org.organisation.timezone
+        scheduled_for = cadence.current_cycle_date(now, schedule, org_tz)
+        if scheduled_for is None:
+            raise CheckinCommandError(
+                "no cycle is open now; the next one is "
+                f"{cadence.next_cycle_dates(now, schedule, 1)[0]}"
+            )
+        report = await checkins.open_cycle(
+            services, scheduled_for, now, team=args.team, immediate=True
+        )
+        print(
+            f"Cycle {report.scheduled_for}: queued {report.queued} check-in(s); "
+            f"{report.already_had_it} already had this cycle's; "
+            f"{report.skipped_paused_or_stopped} paused or stopped."
+        )
+        if report.queued:
+            print(
+                "The running bot sends them now, paced to Teams' limits. "
+                "Watch with: wellbeing-bot checkins status"
+            )
+
+    _run(work)
+
+
+def _admin(action: Callable[[Services, str | None, datetime], Awaitable[int]], done: str):
+    def command(args: argparse.Namespace) -> None:
+        async def work(services: Services) -> None:
+            count = await action(services, args.cycle, utcnow())
+            print(done.format(count=count))
+
+        _run(work)
+
+    return command
+
+
+def cmd_status(args: argparse.Namespace) -> None:
+    """Queued, sent, retrying, failed, unreachable and answered counts for a cycle."""
+
+    async def work(services: Services) -> None:
+        cycle, counts = await checkins.delivery_counts(services, args.cycle, utcnow())
+        print(
+            f"Cycle {cycle.scheduled_for} ({cycle.status}; closes {cycle.closes_at:%a %-d %b %H:%M} UTC)"
+        )
+        for key in (
+            "people",
+            "queued",
+            "sending",
+            "retrying",
+            "held",
+            "sent",
+            "failed",
+            "unreachable",
+            "aborted",
+            "answered",
+        ):
+            print(f"  {key:<12}{counts.get(key, 0):>8}")
+        reminders = {k: v for k, v in counts.items() if k.startswith("reminders ")}
+        for key, value in sorted(reminders.items()):
+            print(f"  {key:<20}{value:>8}")
+
+    _run(work)
+
+
+def cmd_schedule(args: argparse.Namespace) -> None:
+    """Print the next cycles: delivery, reminder and close times in the organisation's zone."""
+
+    async def work(services: Services) -> None:
+        schedule, org_tz = services.org.checkin.schedule, services.org.organisation.timezone
+        now = utcnow()
+        zone = cadence.zone(None, org_tz)
+        current = cadence.current_cycle_date(now, schedule, org_tz)
+        dates = ([current] if current else []) + cadence.next_cycle_dates(now, schedule, args.count)
+        print(
+            f"Check-ins go out {schedule.weekday.title()} at {schedule.time:%H:%M} "
+            f"({'each person’s own time zone' if schedule.use_person_timezone else org_tz})."
+        )
+        for day in dates[: args.count]:
+            times = cadence.cycle_times(day, schedule, org_tz)
+            delivery = cadence.due_at(day, schedule, org_tz, None).astimezone(zone)
+            reminder = cadence.reminder_at(delivery, schedule, org_tz, None)
+            note = services.org.checkin.note_for(day.isocalendar().week)
+            print(
+                f"- {day:%a %-d %b %Y}: delivery {delivery:%a %H:%M %Z}"
+                + (f", reminder {reminder.astimezone(zone):%a %H:%M}" if reminder else "")
+                + f", closes {times.closes_at.astimezone(zone):%a %-d %b %H:%M}"
+                + (f" — note: {note.title}" if note else "")
+                + (" (open now)" if day == current else "")
+            )
+
+    _run(work)
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add the check-in commands to the main parser."""
+    group = commands.add_parser(
+        "checkins", help="preview, send, hold, release, abort or watch check-ins"
+    )
+    actions = group.add_subparsers(dest="checkins_command", metavar="ACTION", required=True)
+
+    preview = actions.add_parser("preview", help="show this week's card and note, as text and JSON")
+    only = preview.add_mutually_exclusive_group()
+    only.add_argument("--text", dest="text_only", action="store_true", help="text only")
+    only.add_argument("--json", dest="json_only", action="store_true", help="JSON only")
+    preview.set_defaults(func=cmd_preview)
+
+    send = actions.add_parser("send", help="send the current cycle now (quiet hours do not apply)")
+    send.add_argument("--team", help="only this team (name, AAD group id or Teams id)")
+    send.set_defaults(func=cmd_send)
+
+    for name, action, done, help_text in (
+        (
+            "hold",
+            checkins.hold,
+            "Held: {count} unsent check-in(s) wait until you release the cycle.",
+            "stop a cycle mid-send (what is unsent waits)",
+        ),
+        (
+            "release",
+            checkins.release,
+            "Released: {count} check-in(s) go out again now.",
+            "pick a held cycle up again",
+        ),
+        (
+            "abort",
+            checkins.abort,
+            "Aborted: {count} unsent check-in(s) dropped; answers already given still count.",
+            "drop what is left of a cycle",
+        ),
+    ):
+        sub = actions.add_parser(name, help=help_text)
+        sub.add_argument(
+            "cycle", nargs="?", help="the cycle's date, YYYY-MM-DD (default: the current one)"
+        )
+        sub.set_defaults(func=_admin(action, done))
+
+    status = actions.add_parser("status", help="delivery and answer counts for a cycle")
+    status.add_argument(
+        "cycle", nargs="?", help="the cycle's date, YYYY-MM-DD (default: the current one)"
+    )
+    status.set_defaults(func=cmd_status)
+
+    schedule = commands.add_parser("schedule", help="print the next check-in cycles")
+    schedule.add_argument("--count", type=int, default=4, help="how many cycles (default 4)")
+    schedule.set_defaults(func=cmd_schedule)

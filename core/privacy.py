@@ -1,0 +1,116 @@
+"""Pseudonyms and encryption for wellbeing data (DESIGN.md's second class of data).
+
+Check-in answers are keyed by a keyed hash of the AAD id, never the id itself; free text is
+encrypted at rest with Fernet keys that can be rotated (the first key encrypts, all decrypt).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+log = logging.getLogger(__name__)
+
+LOCAL_SECRETS_FILE = "wellbeing-secrets.json"
+
+
+class SecretsError(Exception):
+    """Missing or malformed secrets; the message says which setting and how to make one."""
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """The keys for pseudonyms and for encrypting free text."""
+
+    pseudonym_key: bytes
+    data_keys: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.pseudonym_key) < 32:
+            raise SecretsError(
+                "WELLBEING_PSEUDONYM_KEY must be at least 32 bytes (64 hex characters)"
+            )
+        if not self.data_keys:
+            raise SecretsError("WELLBEING_DATA_KEYS needs at least one Fernet key")
+
+    def pseudonym(self, aad_object_id: str) -> str:
+        """A stable id for a person's wellbeing rows that cannot be reversed without the key."""
+        digest = hmac.new(self.pseudonym_key, aad_object_id.lower().encode(), hashlib.sha256)
+        return digest.hexdigest()
+
+    @property
+    def _fernet(self) -> MultiFernet:
+        return MultiFernet([Fernet(key.encode()) for key in self.data_keys])
+
+    def encrypt(self, text: str) -> str:
+        return self._fernet.encrypt(text.encode("utf-8")).decode("ascii")
+
+    def decrypt(self, token: str) -> str:
+        try:
+            return self._fernet.decrypt(token.encode("ascii")).decode("utf-8")
+        except InvalidToken as error:
+            raise SecretsError("cannot decrypt: none of WELLBEING_DATA_KEYS matches") from error
+
+    def reencrypt(self, token: str) -> str:
+        """Re-encrypt under the newest key (used when rotating keys)."""
+        return self._fernet.rotate(token.encode("ascii")).decode("ascii")
+
+
+def generate() -> dict[str, str]:
+    """Fresh values for WELLBEING_PSEUDONYM_KEY and WELLBEING_DATA_KEYS."""
+    return {
+        "WELLBEING_PSEUDONYM_KEY": secrets.token_hex(32),
+        "WELLBEING_DATA_KEYS": Fernet.generate_key().decode("ascii"),
+    }
+
+
+def _parse(pseudonym_key: str, data_keys: str) -> Secrets:
+    try:
+        key = bytes.fromhex(pseudonym_key.strip())
+    except ValueError as error:
+        raise SecretsError(
+            "WELLBEING_PSEUDONYM_KEY must be hex (make one with `wellbeing-bot secrets generate`)"
+        ) from error
+    keys = tuple(k.strip() for k in data_keys.split(",") if k.strip())
+    for k in keys:
+        try:
+            base64.urlsafe_b64decode(k.encode())
+            Fernet(k.encode())
+        except (ValueError, TypeError) as error:
+            raise SecretsError(
+                "WELLBEING_DATA_KEYS holds a value that is not a Fernet key "
+                "(make one with `wellbeing-bot secrets generate`)"
+            ) from error
+    return Secrets(key, keys)
+
+
+def load_secrets(
+    pseudonym_key: str, data_keys: str, *, local_mode: bool, local_dir: Path | None = None
+) -> Secrets:
+    """Secrets from settings; in local mode only, a generated file stands in when they are unset."""
+    if pseudonym_key and data_keys:
+        return _parse(pseudonym_key, data_keys)
+    if pseudonym_key or data_keys:
+        raise SecretsError("set both WELLBEING_PSEUDONYM_KEY and WELLBEING_DATA_KEYS, or neither")
+    if not local_mode:
+        raise SecretsError(
+            "WELLBEING_PSEUDONYM_KEY and WELLBEING_DATA_KEYS are required when MicrosoftAppId is "
+            "set. Make them with `wellbeing-bot secrets generate` and keep a backup: without them "
+            "stored answers cannot be linked or read."
+        )
+    path = (local_dir or Path.cwd()) / LOCAL_SECRETS_FILE
+    if not path.exists():
+        path.write_text(json.dumps(generate(), indent=2))
+        os.chmod(path, 0o600)
+        log.warning("local mode: generated %s for this machine's test data", path.name)
+    values = json.loads(path.read_text())
+    return _parse(values["WELLBEING_PSEUDONYM_KEY"], values["WELLBEING_DATA_KEYS"])

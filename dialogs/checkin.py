@@ -1,0 +1,474 @@
+"""The check-in: its card (and plain-text form), validating and storing an answer once, the
+thank-you that replaces the card, and the person's own history."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import select
+
+from core.checkinconfig import CalendarNote, CheckinQuestions
+from core.db import upsert_insert
+from core.wellbeing import CheckinAnswer
+from dialogs.commands import Command
+from dialogs.context import Services, Turn
+from dialogs.engine import Dialog, Invalid, Step
+from dialogs.events import Card, Reply
+from dialogs.support import crisis_replies, services_card
+from scheduler.models import CLOSED, CYCLE_ABORTED, Cycle, CycleRecipient
+from signposting import counting
+from signposting.crisis import detect
+from signposting.routing import services_for_checkin
+
+MAX_NOTE_CHARS = 2000
+SUBMIT = "checkin submit"
+HISTORY_WEEKS = 8
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A validated check-in, as option ids."""
+
+    mood: int
+    affecting: str | None = None
+    pulse: dict[str, str] = field(default_factory=dict)
+    note: str | None = None
+
+
+def _choice(option) -> dict[str, str]:
+    title = f"{option.label} {option.emoji}" if option.emoji else option.label
+    return {"title": title, "value": option.id}
+
+
+def checkin_card(
+    questions: CheckinQuestions,
+    *,
+    card_id: str,
+    cycle_id: int | None,
+    iso_week: int,
+    heading: str = "Wellbeing Wednesday",
+    intro: str | None = None,
+    note: CalendarNote | None = None,
+    values: dict[str, Any] | None = None,
+    error: str | None = None,
+) -> Card:
+    """The check-in card; `values` and `error` re-show an answer that needs fixing."""
+    values = values or {}
+    pulse = questions.pulse.for_week(iso_week)
+    context = {
+        "heading": heading,
+        "intro": intro,
+        "note": note.model_dump() if note else None,
+        "error": error,
+        "mood": {
+            "prompt": questions.mood.prompt,
+            "choices": [_choice(o) for o in questions.mood.options],
+            "value": str(values.get("mood") or ""),
+        },
+        "affecting": {
+            "prompt": questions.affecting.prompt,
+            "choices": [_choice(o) for o in questions.affecting.options],
+            "value": str(values.get("affecting") or ""),
+        },
+        "pulse": {
+            "prompt": questions.pulse.prompt,
+            "scale": [_choice(o) for o in questions.pulse.scale],
+            "items": [
+                {
+                    "id": item.id,
+                    "statement": item.statement,
+                    "value": str(values.get(f"pulse_{item.id}") or ""),
+                }
+                for item in pulse
+            ],
+        },
+        "note_question": (
+            {
+                "prompt": questions.note.prompt,
+                "privacy": questions.note.privacy,
+                "value": str(values.get("note") or ""),
+            }
+            if questions.note
+            else None
+        ),
+        "data": {"command": SUBMIT, "card_id": card_id, "cycle_id": cycle_id, "week": iso_week},
+    }
+    return Card("checkin", context, fallback_text=plain_text_form(questions, note, intro))
+
+
+def plain_text_form(
+    questions: CheckinQuestions, note: CalendarNote | None, intro: str | None
+) -> str:
+    """The same questions as text, for clients that show no cards."""
+    lines = [intro] if intro else []
+    if note:
+        lines += [f"**{note.title}**", note.body, ""]
+    lines.append(questions.mood.prompt)
+    lines += [f"{o.id}. {o.label}" for o in questions.mood.options]
+    lines.append("Say **check in by text** to answer with numbers.")
+    return "\n".join(lines)
+
+
+def parse_submission(
+    questions: CheckinQuestions, value: dict[str, Any], iso_week: int
+) -> tuple[Answer | None, str | None]:
+    """An Answer, or a plain sentence about what is missing or wrong (nothing is stored then)."""
+    mood_ids = {o.id for o in questions.mood.options}
+    mood = str(value.get("mood") or "").strip()
+    if not mood:
+        return None, "Please choose how you're feeling. It's the only question you need to answer."
+    if mood not in mood_ids:
+        return None, "That answer to how you're feeling isn't one of the choices. Please pick one."
+    affecting = str(value.get("affecting") or "").strip() or None
+    if affecting is not None and affecting not in {o.id for o in questions.affecting.options}:
+        return (
+            None,
+            "That answer to what's affecting you isn't one of the choices. Please pick one.",
+        )
+    scale = {o.id for o in questions.pulse.scale}
+    pulse: dict[str, str] = {}
+    for item in questions.pulse.for_week(iso_week):
+        answer = str(value.get(f"pulse_{item.id}") or "").strip()
+        if answer and answer not in scale:
+            return None, f"The answer to \u201c{item.statement}\u201d isn't one of the choices."
+        if answer:
+            pulse[item.id] = answer
+    note = str(value.get("note") or "").strip() or None
+    if note and len(note) > MAX_NOTE_CHARS:
+        return (
+            None,
+            f"Your note is a little long: please keep it under {MAX_NOTE_CHARS} characters.",
+        )
+    return Answer(int(mood), affecting, pulse, note), None
+
+
+async def record_answer(
+    services: Services, aad_object_id: str, answer: Answer, *, card_id: str, cycle_id: int | None
+) -> tuple[bool, bool]:
+    """Store an answer once per card. Returns (stored now, counted as on-demand)."""
+    now = services.clock()
+    pseudonym = services.secrets.pseudonym(aad_object_id)
+    async with services.sessions() as session:
+        on_demand = cycle_id is None
+        if cycle_id is not None:
+            cycle = await session.get(Cycle, cycle_id)
+            if cycle is None or cycle.status in (CLOSED, CYCLE_ABORTED) or now >= cycle.closes_at:
+                on_demand, cycle_id = True, None
+        statement = (
+            upsert_insert(session, CheckinAnswer)
+            .values(
+                pseudonym=pseudonym,
+                cycle_id=cycle_id,
+                card_id=card_id,
+                mood=answer.mood,
+                affecting=answer.affecting,
+                pulse=json.dumps(answer.pulse, sort_keys=True),
+                note=services.secrets.encrypt(answer.note) if answer.note else None,
+                answered_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["pseudonym", "card_id"])
+            .returning(CheckinAnswer.id)
+        )
+        stored = (await session.exec(statement)).first() is not None
+        if stored and cycle_id is not None:
+            recipient = await session.get(CycleRecipient, (cycle_id, aad_object_id))
+            if recipient is not None:
+                recipient.answered = True
+                session.add(recipient)
+        await session.commit()
+    return stored, on_demand
+
+
+def _label(options, option_id: str | None) -> str | None:
+    return next((o.label for o in options if o.id == option_id), None)
+
+
+def thanks_card(
+    questions: CheckinQuestions, answer: Answer, *, on_demand_late: bool, duplicate: bool
+) -> Card:
+    """Replaces the check-in card so it cannot be sent twice, and says what was saved."""
+    summary = [f"You said you're feeling: {_label(questions.mood.options, str(answer.mood))}"]
+    affecting = _label(questions.affecting.options, answer.affecting)
+    if affecting:
+        summary.append(f"Affecting you most: {affecting}")
+    if answer.note:
+        summary.append("You added a private note. Only you can read it.")
+    if duplicate:
+        message = "You've already answered this one. Thank you."
+    elif on_demand_late:
+        message = (
+            "This week's check-in had already closed, so I've saved this as an extra "
+            "check-in just for you. Thank you for taking the time."
+        )
+    else:
+        message = "Thank you for checking in."
+    text = message + "\n\n" + "\n".join(summary)
+    return Card("checkin_thanks", {"message": message, "summary": summary}, fallback_text=text)
+
+
+def acknowledgement(answer: Answer) -> Reply:
+    """A short, warm word after an answer, with a way to support that is always there."""
+    if answer.mood <= 2:
+        text = (
+            "I'm sorry things are hard right now. You don't have to handle it alone: "
+            "support is here whenever you want it, and it's confidential."
+        )
+    elif answer.mood == 3:
+        text = "Thanks. If anything's on your mind, support is here whenever you want it."
+    else:
+        text = "Good to hear. Support is here if you ever need it."
+    return Reply(
+        card=Card("checkin_ack", {"message": text}, fallback_text=text + " Say **support**.")
+    )
+
+
+async def submit(turn: Turn, _argument: str) -> list[Reply]:
+    """A check-in card was sent (Action.Submit or Action.Execute)."""
+    value = turn.event.value or {}
+    questions = turn.services.org.checkin.questions
+    card_id = str(value.get("card_id") or "")
+    cycle_id = value.get("cycle_id")
+    cycle_id = (
+        int(cycle_id) if isinstance(cycle_id, int | str) and str(cycle_id).isdigit() else None
+    )
+    week = (
+        int(value["week"]) if str(value.get("week", "")).isdigit() else turn.now.isocalendar().week
+    )
+    if not turn.event.user_id or not card_id:
+        return [
+            Reply(text="Sorry, I couldn't read that check-in. Say **check in** to start a new one.")
+        ]
+    answer, problem = parse_submission(questions, value, week)
+    if answer is None:
+        card = checkin_card(
+            questions,
+            card_id=card_id,
+            cycle_id=cycle_id,
+            iso_week=week,
+            heading="Check-in",
+            values=value,
+            error=problem,
+        )
+        return [Reply(card=card, replaces_card=True)]
+    stored, on_demand = await record_answer(
+        turn.services, turn.event.user_id, answer, card_id=card_id, cycle_id=cycle_id
+    )
+    thanks = thanks_card(
+        questions,
+        answer,
+        on_demand_late=stored and on_demand and cycle_id is not None,
+        duplicate=not stored,
+    )
+    replies = [Reply(card=thanks, replaces_card=True)]
+    if stored:
+        replies += await support_after(turn, answer)
+    if answer.note and detect(answer.note, turn.services.org.support) is not None:
+        # Urgent help comes first. The note stays the person's own encrypted note, unflagged.
+        await _count(turn, [(counting.CRISIS_SHOWN, "", "")])
+        replies = crisis_replies(turn.services.org) + replies
+    return replies
+
+
+async def support_after(turn: Turn, answer: Answer) -> list[Reply]:
+    """The acknowledgement and, where the answers suggest it, the services that could help."""
+    org = turn.services.org
+    services = services_for_checkin(
+        answer.mood, answer.affecting, answer.pulse, support=org.support
+    )
+    replies = [acknowledgement(answer)]
+    if services:
+        replies.append(
+            Reply(
+                card=services_card(
+                    org,
+                    "Support you could try",
+                    "Based on what you said, these might help. "
+                    "It's up to you, and it's confidential.",
+                    services,
+                )
+            )
+        )
+        await _count(turn, [(counting.SERVICE_SHOWN, "", s.id) for s in services])
+    return replies
+
+
+async def _count(turn: Turn, events: list[tuple[str, str, str]]) -> None:
+    async with turn.services.sessions() as session:
+        for event, need, service in events:
+            await counting.bump(
+                session,
+                event,
+                turn.now,
+                time_zone=turn.services.org.organisation.timezone,
+                need=need,
+                service=service,
+            )
+        await session.commit()
+
+
+def on_demand_card(turn: Turn) -> Card:
+    week = turn.now.isocalendar().week
+    return checkin_card(
+        turn.services.org.checkin.questions,
+        card_id=uuid.uuid4().hex,
+        cycle_id=None,
+        iso_week=week,
+        heading="Check-in",
+    )
+
+
+async def check_in(turn: Turn, _argument: str) -> list[Reply]:
+    """`check in`: an on-demand check-in, whenever the person wants one."""
+    return [Reply(card=on_demand_card(turn))]
+
+
+async def history(turn: Turn, _argument: str) -> list[Reply]:
+    """`my check-ins`: the last eight weeks of the person's own answers, as a text chart."""
+    if not turn.event.user_id:
+        return [Reply(text="I couldn't tell who you are, so I can't show your check-ins.")]
+    since = turn.now - timedelta(weeks=HISTORY_WEEKS)
+    pseudonym = turn.services.secrets.pseudonym(turn.event.user_id)
+    async with turn.services.sessions() as session:
+        rows = (
+            await session.exec(
+                select(CheckinAnswer.answered_at, CheckinAnswer.mood)
+                .where(CheckinAnswer.pseudonym == pseudonym, CheckinAnswer.answered_at >= since)
+                .order_by(CheckinAnswer.answered_at)
+            )
+        ).all()
+    return [Reply(text=history_chart(turn, rows))]
+
+
+def history_chart(turn: Turn, rows: list[tuple[datetime, int]]) -> str:
+    """One line per week: the date, a bar as long as the mood, and the mood in words."""
+    if not rows:
+        return (
+            "You haven't checked in during the last eight weeks. Say **check in** whenever "
+            "you like. Only you can see your answers."
+        )
+    options = turn.services.org.checkin.questions.mood.options
+    by_week: dict[tuple[int, int], list[int]] = {}
+    for answered_at, mood in rows:
+        iso = answered_at.isocalendar()
+        by_week.setdefault((iso.year, iso.week), []).append(mood)
+    lines = ["Your check-ins over the last eight weeks (only you can see this):", ""]
+    for (year, week), moods in sorted(by_week.items()):
+        latest = moods[-1]
+        monday = datetime.fromisocalendar(year, week, 1)
+        label = options[latest - 1].label
+        extra = f" (and {len(moods) - 1} more)" if len(moods) > 1 else ""
+        lines.append(
+            f"`Week of {monday:%d %b}  {'█' * latest}{'·' * (5 - latest)}`  {label}{extra}"
+        )
+    return "\n".join(lines)
+
+
+def _ask_mood(turn: Turn, _data: dict[str, Any]) -> Reply:
+    q = turn.services.org.checkin.questions.mood
+    return Reply(
+        text=q.prompt
+        + " Reply with a number:\n\n"
+        + "\n".join(f"{o.id}. {o.label}" for o in q.options)
+    )
+
+
+def _ask_affecting(turn: Turn, _data: dict[str, Any]) -> Reply:
+    q = turn.services.org.checkin.questions.affecting
+    return Reply(
+        text=q.prompt
+        + " Reply with a number, or **skip**:\n\n"
+        + "\n".join(f"{i}. {o.label}" for i, o in enumerate(q.options, 1))
+    )
+
+
+def _ask_note(turn: Turn, _data: dict[str, Any]) -> Reply:
+    q = turn.services.org.checkin.questions.note
+    prompt = q.prompt if q else "Anything you'd like to add?"
+    privacy = q.privacy if q else ""
+    return Reply(text=f"{prompt} {privacy} Type it, or say **skip**.")
+
+
+def _number(options_count: int, allow_skip: bool):
+    def parse(text: str) -> int | None:
+        said = text.strip().lower().rstrip(".")
+        if allow_skip and said in {"skip", "pass", "no", ""}:
+            return None
+        if said.isdigit() and 1 <= int(said) <= options_count:
+            return int(said)
+        raise Invalid(
+            f"Please reply with a number from 1 to {options_count}"
+            + (", or **skip**." if allow_skip else ".")
+        )
+
+    return parse
+
+
+def _note(text: str) -> str | None:
+    said = text.strip()
+    if said.lower() in {"skip", "no", "nothing", "pass"}:
+        return None
+    if len(said) > MAX_NOTE_CHARS:
+        raise Invalid(f"That's a little long: please keep it under {MAX_NOTE_CHARS} characters.")
+    return said
+
+
+async def _finish_text_checkin(turn: Turn, data: dict[str, Any]) -> list[Reply]:
+    questions = turn.services.org.checkin.questions
+    affecting = (
+        questions.affecting.options[data["affecting"] - 1].id if data.get("affecting") else None
+    )
+    answer = Answer(mood=data["mood"], affecting=affecting, note=data.get("note"))
+    await record_answer(
+        turn.services,
+        turn.event.user_id,
+        answer,
+        card_id=data["card_id"],
+        cycle_id=data.get("cycle_id"),
+    )
+    thanks = thanks_card(questions, answer, on_demand_late=False, duplicate=False)
+    return [Reply(text=thanks.fallback_text), *await support_after(turn, answer)]
+
+
+def text_checkin_dialog(questions: CheckinQuestions) -> Dialog:
+    steps = [
+        Step("mood", _ask_mood, _number(len(questions.mood.options), allow_skip=False)),
+        Step(
+            "affecting", _ask_affecting, _number(len(questions.affecting.options), allow_skip=True)
+        ),
+    ]
+    if questions.note is not None:
+        steps.append(Step("note", _ask_note, _note))
+    return Dialog("text-checkin", steps, _finish_text_checkin)
+
+
+async def check_in_by_text(turn: Turn, _argument: str) -> list[Reply]:
+    """The plain-text check-in, answered with numbers, for clients that show no cards."""
+    if not turn.event.user_id:
+        return [Reply(text="I couldn't tell who you are, so I can't start a check-in.")]
+    return turn.services.dialogs.start(turn, "text-checkin", {"card_id": uuid.uuid4().hex})
+
+
+CHECK_IN = Command(
+    "check in",
+    "answer a quick check-in now",
+    check_in,
+    phrases=("checkin", "check in now", "how am i doing"),
+)
+CHECK_IN_BY_TEXT = Command(
+    "check in by text",
+    "answer a check-in by typing numbers",
+    check_in_by_text,
+    phrases=("text check in",),
+)
+SUBMIT_CHECKIN = Command(SUBMIT, "send a check-in card", submit, typed=False)
+MY_CHECKINS = Command(
+    "my check ins",
+    "see your last eight weeks of check-ins",
+    history,
+    phrases=("my checkins", "my history", "history"),
+    usage="my check-ins",
+)

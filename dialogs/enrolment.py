@@ -1,0 +1,73 @@
+"""Admins enrol a team for weekly check-ins from Teams (installing the bot alone does not)."""
+
+from __future__ import annotations
+
+from core.directory import resolve_person
+from core.models import Team
+from dialogs.commands import Command
+from dialogs.context import Turn
+from dialogs.events import Reply
+
+
+async def is_admin(turn: Turn) -> bool:
+    """Whether the sender is one of roles.admins (by AAD id, or a UPN seen in a roster)."""
+    if not turn.event.user_id:
+        return False
+    async with turn.services.sessions() as session:
+        for ref in turn.services.org.roles.admins:
+            if await resolve_person(session, ref) == turn.event.user_id:
+                return True
+    return False
+
+
+async def _set_enrolment(turn: Turn, enrolled: bool) -> list[Reply]:
+    if not turn.event.team_id:
+        return [Reply(text="Say this in a channel of the team you mean, and @mention me.")]
+    if not await is_admin(turn):
+        return [Reply(text="Only the bot's admins can change which teams get check-ins.")]
+    async with turn.services.sessions() as session:
+        team = await session.get(Team, turn.event.team_id)
+        if team is None:
+            return [Reply(text="I don't know this team yet: add me to it first.")]
+        team.enrolled, team.updated_at = enrolled, turn.now
+        session.add(team)
+        await session.commit()
+    if enrolled:
+        return [
+            Reply(
+                text="Done: everyone in this team will get the weekly wellbeing check-in in "
+                "a private chat with me, starting with the next one. Each person can "
+                "pause or stop it themselves."
+            )
+        ]
+    return [
+        Reply(
+            text="Done: this team is no longer enrolled. People who added me themselves "
+            "still get their check-ins."
+        )
+    ]
+
+
+async def _enrol(turn: Turn, _argument: str) -> list[Reply]:
+    return await _set_enrolment(turn, True)
+
+
+async def _unenrol(turn: Turn, _argument: str) -> list[Reply]:
+    return await _set_enrolment(turn, False)
+
+
+CHANNEL = frozenset({"channel"})
+ENROL = Command(
+    "enrol this team",
+    "(admins) send this team's members the weekly check-in",
+    _enrol,
+    phrases=("enroll this team",),
+    scopes=CHANNEL,
+)
+UNENROL = Command(
+    "unenrol this team",
+    "(admins) stop enrolling this team",
+    _unenrol,
+    phrases=("unenroll this team",),
+    scopes=CHANNEL,
+)
