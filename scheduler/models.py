@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Column, Index, Text
+from sqlalchemy import Column, Date, Index, Text
 from sqlmodel import Field, SQLModel
 
 from core.models import UTCDateTime, utcnow
@@ -52,3 +52,51 @@ class OutboxMessage(SQLModel, table=True):
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+# Cycle states: open (sending and accepting answers), held (sending paused by an admin),
+# aborted (what was left unsent dropped), closed (answers frozen for reporting).
+OPEN, CYCLE_HELD, CYCLE_ABORTED, CLOSED = "open", "held", "aborted", "closed"
+
+
+class Cycle(SQLModel, table=True):
+    """One Wellbeing Wednesday, identified by its scheduled date: the persisted truth of what
+    was due, so a restart or a second replica never opens it twice."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    scheduled_for: date = Field(sa_column=Column(Date, nullable=False, unique=True))
+    status: str = Field(default=OPEN, max_length=16)
+    opened_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    reminders_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    closes_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    note_week: int | None = Field(default=None, description="ISO week of the calendar note sent")
+    completed_notice_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    stall_notice_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class CycleRecipient(SQLModel, table=True):
+    """Who a cycle was addressed to and whether a reminder is still due. Internal routing data:
+    no manager-facing path reads it."""
+
+    __tablename__ = "cycle_recipient"
+
+    cycle_id: int = Field(primary_key=True, foreign_key="cycle.id", ondelete="CASCADE")
+    aad_object_id: str = Field(primary_key=True, max_length=64)
+    due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    answered: bool = Field(default=False)
+    reminded: bool = Field(default=False)
+
+
+class Lease(SQLModel, table=True):
+    """A named lease with a deadline: the scheduler leader, and each live sender's heartbeat.
+
+    A holder that dies simply stops renewing; another takes over once the deadline passes, so
+    takeover is bounded by the lease length (no reliance on TCP keepalive).
+    """
+
+    name: str = Field(primary_key=True, max_length=200)
+    holder: str = Field(max_length=200)
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))

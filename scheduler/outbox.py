@@ -10,12 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, case, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.db import upsert_insert
 from core.models import utcnow
-
 from dialogs.events import ChannelPost, PersonalChat, Recipient, Reply, reply_payload
 from scheduler.models import (
     FAILED,
@@ -78,9 +77,7 @@ async def enqueue(
         values["conversation_id"], values["thread_id"] = to.conversation_id, to.thread_id
     else:
         raise TypeError(f"cannot enqueue to {to!r}")
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(OutboxMessage).values(**values)
+    statement = upsert_insert(session, OutboxMessage).values(**values)
     if dedupe_key is not None:
         statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
     # RETURNING says whether a row went in; rowcount is not reliable across drivers here.
@@ -98,6 +95,7 @@ async def enqueue_reply(
     cycle_id: int | None = None,
     status: str = "queued",
     now: datetime | None = None,
+    not_before: datetime | None = None,
 ) -> bool:
     """Queue a Reply addressed with `to` (in the caller's transaction; call the sender's wake after)."""
     if reply.to is None:
@@ -111,6 +109,8 @@ async def enqueue_reply(
         dedupe_key=dedupe_key,
         cycle_id=cycle_id,
         status=status,
+        now=now,
+        not_before=not_before,
     )
 
 
@@ -119,28 +119,42 @@ async def claim(
 ) -> list[OutboxMessage]:
     """Take up to `limit` due messages for this sender, including ones whose sender died.
 
-    PostgreSQL skips rows another replica has locked, so every replica can drain at once.
+    One UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING, so two senders never take the same
+    row: SQLite runs it atomically, and PostgreSQL's SKIP LOCKED lets every replica drain at once.
     """
     due = or_(
         and_(OutboxMessage.status.in_(PENDING_STATES), OutboxMessage.next_attempt_at <= now),
         and_(OutboxMessage.status == SENDING, OutboxMessage.lease_until < now),
     )
-    query = (
-        select(OutboxMessage).where(due).order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+    chosen = (
+        select(OutboxMessage.id)
+        .where(due)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
     )
-    query = query.limit(limit)
     if session.bind is not None and session.bind.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    rows = list((await session.exec(query)).scalars())
-    for row in rows:
-        if row.status == SENDING:
-            row.reclaimed += 1
-        row.status, row.claimed_by, row.lease_until = SENDING, worker, now + lease
-        row.attempts += 1
-        row.updated_at = now
-        session.add(row)
+        chosen = chosen.with_for_update(skip_locked=True)
+    statement = (
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(chosen.scalar_subquery()), due)
+        .values(
+            reclaimed=OutboxMessage.reclaimed + case((OutboxMessage.status == SENDING, 1), else_=0),
+            status=SENDING,
+            claimed_by=worker,
+            lease_until=now + lease,
+            attempts=OutboxMessage.attempts + 1,
+            updated_at=now,
+        )
+        .returning(OutboxMessage.id)
+    )
+    ids = list((await session.exec(statement)).scalars())
     await session.commit()
-    return rows
+    if not ids:
+        return []
+    rows = await session.exec(
+        select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
+    )
+    return list(rows.scalars())
 
 
 def settle(

@@ -54,9 +54,9 @@ class AdaptiveRate:
         ceiling: float,
         floor: float = 1.0,
         window: int = 50,
-        threshold: float = 0.1,
+        threshold: float = 0.2,
         cut: float = 0.7,
-        recover_per_second: float = 0.05,
+        recover_per_second: float = 0.1,
         clock: Callable[[], float] = time.monotonic,
     ):
         self.bucket = bucket
@@ -64,7 +64,7 @@ class AdaptiveRate:
         self.threshold, self.cut, self.recover = threshold, cut, recover_per_second
         self._recent: deque[bool] = deque(maxlen=window)
         self._clock = clock
-        self._last_change = clock()
+        self._last_change = float("-inf")  # the first burst may cut at once
 
     def record(self, throttled: bool) -> None:
         self._recent.append(throttled)
@@ -77,3 +77,47 @@ class AdaptiveRate:
         elif not throttled and self.bucket.rate < self.ceiling and now - self._last_change >= 1.0:
             self.bucket.rate = min(self.ceiling, self.bucket.rate * (1 + self.recover))
             self._last_change = now
+
+
+class RateMeter:
+    """Events per second, smoothed: how fast interactive replies are flowing right now."""
+
+    def __init__(self, half_life: float = 10.0, clock: Callable[[], float] = time.monotonic):
+        self.half_life = half_life
+        self._clock = clock
+        self._rate = 0.0
+        self._updated = clock()
+
+    def _decay(self) -> None:
+        now = self._clock()
+        elapsed = now - self._updated
+        if elapsed > 0:
+            self._rate *= 0.5 ** (elapsed / self.half_life)
+            self._updated = now
+
+    def mark(self, count: int = 1) -> None:
+        self._decay()
+        self._rate += count * (0.693 / self.half_life)
+
+    def rate(self) -> float:
+        self._decay()
+        return self._rate
+
+
+def fanout_share(
+    total_rate: float,
+    interactive_rate: float,
+    senders: int,
+    *,
+    min_reserve: float = 0.01,
+    max_reserve: float = 0.2,
+) -> float:
+    """One sender's share of the per-tenant rate, after keeping room for interactive replies.
+
+    The reserve follows the interactive traffic actually seen (with a margin), between a small
+    floor and the configured headroom, so a quiet bot lends its headroom to the fan-out.
+    """
+    reserve = min(max_reserve, max(min_reserve, 1.5 * interactive_rate / total_rate))
+    senders = max(1, senders)
+    # Each sender may add one request of burst to any second; leave room for the others' bursts.
+    return max(0.5, (total_rate * (1 - reserve) - (senders - 1)) / senders)

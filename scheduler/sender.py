@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,9 +20,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.directory import ConversationInfo, remember_conversation
 from core.models import Conversation, Person, utcnow
-from scheduler import outbox
+from scheduler import leases, outbox
 from scheduler.models import SENT, UNREACHABLE, OutboxMessage
-from scheduler.pacing import AdaptiveRate, TokenBucket
+from scheduler.pacing import AdaptiveRate, RateMeter, TokenBucket, fanout_share
 from scheduler.transport import Destination, SendOutcome, Transport
 
 log = logging.getLogger(__name__)
@@ -33,15 +34,15 @@ class SenderSettings:
 
     rate_per_second: float = 50.0
     interactive_headroom: float = 0.2
-    concurrency: int = 16
+    min_headroom: float = 0.01
+    concurrency: int = 32
     batch_size: int = 64
     lease_seconds: float = 120.0
     idle_poll_seconds: float = 1.0
+    db_concurrency: int = 4
+    heartbeat_seconds: float = 2.0
+    heartbeat_ttl_seconds: float = 10.0
     retry: outbox.RetryPolicy = field(default_factory=outbox.RetryPolicy)
-
-    @property
-    def fanout_rate(self) -> float:
-        return max(1.0, self.rate_per_second * (1 - self.interactive_headroom))
 
 
 class Unresolvable(Exception):
@@ -143,25 +144,76 @@ class OutboxSender:
         *,
         clock: Callable[[], datetime] = utcnow,
         worker: str | None = None,
+        interactive: RateMeter | None = None,
     ):
         self.sessions = sessions
         self.transport = transport
         self.settings = settings
         self.clock = clock
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
-        self.bucket = TokenBucket(settings.fanout_rate)
-        self.rate = AdaptiveRate(self.bucket, ceiling=settings.fanout_rate)
+        # No bursts: a token bucket allows rate x T + burst in any window T, and Teams counts a
+        # sliding second, so one token of burst keeps a full-rate sender inside the limit.
+        self.interactive = interactive or RateMeter()
+        share = self._share(senders=1)
+        self.bucket = TokenBucket(share, burst=1.0)
+        self.rate = AdaptiveRate(self.bucket, ceiling=share)
+        self.senders = 1
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._in_flight: set[int] = set()
+        self._to_release: set[int] = set()
+        self._slots = asyncio.Semaphore(settings.concurrency)
+        # Sends may be many at once; their database writes are few at once, so the connection
+        # pool stays free for people's own messages during a fan-out.
+        self._db = asyncio.Semaphore(settings.db_concurrency)
+        self._tasks: set[asyncio.Task] = set()
         self.sent_count = 0
+
+    def _share(self, senders: int) -> float:
+        return fanout_share(
+            self.settings.rate_per_second,
+            self.interactive.rate(),
+            senders,
+            min_reserve=self.settings.min_headroom,
+            max_reserve=self.settings.interactive_headroom,
+        )
+
+    async def heartbeat(self) -> None:
+        """Say this sender is alive, and take its share of the rate from the live count."""
+        now = self.clock()
+        ttl = timedelta(seconds=self.settings.heartbeat_ttl_seconds)
+        async with self.sessions() as session:
+            await leases.acquire(session, leases.SENDER_PREFIX + self.worker, self.worker, now, ttl)
+            self.senders = await leases.live_senders(session, now)
+        share = self._share(self.senders)
+        self.rate.ceiling = share
+        self.bucket.rate = min(self.bucket.rate, share)
+
+    async def _heartbeats(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                await self.heartbeat()
+            # The database may be away; the last share stays in force until it is back.
+            except Exception as error:
+                log.warning("sender heartbeat failed: %s", type(error).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.settings.heartbeat_seconds)
 
     def wake(self) -> None:
         """New work was enqueued: look now instead of at the next poll."""
         self._wake.set()
 
     async def run_once(self) -> int:
-        """Claim one batch and deliver it; returns how many were claimed."""
+        """Claim one batch and deliver all of it; returns how many were claimed."""
+        claimed = await self._claim_and_dispatch()
+        if self._tasks:
+            await asyncio.gather(*list(self._tasks))
+        return claimed
+
+    async def _claim_and_dispatch(self) -> int:
+        """Claim a batch and start its sends, returning once every one of them has a slot, so
+        the next batch is claimed while this one's tail is still in flight (no gaps between
+        batches)."""
         now = self.clock()
         async with self.sessions() as session:
             rows = await outbox.claim(
@@ -173,36 +225,106 @@ class OutboxSender:
             )
         if not rows:
             return 0
-        limiter = asyncio.Semaphore(self.settings.concurrency)
-        await asyncio.gather(*(self._deliver(row, limiter) for row in rows))
+        try:
+            destinations = await self._resolve_batch(rows)
+        except Exception:
+            # Nothing was sent: hand the whole batch back once the database answers again.
+            self._to_release.update(row.id for row in rows)
+            raise
+        for row in rows:
+            await self._slots.acquire()
+            task = asyncio.create_task(self._deliver(row, destinations[row.id]))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         return len(rows)
 
-    async def _deliver(self, row: OutboxMessage, limiter: asyncio.Semaphore) -> None:
-        if self._stopping.is_set():
-            return
-        async with limiter:
+    async def _resolve_batch(
+        self, rows: list[OutboxMessage]
+    ) -> dict[int, Destination | Unresolvable]:
+        """Where each claimed message goes, with the batch's people and chats loaded in two
+        queries (the session's identity map then answers each lookup without SQL)."""
+        people = {row.aad_object_id for row in rows if row.aad_object_id}
+        async with self.sessions() as session:
+            found = (
+                await session.exec(select(Person).where(Person.aad_object_id.in_(people)))
+            ).all()
+            chats = {row.conversation_id for row in rows if row.conversation_id}
+            chats |= {p.personal_conversation_id for p in found if p.personal_conversation_id}
+            await session.exec(select(Conversation).where(Conversation.id.in_(chats)))
+            resolved: dict[int, Destination | Unresolvable] = {}
+            for row in rows:
+                try:
+                    resolved[row.id] = await resolve(session, row)
+                except Unresolvable as reason:
+                    resolved[row.id] = reason
+        return resolved
+
+    async def _deliver(self, row: OutboxMessage, destination: Destination | Unresolvable) -> None:
+        """One send, holding one of the `concurrency` slots until it is recorded."""
+        try:
             if self._stopping.is_set():
                 return
             self._in_flight.add(row.id)
-            try:
-                await self._send_one(row)
-            finally:
-                self._in_flight.discard(row.id)
+            await self._send_one(row, destination)
+        # The database went away before the send: hand the claim back once it returns.
+        except Exception as error:
+            log.warning("outbox message %s not sent: %s", row.id, type(error).__name__)
+            self._to_release.add(row.id)
+        finally:
+            self._in_flight.discard(row.id)
+            self._slots.release()
 
-    async def _send_one(self, row: OutboxMessage) -> None:
-        async with self.sessions() as session:
-            try:
-                destination = await resolve(session, row)
-            except Unresolvable as reason:
+    async def _send_one(self, row: OutboxMessage, destination: Destination | Unresolvable) -> None:
+        if isinstance(destination, Unresolvable):
+            async with self.sessions() as session:
                 fresh = await session.get(OutboxMessage, row.id)
-                fresh.status, fresh.last_error = UNREACHABLE, str(reason)
+                fresh.status, fresh.last_error = UNREACHABLE, str(destination)
                 fresh.lease_until = fresh.claimed_by = None
                 session.add(fresh)
                 await session.commit()
-                return
+            return
         await self.bucket.acquire()
+        if row.lease_until is not None and self.clock() >= row.lease_until:
+            # Waited past the claim's lease: another sender may have taken it back. Don't send.
+            self._to_release.add(row.id)
+            return
         outcome: SendOutcome = await self.transport.send(destination, json.loads(row.payload))
         self.rate.record(outcome.status == 429)
+        status = await self._record(row, outcome, destination)
+        if outcome.ok:
+            self.sent_count += 1
+        else:
+            log.info("outbox message %s: HTTP %s, now %s", row.id, outcome.status, status)
+
+    async def _record(
+        self, row: OutboxMessage, outcome: SendOutcome, destination: Destination
+    ) -> str | None:
+        """Write what Teams answered. The message has gone (or not) whatever the database does,
+        so a failed write is retried until it lands: giving up would send it again later."""
+        deadline = time.monotonic() + self.settings.lease_seconds
+        delay = 0.1
+        while True:
+            try:
+                return await self._settle_limited(row, outcome, destination)
+            # The database is away: keep the outcome and try again, with back-off.
+            except Exception as error:
+                if time.monotonic() >= deadline:
+                    log.error(
+                        "outbox message %s: outcome not recorded: %s", row.id, type(error).__name__
+                    )
+                    return None
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    async def _settle_limited(
+        self, row: OutboxMessage, outcome: SendOutcome, destination: Destination
+    ) -> str:
+        async with self._db:
+            return await self._settle(row, outcome, destination)
+
+    async def _settle(
+        self, row: OutboxMessage, outcome: SendOutcome, destination: Destination
+    ) -> str:
         async with self.sessions() as session:
             fresh = await session.get(OutboxMessage, row.id)
             outbox.settle(fresh, outcome, self.clock(), self.settings.retry)
@@ -216,16 +338,33 @@ class OutboxSender:
             if fresh.status == UNREACHABLE and fresh.aad_object_id and not fresh.thread_id:
                 await _mark_unreachable(session, fresh.aad_object_id, self.clock())
             await session.commit()
-        if outcome.ok:
-            self.sent_count += 1
-        else:
-            log.info("outbox message %s: HTTP %s, now %s", row.id, outcome.status, fresh.status)
+            return fresh.status
+
+    async def _release_unsent(self) -> None:
+        """Hand back claims whose send never started because the database was away."""
+        if not self._to_release:
+            return
+        ids = sorted(self._to_release)
+        async with self.sessions() as session:
+            await outbox.release_lease(session, ids, self.clock())
+        self._to_release.difference_update(ids)
 
     async def run(self) -> None:
-        """Drain until stopped; sleeps between polls unless woken by new work."""
+        """Drain until stopped, heartbeating alongside; sleeps between polls unless woken."""
+        with contextlib.suppress(Exception):  # no database yet: the heartbeat loop keeps trying
+            await self.heartbeat()
+        beating = asyncio.create_task(self._heartbeats(), name="sender-heartbeat")
+        try:
+            await self._drain_until_stopped()
+        finally:
+            self._stopping.set()
+            await beating
+
+    async def _drain_until_stopped(self) -> None:
         while not self._stopping.is_set():
             try:
-                claimed = await self.run_once()
+                await self._release_unsent()
+                claimed = await self._claim_and_dispatch()
             # The database may be away; keep the loop alive and try again after a pause.
             except Exception as error:
                 log.warning("outbox sender could not work: %s", type(error).__name__)
@@ -242,16 +381,13 @@ class OutboxSender:
         deadline = asyncio.get_running_loop().time() + grace_seconds
         while self._in_flight and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.05)
-        async with self.sessions() as session:
-            await outbox.release_lease(
-                session,
-                [
-                    r
-                    for r in (
-                        await session.exec(
-                            select(OutboxMessage.id).where(OutboxMessage.claimed_by == self.worker)
-                        )
-                    ).all()
-                ],
-                self.clock(),
-            )
+        try:
+            async with self.sessions() as session:
+                await leases.release(session, leases.SENDER_PREFIX + self.worker, self.worker)
+                mine = await session.exec(
+                    select(OutboxMessage.id).where(OutboxMessage.claimed_by == self.worker)
+                )
+                await outbox.release_lease(session, list(mine.scalars()), self.clock())
+        # The database is away as we stop: our claims and heartbeat simply expire instead.
+        except Exception as error:
+            log.warning("could not hand back claims on stopping: %s", type(error).__name__)

@@ -1,0 +1,453 @@
+"""Inbound benchmark: check-in submissions (Action.Execute invokes) at a fixed rate, open loop,
+at the real app's /api/messages while the same app fans a cycle out; then the same load at a
+bare botbuilder echo bot, for ratios.
+
+    .venv/bin/python bench/inbound.py --rate 50 --seconds 30 --people 2000 --fanout 5000
+
+Prints the figures and ends with ONE line of JSON holding all of them. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import (
+    ROOT,
+    Database,
+    insert_people,
+    machine,
+    machine_cpu_percent,
+    org_config,
+    start_connector,
+    stop_process,
+    system_cpu,
+)
+
+P99_LIMIT_MS = 250.0
+REQUEST_TIMEOUT = 10.0
+
+
+# ------------------------------------------------------------------ servers (child process) --
+
+
+async def serve(kind: str, db_url: str) -> None:
+    """The real app (local mode) or a bare echo bot, on a free loopback port."""
+    from aiohttp import web
+
+    if kind == "app":
+        from bot.app import create_app
+        from core import privacy
+        from core.settings import Settings
+
+        keys = privacy.generate()
+        settings = Settings(
+            _env_file=None,
+            database_url=db_url,
+            scheduler_enabled=False,
+            pseudonym_key=keys["WELLBEING_PSEUDONYM_KEY"],
+            data_keys=keys["WELLBEING_DATA_KEYS"],
+        )
+        app = create_app(settings, org=org_config())
+    else:
+        app = echo_app()
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
+    await site.start()
+    print(f"PORT {site._server.sockets[0].getsockname()[1]}", flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    await runner.cleanup()
+
+
+def echo_app():
+    """A minimal CloudAdapter + ActivityHandler bot: answers an Action.Execute with a message
+    sent back through the connector and an invoke response, like the real app does."""
+    from types import SimpleNamespace
+
+    from aiohttp import web
+    from botbuilder.core import ActivityHandler, TurnContext
+    from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+    from botbuilder.schema import Activity, AdaptiveCardInvokeResponse
+
+    class Echo(ActivityHandler):
+        async def on_message_activity(self, turn_context: TurnContext) -> None:
+            await turn_context.send_activity(f"echo: {turn_context.activity.text}")
+
+        async def on_adaptive_card_invoke(self, turn_context: TurnContext, invoke_value):
+            await turn_context.send_activity("echo")
+            return AdaptiveCardInvokeResponse(
+                status_code=200,
+                type="application/vnd.microsoft.card.adaptive",
+                value={
+                    "type": "AdaptiveCard",
+                    "version": "1.5",
+                    "body": [{"type": "TextBlock", "text": "echo"}],
+                },
+            )
+
+    config = SimpleNamespace(APP_ID="", APP_PASSWORD="", APP_TYPE="MultiTenant", APP_TENANTID="")
+    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(config))
+    bot = Echo()
+
+    async def messages(request: web.Request) -> web.Response:
+        activity = Activity().deserialize(await request.json())
+        response = await adapter.process_activity(
+            request.headers.get("Authorization", ""), activity, bot.on_turn
+        )
+        if response:
+            return web.json_response(response.body, status=response.status)
+        return web.Response(status=200)
+
+    app = web.Application()
+    app.router.add_post("/api/messages", messages)
+    return app
+
+
+async def start_server(kind: str, db_url: str) -> tuple[asyncio.subprocess.Process, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--serve",
+        kind,
+        "--db-url",
+        db_url,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        cwd=str(ROOT),
+    )
+    line = await asyncio.wait_for(process.stdout.readline(), 120)
+    if not line.startswith(b"PORT "):
+        raise SystemExit(f"the {kind} server did not start")
+    return process, f"http://127.0.0.1:{int(line.split()[1])}"
+
+
+# ------------------------------------------------------------------------ load (parent) --
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+async def phase(
+    http: aiohttp.ClientSession,
+    url: str,
+    connector_url: str,
+    rate: float,
+    seconds: float,
+    people: int,
+    cycle_id: int,
+    week: int,
+    expect: str | None,
+    counter: list[int],
+) -> dict[str, Any]:
+    """Open loop: request n is sent at start + n/rate whatever came back before; latency is
+    measured from that scheduled time, so a stalled server cannot hide its queue."""
+    from tests.support.activities import TeamsUser, card_execute
+
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    ok_cards = 0
+    total = int(rate * seconds)
+    start = time.monotonic() + 0.05
+
+    async def one(n: int, scheduled: float) -> None:
+        nonlocal ok_cards
+        i = counter[0] % people
+        counter[0] += 1
+        user = TeamsUser(aad_object_id=f"00000000-0000-4000-8000-{i:012d}")
+        data = {
+            "command": "checkin submit",
+            "card_id": uuid.uuid4().hex,
+            "cycle_id": cycle_id,
+            "week": week,
+            "mood": str(1 + n % 5),
+        }
+        body = card_execute(user, connector_url, "checkin.submit", data)
+        try:
+            async with http.post(url, json=body) as response:
+                text = await response.text()
+                if response.status != 200:
+                    errors[str(response.status)] = errors.get(str(response.status), 0) + 1
+                elif expect and expect not in text:
+                    errors["unexpected body"] = errors.get("unexpected body", 0) + 1
+                else:
+                    ok_cards += 1
+        except (aiohttp.ClientError, TimeoutError) as error:
+            errors[type(error).__name__] = errors.get(type(error).__name__, 0) + 1
+        latencies.append((time.monotonic() - scheduled) * 1000)
+
+    tasks = []
+    for n in range(total):
+        scheduled = start + n / rate
+        delay = scheduled - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(n, scheduled)))
+    await asyncio.gather(*tasks)
+    elapsed = time.monotonic() - start
+    return {
+        "rate": rate,
+        "requests": total,
+        "ok": ok_cards,
+        "throughput": round(ok_cards / elapsed, 1),
+        "p50_ms": round(percentile(latencies, 50), 1),
+        "p95_ms": round(percentile(latencies, 95), 1),
+        "p99_ms": round(percentile(latencies, 99), 1),
+        "errors": sum(errors.values()),
+        "error_kinds": errors,
+    }
+
+
+async def load(
+    url: str,
+    connector_url: str,
+    args: argparse.Namespace,
+    cycle_id: int,
+    week: int,
+    expect: str | None,
+) -> dict[str, Any]:
+    """The main phase at --rate, then steps up until p99 passes the limit or errors appear."""
+    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
+    counter = [0]
+    async with aiohttp.ClientSession(
+        timeout=timeout, connector=aiohttp.TCPConnector(limit=0)
+    ) as http:
+        warm = await phase(  # first turns compile queries and templates: not measured
+            http, url, connector_url, 10, 3, args.people, cycle_id, week, expect, counter
+        )
+        cpu0 = system_cpu()
+        main = await phase(
+            http,
+            url,
+            connector_url,
+            args.rate,
+            args.seconds,
+            args.people,
+            cycle_id,
+            week,
+            expect,
+            counter,
+        )
+        main["machine_cpu_percent"] = machine_cpu_percent(cpu0, system_cpu())
+        steps, best = (
+            [],
+            (args.rate if main["p99_ms"] < P99_LIMIT_MS and not main["errors"] else 0.0),
+        )
+        for rate in args.steps:
+            cpu0 = system_cpu()
+            step = await phase(
+                http,
+                url,
+                connector_url,
+                rate,
+                args.step_seconds,
+                args.people,
+                cycle_id,
+                week,
+                expect,
+                counter,
+            )
+            step["machine_cpu_percent"] = machine_cpu_percent(cpu0, system_cpu())
+            steps.append(step)
+            if step["p99_ms"] >= P99_LIMIT_MS or step["errors"]:
+                break
+            best = max(best, rate)
+    return {
+        "warmup": warm,
+        "main": main,
+        "steps": steps,
+        "max_rate_p99_under_250ms": best,
+        "sent": counter[0],
+    }
+
+
+async def count_answers(engine) -> int:
+    from sqlalchemy import func, select
+
+    from core.wellbeing import CheckinAnswer
+
+    async with engine.connect() as conn:
+        return (await conn.execute(select(func.count()).select_from(CheckinAnswer))).scalar_one()
+
+
+async def parent(args: argparse.Namespace) -> dict[str, Any]:
+    from fanout import queue_cycle
+
+    from core import db
+
+    tmp = tempfile.TemporaryDirectory(prefix="bench-inbound-")
+    database = Database(args.db, args.db_url, Path(tmp.name))
+    connector, connector_url = await start_connector(args.connector_rps, False, "count")
+    database.create()
+    engine = db.create_engine(database.url)
+    servers: list[asyncio.subprocess.Process] = []
+    try:
+        await db.migrate(engine)
+        await insert_people(engine, "fan-", args.fanout, connector_url)
+        cycle_id, queued = await queue_cycle(engine, args.fanout, "bulk")
+        week = date.today().isocalendar().week
+        print(f"set-up: fan-out of {queued} queued; load from {args.people} people", flush=True)
+
+        app, app_url = await start_server("app", database.url)
+        servers.append(app)
+        app_result = await load(
+            app_url + "/api/messages",
+            connector_url,
+            args,
+            cycle_id,
+            week,
+            "Thank you for checking in",
+        )
+        fanout_sent_during = await _connector(connector_url)
+        await asyncio.sleep(1.0)
+        await stop_process(app)
+        stored = await count_answers(engine)
+        ok_total = (
+            app_result["warmup"]["ok"]
+            + app_result["main"]["ok"]
+            + sum(s["ok"] for s in app_result["steps"])
+        )
+
+        echo, echo_url = await start_server("echo", database.url)
+        servers.append(echo)
+        echo_result = await load(
+            echo_url + "/api/messages", connector_url, args, cycle_id, week, None
+        )
+        await stop_process(echo)
+    finally:
+        for p in servers:
+            if p.returncode is None:
+                p.kill()
+                await p.wait()
+        await stop_process(connector)
+        await engine.dispose()
+        database.drop()
+        tmp.cleanup()
+
+    def ratio(key: str) -> float:
+        echo_value = echo_result["main"][key]
+        return round(app_result["main"][key] / echo_value, 2) if echo_value else 0.0
+
+    figures = {
+        "bench": "inbound",
+        "db": args.db,
+        "rate": args.rate,
+        "seconds": args.seconds,
+        "people": args.people,
+        "fanout_people": args.fanout,
+        "fanout_requests_at_connector_during_app_load": fanout_sent_during,
+        "throughput": app_result["main"]["throughput"],
+        "p50_ms": app_result["main"]["p50_ms"],
+        "p95_ms": app_result["main"]["p95_ms"],
+        "p99_ms": app_result["main"]["p99_ms"],
+        "errors": app_result["main"]["errors"] + sum(s["errors"] for s in app_result["steps"]),
+        "errors_main_phase": app_result["main"]["errors"],
+        "max_rate_p99_under_250ms": app_result["max_rate_p99_under_250ms"],
+        "answers_acknowledged": ok_total,
+        "answers_stored": stored,
+        "answers_lost": max(0, ok_total - stored),
+        "machine_cpu_percent": app_result["main"]["machine_cpu_percent"],
+        "app": app_result,
+        "echo": echo_result,
+        "echo_p50_ms": echo_result["main"]["p50_ms"],
+        "echo_p99_ms": echo_result["main"]["p99_ms"],
+        "echo_max_rate_p99_under_250ms": echo_result["max_rate_p99_under_250ms"],
+        "ratio_p50": ratio("p50_ms"),
+        "ratio_p95": ratio("p95_ms"),
+        "ratio_p99": ratio("p99_ms"),
+        "ratio_max_rate": round(
+            app_result["max_rate_p99_under_250ms"] / echo_result["max_rate_p99_under_250ms"], 2
+        )
+        if echo_result["max_rate_p99_under_250ms"]
+        else 0.0,
+        "machine": machine(),
+    }
+    figures["goals_met"] = (
+        figures["p99_ms"] < 100
+        and figures["errors_main_phase"] == 0
+        and figures["answers_lost"] == 0
+    )
+    return figures
+
+
+async def _connector(url: str) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as http, http.get(url + "/stats") as response:
+        stats = await response.json()
+    return {
+        "fanout_delivered": stats["delivered_total"],
+        "replies": stats["replies"],
+        "requests": stats["attempts"],
+        "over_limit_if_enforced": stats["over_limit"],
+        "connector_cpu_seconds": round(stats["cpu_seconds"], 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rate", type=float, default=50.0, help="submissions a second (open loop)")
+    parser.add_argument("--seconds", type=float, default=30.0, help="length of the main phase")
+    parser.add_argument("--people", type=int, default=2000, help="distinct people submitting")
+    parser.add_argument(
+        "--fanout", type=int, default=5000, help="people in the cycle sent meanwhile"
+    )
+    parser.add_argument("--steps", type=float, nargs="*", default=[100, 150, 200, 300, 400])
+    parser.add_argument("--step-seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--connector-rps", type=float, default=50.0, help="limit counted (not enforced)"
+    )
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--db-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--save", type=Path)
+    parser.add_argument("--serve", choices=["app", "echo"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        asyncio.run(serve(args.serve, args.db_url))
+        return
+    if args.db == "postgres":
+        from _common import require_loopback
+        from sqlalchemy.engine import make_url
+
+        require_loopback(make_url(args.db_url).host or "127.0.0.1", "--db-url")
+    figures = asyncio.run(parent(args))
+    for key in (
+        "throughput",
+        "p50_ms",
+        "p95_ms",
+        "p99_ms",
+        "errors",
+        "max_rate_p99_under_250ms",
+        "answers_stored",
+        "answers_lost",
+        "echo_p50_ms",
+        "echo_p99_ms",
+        "ratio_p99",
+        "ratio_max_rate",
+        "machine_cpu_percent",
+    ):
+        print(f"{key:>26}: {figures[key]}")
+    line = json.dumps(figures, sort_keys=True)
+    if args.save:
+        args.save.parent.mkdir(parents=True, exist_ok=True)
+        args.save.write_text(line + "\n")
+    print(line)
+
+
+if __name__ == "__main__":
+    main()
