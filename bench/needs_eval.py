@@ -1,0 +1,176 @@
+"""Score need routing and the crisis check on a labelled set, and end with one line of JSON.
+
+    python bench/needs_eval.py --set dev        # tune on this one
+    python bench/needs_eval.py --set heldout    # report on this one; never tune on it
+    python bench/needs_eval.py --set PATH [--config ORG_YAML] [--explain]
+
+A set is YAML: `needs:` a list of {text, needs: [ids]} (an empty list means no need), and
+`crisis:` with lists `positive` (must fire), `idiom` and `policy` (must not fire).
+
+Need routing is right for a message when the set of needs found equals the labelled set
+exactly (an empty set for a message with no need). "Any correct need" is, over messages with
+at least one labelled need, the share where at least one need found is labelled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from core.orgconfig import load_org_config  # noqa: E402
+from signposting.crisis import detect  # noqa: E402
+from signposting.needs import detect_needs, explain  # noqa: E402
+
+SETS = {
+    "dev": ROOT / "bench" / "data" / "needs_dev.yaml",
+    "heldout": ROOT / "bench" / "data" / "needs_heldout.yaml",
+}
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
+def evaluate(data: dict[str, Any], support) -> dict[str, Any]:
+    """Every figure for one labelled set."""
+    need_ids = [need.id for need in support.needs]
+    counts = {need: {"tp": 0, "fp": 0, "fn": 0} for need in need_ids}
+    exact = any_right = with_need = 0
+    unknown: set[str] = set()
+    misses: list[dict[str, Any]] = []
+    items = data.get("needs") or []
+    for item in items:
+        gold = set(item.get("needs") or [])
+        unknown |= gold - set(need_ids)
+        found = {match.need for match in detect_needs(item["text"], support)}
+        for need in need_ids:
+            if need in found and need in gold:
+                counts[need]["tp"] += 1
+            elif need in found:
+                counts[need]["fp"] += 1
+            elif need in gold:
+                counts[need]["fn"] += 1
+        if found == gold:
+            exact += 1
+        else:
+            misses.append({"text": item["text"], "labelled": sorted(gold), "found": sorted(found)})
+        if gold:
+            with_need += 1
+            any_right += bool(found & gold)
+    per_need = {
+        need: {
+            "precision": _ratio(c["tp"], c["tp"] + c["fp"]),
+            "recall": _ratio(c["tp"], c["tp"] + c["fn"]),
+            "support": c["tp"] + c["fn"],
+        }
+        for need, c in counts.items()
+    }
+    crisis = data.get("crisis") or {}
+    positive = crisis.get("positive") or []
+    idiom = crisis.get("idiom") or []
+    policy = crisis.get("policy") or []
+    fired = lambda texts: [t for t in texts if detect(t, support) is not None]  # noqa: E731
+    missed_crisis = [t for t in positive if detect(t, support) is None]
+    idiom_alarms, policy_alarms = fired(idiom), fired(policy)
+    need_text_alarms = fired([item["text"] for item in items])
+    return {
+        "messages": len(items),
+        "routing_exact": _ratio(exact, len(items)),
+        "any_correct_need": _ratio(any_right, with_need),
+        "per_need": per_need,
+        "crisis_recall": _ratio(len(positive) - len(missed_crisis), len(positive)),
+        "crisis_positive": len(positive),
+        "false_alarm_idiom": _ratio(len(idiom_alarms), len(idiom)),
+        "idiom": len(idiom),
+        "false_alarm_policy": _ratio(len(policy_alarms), len(policy)),
+        "policy": len(policy),
+        "false_alarm_need_messages": _ratio(len(need_text_alarms), len(items)),
+        "unknown_labels": sorted(unknown),
+        "_misses": misses,
+        "_crisis_missed": missed_crisis,
+        "_idiom_alarms": idiom_alarms,
+        "_policy_alarms": policy_alarms,
+        "_need_text_alarms": need_text_alarms,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--set", default="dev", help="heldout, dev, or a path to a YAML set")
+    parser.add_argument("--config", help="an organisation YAML (default: the bundled example)")
+    parser.add_argument(
+        "--explain", action="store_true", help="list every miss with the phrases that matched"
+    )
+    args = parser.parse_args(argv)
+    path = SETS.get(args.set, Path(args.set))
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    support = load_org_config(Path(args.config) if args.config else None).support
+    result = evaluate(data, support)
+
+    print(f"set: {path} ({result['messages']} need messages)")
+    if result["unknown_labels"]:
+        print(f"warning: labels that are not need ids: {', '.join(result['unknown_labels'])}")
+    print("\nper need               precision   recall   labelled")
+    for need, figures in result["per_need"].items():
+        print(
+            f"  {need:<22}{_percent(figures['precision']):>9}{_percent(figures['recall']):>9}"
+            f"{figures['support']:>11}"
+        )
+    print(
+        "\nneed routing right (the needs found equal the labelled set exactly, "
+        f"an empty set included): {_percent(result['routing_exact'])}"
+    )
+    print(
+        "any correct need (messages with a labelled need where at least one need found is "
+        f"labelled): {_percent(result['any_correct_need'])}"
+    )
+    print(f"\ncrisis recall: {_percent(result['crisis_recall'])} of {result['crisis_positive']}")
+    print(
+        f"crisis false alarms on idiom: {_percent(result['false_alarm_idiom'])} "
+        f"of {result['idiom']}"
+    )
+    print(
+        f"crisis false alarms on policy talk: {_percent(result['false_alarm_policy'])} "
+        f"of {result['policy']}"
+    )
+    print(
+        "crisis false alarms on the need messages: "
+        f"{_percent(result['false_alarm_need_messages'])} of {result['messages']}"
+    )
+    if args.explain:
+        if args.set == "heldout":
+            print("\n(--explain is not shown for the held-out set: it is not for tuning)")
+        else:
+            print("\nneed misses:")
+            for miss in result["_misses"]:
+                print(f"  {miss['text']!r}: labelled {miss['labelled']}, found {miss['found']}")
+                for finding in explain(miss["text"], support):
+                    print(
+                        f"      {finding.need}: {finding.phrase!r} on {finding.matched!r}"
+                        f" -> {finding.outcome}"
+                    )
+            for key in ("_crisis_missed", "_idiom_alarms", "_policy_alarms", "_need_text_alarms"):
+                for text in result[key]:
+                    signal = detect(text, support)
+                    why = f" ({signal.rule}: {signal.phrase!r})" if signal else ""
+                    print(f"  {key.strip('_')}: {text!r}{why}")
+    summary = {k: v for k, v in result.items() if not k.startswith("_")}
+    summary["set"] = args.set
+    print(json.dumps(summary, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,395 @@
+"""The `support` section of the organisation YAML: the service directory, the needs and their
+phrases, the crisis phrases, routing rules and coordinator request timings.
+
+Validated when the config loads, like the rest of it: an unknown need or service named anywhere
+is an error naming the key. The need and crisis rules ship as a default
+(signposting/data/defaults.yaml) that an organisation may replace section by section.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from signposting.phrases import PhraseError, compile_phrase, words
+
+SERVICE_KINDS = (
+    "eap",
+    "occupational_health",
+    "chaplaincy",
+    "staff_support_coordinator",
+    "speak_up",
+    "urgent",
+    "other",
+)
+ServiceKind = Literal[
+    "eap",
+    "occupational_health",
+    "chaplaincy",
+    "staff_support_coordinator",
+    "speak_up",
+    "urgent",
+    "other",
+]
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class _Strict(BaseModel):
+    """Unknown keys are mistakes, as everywhere in the organisation YAML."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _slug(value: str) -> str:
+    if not _ID.match(value):
+        raise ValueError(f"{value!r} is not an id (lower case letters, digits and _)")
+    return value
+
+
+def _phrases(values: list[str]) -> list[str]:
+    for value in values:
+        try:
+            compile_phrase(value)
+        except PhraseError as error:
+            raise ValueError(str(error)) from error
+    return values
+
+
+@lru_cache(maxsize=1)
+def shipped_defaults() -> dict[str, Any]:
+    """The default need and crisis rules and the national urgent-help services, as data."""
+    text = (resources.files("signposting") / "data" / "defaults.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+class Contact(_Strict):
+    """How to reach a service. Shown on its card as written; links become buttons."""
+
+    phone: str | None = Field(None, description="A number to call, as people should dial it.")
+    text_message: str | None = Field(
+        None, description="How to text the service, e.g. 'Text SHOUT to 85258'."
+    )
+    email: str | None = Field(None, description="An email address.")
+    teams_chat: str | None = Field(
+        None,
+        description="The UPN (sign-in address) of a Teams account to chat with; shown as a "
+        "'Chat in Teams' button.",
+    )
+    web: str | None = Field(None, description="A web page (https://…) with more about the service.")
+    opening_hours: str | None = Field(None, description="When it is open, in plain words.")
+    self_referral: bool = Field(
+        True, description="Whether people can go to it themselves, without a manager's referral."
+    )
+
+    @field_validator("email", "teams_chat")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is not None and not _EMAIL.match(value):
+            raise ValueError(f"{value!r} is not an email address or UPN")
+        return value
+
+    @field_validator("web")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError(f"{value!r} is not a web address (start it with https://)")
+        return value
+
+
+class Service(_Strict):
+    """One service in the directory, as a person sees it on its card."""
+
+    id: str = Field(description="A stable id used by routing rules and reports, e.g. `eap`.")
+    name: str = Field(description="The name people know it by.")
+    kind: ServiceKind = Field(
+        description="eap, occupational_health, chaplaincy, staff_support_coordinator, speak_up, "
+        "urgent or other. Urgent services make up the crisis card."
+    )
+    summary: str = Field(description="One or two plain sentences on what it offers.")
+    helps_with: list[str] = Field(
+        default_factory=list, description="Need ids it helps with (see `needs`)."
+    )
+    contact: Contact = Field(default_factory=Contact, description="How to reach it.")
+    what_happens_next: str = Field(
+        "", description="What happens when someone gets in touch, in plain words."
+    )
+    who_will_know: str = Field(
+        "", description="Who will know they made contact; 'your manager is not told' if true."
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        return _slug(value)
+
+
+class Need(_Strict):
+    """A need people have, its label in the support menu, and the phrases that recognise it."""
+
+    id: str = Field(description="A stable id (money, stress, …) used by routing and reports.")
+    label: str = Field(description="The plain label on the support menu's button.")
+    description: str = Field("", description="What the need covers, for whoever edits the rules.")
+    phrases: list[str] = Field(
+        default_factory=list,
+        description="Phrases in the rule language (signposting/phrases.py) that recognise it.",
+    )
+    not_when: list[str] = Field(
+        default_factory=list,
+        description="Phrases that cancel a match they overlap, e.g. 'phone died' for bereavement.",
+    )
+    weak_phrases: list[str] = Field(
+        default_factory=list,
+        description="Phrases that count only when no other need is recognised ('tired', "
+        "'someone to talk to'), so a general word never crowds out a named problem.",
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        return _slug(value)
+
+    @field_validator("phrases", "not_when", "weak_phrases")
+    @classmethod
+    def _rules(cls, value: list[str]) -> list[str]:
+        return _phrases(value)
+
+
+class Detection(_Strict):
+    """How messages are normalised before matching, and what counts as negation."""
+
+    spellings: dict[str, str] = Field(
+        default_factory=dict,
+        description="Chat spellings and common slips mapped to words the rules use "
+        "('wanna': 'want to').",
+    )
+    negators: list[str] = Field(
+        default_factory=list, description="Words that negate what follows ('not', 'no', 'never')."
+    )
+    fillers: list[str] = Field(
+        default_factory=list,
+        description="Words that may stand between a negator and what it negates ('really', 'too').",
+    )
+    negation_window: int = Field(
+        4, ge=1, le=8, description="How many words before a match a negator may stand."
+    )
+    fuzzy_min_length: int = Field(
+        6,
+        ge=4,
+        description="The shortest rule word that `~` may make typo-tolerant.",
+    )
+
+    @field_validator("spellings")
+    @classmethod
+    def _normalised_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, replacement in value.items():
+            for text in (key, replacement):
+                if words(text) != text.split():
+                    raise ValueError(
+                        f"spelling {key!r}: {text!r} must be lower case words without punctuation"
+                    )
+        return value
+
+
+class Crisis(_Strict):
+    """What signals risk to life or safety. Deliberately sensitive to a person speaking of
+    themselves; everyday idiom and talk about policy must not set it off."""
+
+    phrases: list[str] = Field(
+        default_factory=list,
+        description="A person speaking of themselves ('kill myself', 'he hits me'): always fire "
+        "unless an idiom overlaps or a third person is the subject.",
+    )
+    harm_phrases: list[str] = Field(
+        default_factory=list,
+        description="Being harmed by someone ('he hits me', 'scared to go home'): always fire "
+        "unless an idiom overlaps.",
+    )
+    topic_phrases: list[str] = Field(
+        default_factory=list,
+        description="The subject named ('suicide', 'self harm'): fire unless the message is "
+        "about policy, training or someone else.",
+    )
+    idioms: list[str] = Field(
+        default_factory=list,
+        description="Everyday idiom ('killing me', 'dying for a'): a match inside one is ignored.",
+    )
+    policy_context: list[str] = Field(
+        default_factory=list,
+        description="Phrases that mark talk about the subject or about someone else "
+        "('policy', 'training', 'a colleague').",
+    )
+    joke_markers: list[str] = Field(
+        default_factory=list,
+        description="Words that mark a message as a joke ('lol', 'haha'): a person "
+        "speaking of themselves or naming the subject is then taken as idiom. Never applied to "
+        "being harmed by someone.",
+    )
+    third_person: list[str] = Field(
+        default_factory=list,
+        description="Words that, just before a phrase, make someone else its subject "
+        "('they want to die').",
+    )
+
+    @field_validator("phrases", "harm_phrases", "topic_phrases", "idioms", "policy_context")
+    @classmethod
+    def _rules(cls, value: list[str]) -> list[str]:
+        return _phrases(value)
+
+
+class CheckinRule(_Strict):
+    """Check-in answers that point to services; every condition given must hold."""
+
+    mood_at_most: int | None = Field(None, description="The mood answer (1–5) is this or lower.")
+    mood_at_least: int | None = Field(None, description="The mood answer is this or higher.")
+    affecting: list[str] = Field(
+        default_factory=list,
+        description="What is affecting them most is one of these option ids (empty: any).",
+    )
+    pulse: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="At least one of these pulse items has one of the listed answers "
+        "(empty: not considered).",
+    )
+    services: list[str] = Field(
+        min_length=1, max_length=3, description="1–3 service ids or kinds to offer."
+    )
+
+
+class Routing(_Strict):
+    """Which services to offer for a need, or for check-in answers."""
+
+    needs: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Need id to 1–3 service ids or kinds, in the order shown. A need not listed "
+        "gets the services whose `helps_with` names it.",
+    )
+    checkin: list[CheckinRule] = Field(
+        default_factory=list,
+        description="Rules for check-in answers; every rule that matches adds its services, in "
+        "order, up to `max_services`.",
+    )
+    max_services: int = Field(3, ge=1, le=3, description="The most services shown at once.")
+
+
+class CoordinatorRequests(_Strict):
+    """Requests for the staff support coordinator to get in touch."""
+
+    expected_response: str = Field(
+        "within two working days",
+        description="When the person can expect to hear back, as it completes "
+        "'The coordinator usually gets in touch …'.",
+    )
+    remind_backup_after_hours: float = Field(
+        24,
+        gt=0,
+        description="Tell the backup coordinator(s) when a request is still not picked up "
+        "after this many hours.",
+    )
+
+
+def _default(key: str) -> Any:
+    return shipped_defaults()[key]
+
+
+class SupportConfig(_Strict):
+    """Signposting: the service directory, needs, crisis phrases, routing and coordinator requests."""
+
+    services: list[Service] = Field(
+        default_factory=lambda: _default("services"),
+        validate_default=True,
+        description="The service directory. Must include at least one `urgent` service; the "
+        "default is only the national urgent-help services.",
+    )
+    needs: list[Need] = Field(
+        default_factory=lambda: _default("needs"),
+        validate_default=True,
+        description="The needs, in support-menu order, with their phrases. The default is "
+        "signposting/data/defaults.yaml; a list here replaces it whole.",
+    )
+    detection: Detection = Field(
+        default_factory=lambda: _default("detection"),
+        validate_default=True,
+        description="Spellings and negation used by need and crisis matching.",
+    )
+    crisis: Crisis = Field(
+        default_factory=lambda: _default("crisis"),
+        validate_default=True,
+        description="The crisis phrases. The default is signposting/data/defaults.yaml.",
+    )
+    routing: Routing = Field(
+        default_factory=Routing, description="Needs and check-in answers to services."
+    )
+    coordinator_requests: CoordinatorRequests = Field(
+        default_factory=CoordinatorRequests, description="Timings for coordinator requests."
+    )
+
+    @model_validator(mode="after")
+    def _references(self) -> SupportConfig:
+        need_ids = [need.id for need in self.needs]
+        _unique(need_ids, "needs", "need id")
+        _unique([s.id for s in self.services], "services", "service id")
+        for index, service in enumerate(self.services):
+            for need in service.helps_with:
+                if need not in need_ids:
+                    raise ValueError(
+                        f"services[{index}].helps_with: unknown need {need!r} "
+                        f"(known: {', '.join(need_ids)})"
+                    )
+        for need, targets in self.routing.needs.items():
+            if need not in need_ids:
+                raise ValueError(
+                    f"routing.needs.{need}: unknown need {need!r} (known: {', '.join(need_ids)})"
+                )
+            if not 1 <= len(targets) <= 3:
+                raise ValueError(f"routing.needs.{need}: name one to three services")
+            self._check_targets(targets, f"routing.needs.{need}")
+        for index, rule in enumerate(self.routing.checkin):
+            self._check_targets(rule.services, f"routing.checkin[{index}].services")
+        if not any(service.kind == "urgent" for service in self.services):
+            raise ValueError(
+                "services: list at least one service of kind 'urgent' (999, NHS 111, "
+                "Samaritans…): the crisis card is made from them"
+            )
+        return self
+
+    def _check_targets(self, targets: list[str], key: str) -> None:
+        ids = {s.id for s in self.services}
+        kinds = {s.kind for s in self.services}
+        for target in targets:
+            if target not in ids and target not in kinds:
+                raise ValueError(
+                    f"{key}: {target!r} is neither a service id nor the kind of a listed "
+                    f"service (service ids: {', '.join(sorted(ids))})"
+                )
+
+    def service(self, service_id: str) -> Service | None:
+        return next((s for s in self.services if s.id == service_id), None)
+
+    def need(self, need_id: str) -> Need | None:
+        return next((n for n in self.needs if n.id == need_id), None)
+
+    def resolve(self, targets: list[str]) -> list[Service]:
+        """Service ids or kinds to services, in order, without repeats."""
+        found: list[Service] = []
+        for target in targets:
+            service = self.service(target)
+            matches = [service] if service else [s for s in self.services if s.kind == target]
+            found += [s for s in matches if s not in found]
+        return found
+
+    def of_kind(self, kind: str) -> list[Service]:
+        return [s for s in self.services if s.kind == kind]
+
+
+def _unique(values: list[str], key: str, what: str) -> None:
+    seen: set[str] = set()
+    for index, value in enumerate(values):
+        if value in seen:
+            raise ValueError(f"{key}[{index}]: {what} {value!r} is listed twice")
+        seen.add(value)

@@ -1,0 +1,61 @@
+"""Counting signposting events per ISO week, service and need, without recording who.
+
+Only what the bot itself sees is counted: a menu need chosen, a need recognised, a service card
+shown, a coordinator request made, picked up or closed, the urgent-help card shown. Links opened
+from a card are invisible to the bot, so they are not counted.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from signposting.models import SignpostingCount
+
+MENU_SHOWN = "menu_shown"
+NEED_CHOSEN = "need_chosen"
+NEED_RECOGNISED = "need_recognised"
+SERVICE_SHOWN = "service_shown"
+CRISIS_SHOWN = "crisis_shown"
+COORDINATOR_REQUESTED = "coordinator_requested"
+COORDINATOR_UNREACHABLE = "coordinator_unreachable"
+COORDINATOR_CONTACTED = "coordinator_contacted"
+COORDINATOR_CLOSED = "coordinator_closed"
+COORDINATOR_WITHDRAWN = "coordinator_withdrawn"
+COORDINATOR_REMINDED = "coordinator_reminded"
+
+
+def iso_week(now: datetime, time_zone: str = "UTC") -> str:
+    """The organisation's ISO week for a moment, e.g. '2026-W48'."""
+    year, week, _ = now.astimezone(ZoneInfo(time_zone)).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+async def bump(
+    session: AsyncSession,
+    event: str,
+    now: datetime,
+    *,
+    time_zone: str = "UTC",
+    need: str = "",
+    service: str = "",
+    by: int = 1,
+) -> None:
+    """Add to a counter in the caller's transaction (an upsert, safe with several replicas)."""
+    values = {
+        "week": iso_week(now, time_zone),
+        "event": event,
+        "need_id": need,
+        "service_id": service,
+        "count": by,
+    }
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(SignpostingCount)
+    statement = insert.values(**values).on_conflict_do_update(
+        index_elements=["week", "event", "need_id", "service_id"],
+        set_={"count": SignpostingCount.count + insert.excluded.count},
+    )
+    await session.exec(statement)

@@ -1,0 +1,119 @@
+"""Recognising risk to life or safety in what a person writes, before anything else happens.
+
+Deliberately sensitive to a person speaking of themselves ("I want to end it all", "he hits
+me"), with typos and in lower case; deliberately deaf to everyday idiom ("this rota is killing
+me") and to talk about the subject ("is there suicide prevention training?"). The phrases are
+data (the `support.crisis` config section). A signal carries the rule that fired, never the text.
+
+The check-in calls `detect(text, support)` on its free text; every chat message goes through
+the crisis stage in dialogs/support.py first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+from signposting.config import SupportConfig
+from signposting.phrases import BREAK, Span, cached_phrase, find, words
+
+Rule = Literal["phrases", "harm_phrases", "topic_phrases"]
+
+# Words that may stand between a subject and what they say ("they just want to die").
+_BETWEEN = frozenset(
+    {
+        "just",
+        "really",
+        "would",
+        "d",
+        "might",
+        "also",
+        "even",
+        "actually",
+        "still",
+        "all",
+        "may",
+        "could",
+        "said",
+        "says",
+        "say",
+        "told",
+        "tell",
+        "tells",
+        "do",
+        "does",
+        "did",
+        "sometimes",
+        "often",
+        "apparently",
+        "now",
+        "both",
+        "that",
+    }
+)
+
+
+@dataclass(frozen=True)
+class CrisisSignal:
+    """Why a message was taken as a crisis: the kind of rule and the phrase. Never the text."""
+
+    rule: Rule
+    phrase: str
+
+
+@lru_cache(maxsize=1)
+def _default_support() -> SupportConfig:
+    """The shipped rules, for callers that have no organisation config at hand."""
+    return SupportConfig()
+
+
+def _spans(phrases: Sequence[str], tokens: Sequence[str], fuzzy_min: int) -> list[Span]:
+    spans: list[Span] = []
+    for text in phrases:
+        spans += find(cached_phrase(text), tokens, fuzzy_min)
+    return spans
+
+
+def _someone_else(tokens: Sequence[str], start: int, third_person: frozenset[str]) -> bool:
+    """Whether the words just before a match make someone else its subject."""
+    position = start - 1
+    while position >= 0 and tokens[position] in _BETWEEN:
+        position -= 1
+    return position >= 0 and tokens[position] != BREAK and tokens[position] in third_person
+
+
+def detect(text: str, support: SupportConfig | None = None) -> CrisisSignal | None:
+    """A crisis signal when the text speaks of risk to the writer's life or safety, else None.
+
+    `support` is the organisation's `support` config section; without it the shipped rules apply.
+    """
+    support = support or _default_support()
+    rules, detection = support.crisis, support.detection
+    tokens = words(text, detection.spellings)
+    if not tokens:
+        return None
+    fuzzy = detection.fuzzy_min_length
+    idioms = _spans(rules.idioms, tokens, fuzzy)
+    third_person = frozenset(rules.third_person)
+
+    def clear(span: Span) -> bool:
+        """An idiom cancels a phrase it overlaps, unless the phrase carries on past its end
+        ("my mum will kill me" is idiom; "he will kill me if I leave" is not)."""
+        return not any(idiom.overlaps(span) and span.end <= idiom.end for idiom in idioms)
+
+    for span in _spans(rules.harm_phrases, tokens, fuzzy):
+        if clear(span):
+            return CrisisSignal("harm_phrases", span.phrase.text)
+    if set(rules.joke_markers) & set(tokens):
+        return None
+    for span in _spans(rules.phrases, tokens, fuzzy):
+        if clear(span) and not _someone_else(tokens, span.start, third_person):
+            return CrisisSignal("phrases", span.phrase.text)
+    topics = _spans(rules.topic_phrases, tokens, fuzzy)
+    if topics and not _spans(rules.policy_context, tokens, fuzzy):
+        for span in topics:
+            if clear(span) and not _someone_else(tokens, span.start, third_person):
+                return CrisisSignal("topic_phrases", span.phrase.text)
+    return None

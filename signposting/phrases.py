@@ -1,0 +1,267 @@
+"""The small phrase language that need and crisis rules are written in, and its matcher.
+
+Rules are data, so they need a language a wellbeing lead can read. A phrase is words separated
+by spaces, matched against the message's words after normalisation (lower case, apostrophes
+dropped so "can't" is "cant", hyphens and other punctuation as spaces, common chat spellings
+mapped). In a phrase:
+
+- `a|b|c`          any one of these words
+- `(a b|c d|e)`    any one of these word sequences
+- `[a|b c]`        the same, optional
+- `word*`          any word starting with `word`
+- `..`             a gap of up to three words (never across a full stop, comma or other break)
+- `~word`          this word, or a word one typing slip away from it
+
+So `passed away` is two words in a row, `lost my|our dad` matches "lost my dad" and "lost our
+dad", and `(passed away|passed on)` matches either pair.
+
+A typing slip is a letter missed, added or changed, or two letters swapped. Typo tolerance is
+asked for word by word (`~stressed`, `~bereave*`), only on distinctive words of at least
+`fuzzy_min_length` letters: one slip turns many ordinary words into others ("betting" and
+"getting"), so it is kept for words where that cannot happen.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+BREAK = "|"
+GAP_WORDS = 3
+_CLAUSE_PUNCTUATION = re.compile(r"[.,;:!?()\[\]{}\n\r\t\"“”]+|\s-\s|\s–\s|\s—\s")
+_NOT_WORD = re.compile(r"[^\w|]+|_")
+_WORD = re.compile(r"^[a-z0-9]+$")
+_EXPANSIONS = {"'s": "", "'ll": " will"}
+_CONTRACTIONS = re.compile(r"(?<=\w)('s|'ll)(?!\w)")
+
+
+class PhraseError(ValueError):
+    """A rule phrase that cannot be understood; the message says which part and why."""
+
+
+@dataclass(frozen=True)
+class Alternative:
+    word: str
+    prefix: bool = False
+    fuzzy: bool = False
+
+
+@dataclass(frozen=True)
+class Element:
+    """One position in a phrase: a choice of word sequences, optional or not, or a gap."""
+
+    options: tuple[tuple[Alternative, ...], ...] = ()
+    optional: bool = False
+    gap: bool = False
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A compiled phrase; `text` is what the rule says, used to explain a match."""
+
+    text: str
+    elements: tuple[Element, ...]
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where a phrase matched, in word positions [start, end)."""
+
+    phrase: Phrase
+    start: int
+    end: int
+
+    def overlaps(self, other: Span) -> bool:
+        return self.start < other.end and other.start < self.end
+
+
+def _plain(word: str) -> str:
+    word = unicodedata.normalize("NFKC", word).lower().replace("\u2019", "'").replace("'", "")
+    return word
+
+
+def _alternative(raw: str, part: str, text: str) -> Alternative:
+    fuzzy = raw.startswith("~")
+    raw = raw.removeprefix("~")
+    prefix = raw.endswith("*")
+    word = _plain(raw.removesuffix("*"))
+    if not _WORD.match(word):
+        raise PhraseError(
+            f"{part!r} in {text!r}: write each word as letters and digits only "
+            "(spell 'self-harm' as 'self harm')"
+        )
+    return Alternative(word, prefix, fuzzy)
+
+
+def _parts(text: str) -> list[str]:
+    """Split a phrase into its positions: words, `a|b` choices, and bracketed groups."""
+    parts: list[str] = []
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char.isspace():
+            index += 1
+            continue
+        if char in "([":
+            close = ")" if char == "(" else "]"
+            end = text.find(close, index)
+            if end < 0:
+                raise PhraseError(f"{text!r}: {char!r} is never closed with {close!r}")
+            parts.append(text[index : end + 1])
+            index = end + 1
+            continue
+        end = index
+        while end < len(text) and not text[end].isspace() and text[end] not in "([":
+            end += 1
+        parts.append(text[index:end])
+        index = end
+    return parts
+
+
+def compile_phrase(text: str) -> Phrase:
+    """Parse one rule phrase, raising PhraseError naming the part that is wrong."""
+    parts = _parts(text)
+    if not parts:
+        raise PhraseError("an empty phrase matches nothing")
+    elements: list[Element] = []
+    for part in parts:
+        if part == "..":
+            elements.append(Element(gap=True))
+            continue
+        optional = part.startswith("[")
+        grouped = part.startswith(("(", "["))
+        body = part[1:-1] if grouped else part
+        if any(mark in body for mark in "()[]"):
+            raise PhraseError(f"{part!r} in {text!r}: brackets cannot be nested")
+        options: list[tuple[Alternative, ...]] = []
+        for option in body.split("|"):
+            sequence = option.split() if grouped else [option]
+            if not sequence or not all(sequence):
+                raise PhraseError(f"{part!r} in {text!r} has an empty choice")
+            options.append(tuple(_alternative(raw, part, text) for raw in sequence))
+        elements.append(Element(tuple(options), optional))
+    if all(element.gap or element.optional for element in elements):
+        raise PhraseError(f"{text!r} has no required word, so it would match anything")
+    if elements[0].gap or elements[-1].gap:
+        raise PhraseError(f"{text!r}: a gap '..' belongs between words, not at either end")
+    return Phrase(text, tuple(elements))
+
+
+@lru_cache(maxsize=4096)
+def cached_phrase(text: str) -> Phrase:
+    return compile_phrase(text)
+
+
+def within_one_edit(a: str, b: str) -> bool:
+    """Whether two words differ by at most one slip: a letter missed, added, changed or swapped."""
+    if a == b:
+        return True
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    if la == lb:
+        diffs = [i for i in range(la) if a[i] != b[i]]
+        if len(diffs) == 1:
+            return True
+        return (
+            len(diffs) == 2
+            and diffs[1] == diffs[0] + 1
+            and a[diffs[0]] == b[diffs[1]]
+            and a[diffs[1]] == b[diffs[0]]
+        )
+    if la > lb:
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i:] == b[i + 1 :]
+
+
+def _word_matches(alternative: Alternative, token: str, fuzzy_min: int) -> bool:
+    word = alternative.word
+    if alternative.prefix:
+        if token.startswith(word):
+            return True
+        if not alternative.fuzzy or len(word) < fuzzy_min:
+            return False
+        return any(
+            within_one_edit(word, token[:size])
+            for size in (len(word) - 1, len(word), len(word) + 1)
+            if size <= len(token)
+        )
+    if token == word:
+        return True
+    if not alternative.fuzzy or len(word) < fuzzy_min:
+        return False
+    return within_one_edit(word, token)
+
+
+def _ends(
+    elements: Sequence[Element], tokens: Sequence[str], at: int, fuzzy_min: int
+) -> Iterator[int]:
+    """Every end position where `elements` can match starting at word `at` (shortest first)."""
+    if not elements:
+        yield at
+        return
+    element, rest = elements[0], elements[1:]
+    if element.gap:
+        for skip in range(GAP_WORDS + 1):
+            if skip and (at + skip > len(tokens) or tokens[at + skip - 1] == BREAK):
+                break
+            yield from _ends(rest, tokens, at + skip, fuzzy_min)
+        return
+    if element.optional:
+        yield from _ends(rest, tokens, at, fuzzy_min)
+    for option in element.options:
+        end = at + len(option)
+        if end <= len(tokens) and all(
+            tokens[at + i] != BREAK and _word_matches(word, tokens[at + i], fuzzy_min)
+            for i, word in enumerate(option)
+        ):
+            yield from _ends(rest, tokens, end, fuzzy_min)
+
+
+def find(phrase: Phrase, tokens: Sequence[str], fuzzy_min: int) -> list[Span]:
+    """Every place the phrase matches (one span per start word, the shortest)."""
+    spans: list[Span] = []
+    for start in range(len(tokens)):
+        if tokens[start] == BREAK:
+            continue
+        end = next(_ends(phrase.elements, tokens, start, fuzzy_min), None)
+        if end is not None and end > start:
+            spans.append(Span(phrase, start, end))
+    return spans
+
+
+@lru_cache(maxsize=64)
+def _spelling_pattern(items: tuple[tuple[str, str], ...]) -> re.Pattern[str] | None:
+    if not items:
+        return None
+    keys = sorted((key for key, _ in items), key=len, reverse=True)
+    return re.compile(r"(?<![\w])(" + "|".join(re.escape(k) for k in keys) + r")(?![\w])")
+
+
+def words(text: str, spellings: Mapping[str, str] | None = None) -> list[str]:
+    """The message as normalised words, with `|` standing for a clause break (. , ; ! ? …)."""
+    text = unicodedata.normalize("NFKC", text or "").lower()
+    text = text.replace("\u2019", "'").replace("\u2018", "'")
+    text = _CLAUSE_PUNCTUATION.sub(f" {BREAK} ", text)
+    text = _CONTRACTIONS.sub(lambda m: _EXPANSIONS[m.group(1)], text)
+    text = text.replace("'", "")
+    text = _NOT_WORD.sub(" ", text)
+    text = " ".join(text.split())
+    if spellings:
+        pattern = _spelling_pattern(tuple(sorted(spellings.items())))
+        if pattern is not None:
+            text = pattern.sub(lambda m: spellings[m.group(1)], text)
+    tokens: list[str] = []
+    for token in text.split():
+        if token == BREAK and (not tokens or tokens[-1] == BREAK):
+            continue
+        tokens.append(token)
+    while tokens and tokens[-1] == BREAK:
+        tokens.pop()
+    return tokens

@@ -1,0 +1,114 @@
+"""The crisis detector: sensitive to a person speaking of themselves, deaf to idiom and policy."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from core.orgconfig import load_org_config
+from signposting.config import SupportConfig
+from signposting.crisis import CrisisSignal, detect
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I want to kill myself",
+        "i want to die",
+        "I can't go on anymore",
+        "cant go on like this",
+        "I've been self harming again",
+        "everyone would be better off without me",
+        "I don't want to be here anymore",
+        "i wish i was dead",
+        "thinking about ending my life",
+        "i want to end it all",
+        "I've got pills saved up",
+        "I'm going to take my own life",
+        "I CAN'T GO ON",
+        "feeling suicidal",
+        # typos and chat spellings
+        "i want to kil myself",
+        "sucidal",
+        "I wanna die",
+        "i want to kms",
+        "kill my slef",
+        # being harmed by someone
+        "my partner hits me",
+        "my husband beats me when he's drunk",
+        "I'm scared to go home, he said he'd hurt me",
+        "I'm not safe at home",
+        "he threatened to kill me",
+        # sensitive even when the person plays it down
+        "I'm not suicidal, just so tired of living",
+    ],
+)
+def test_crisis_language_is_recognised(text):
+    signal = detect(text)
+    assert isinstance(signal, CrisisSignal)
+    assert text.lower() not in str(dataclasses.asdict(signal)).lower()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # everyday idiom
+        "this rota is killing me",
+        "my feet are killing me",
+        "my back is killing me after that shift",
+        "I'm dying for a cup of tea",
+        "dead tired today",
+        "the printer died again",
+        "kill me now, another meeting",
+        "I'd rather die than work another Christmas",
+        "I can't go on the course next week",
+        "I can't go on leave until March",
+        "this job will be the death of me",
+        "I hurt myself lifting a patient",
+        "I cut myself shaving",
+        "my mum will kill me if I'm late",
+        "over my dead body",
+        "it was a suicide mission getting across town",
+        "we've been threatened with eviction",
+        # talk about policy, training or someone else
+        "Is there suicide prevention training for managers?",
+        "where can I find the self harm policy",
+        "How should I support a colleague who has disclosed domestic abuse?",
+        "what should I do if a member of my team says they want to die",
+        "how do we record a patient overdose on the system",
+        "What support is there for staff bereaved by suicide?",
+        "does the dying to work charter apply to us",
+        # nothing at all
+        "",
+        "   ",
+        "thanks!",
+    ],
+)
+def test_idiom_and_policy_talk_do_not_set_it_off(text):
+    assert detect(text) is None
+
+
+def test_the_phrases_are_data_an_organisation_can_extend():
+    org = load_org_config()
+    base = org.support.model_dump()
+    base["crisis"]["phrases"] = [*base["crisis"]["phrases"], "at the end of my rope"]
+    extended = SupportConfig.model_validate(base)
+    assert detect("I'm at the end of my rope") is None
+    signal = detect("I'm at the end of my rope", extended)
+    assert signal == CrisisSignal("phrases", "at the end of my rope")
+
+
+def test_jokes_and_threats():
+    """A joke marker turns talk of oneself into idiom, never being harmed by someone; an idiom
+    only cancels a phrase that ends inside it."""
+    assert detect("i want to die lol") is None
+    assert detect("I'm not joking, I want to die") is not None
+    assert detect("my husband hits me lol") is not None
+    assert detect("my mum will kill me if I'm late") is None
+    assert detect("he said he would kill me if i left") is not None
+
+
+def test_a_third_person_subject_is_someone_else():
+    assert detect("people who want to die need support") is None
+    assert detect("sometimes I want to die") is not None
