@@ -1,0 +1,552 @@
+"""Ranking FAQ entries for a question: BM25F over the question, its other phrasings, the tags and
+(lightly) the answer, with Snowball stemming and the policy's own vocabulary as synonyms.
+
+Why our own small BM25F rather than a library: field weights (a match in a question matters more
+than one in an answer) are BM25F, which neither rank-bm25 nor bm25s offers; rank-bm25 also scores
+every document for every query term in a Python loop. An inverted index with the per-term
+contributions computed once at build time scores only the documents that share a term with the
+question, which keeps a 5,000-entry knowledge base well under a millisecond or two per question.
+The database's full-text search was not used because SQLite (FTS5) and PostgreSQL (tsvector)
+rank differently, so the same question would get different answers on the two back ends.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+import operator
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import snowballstemmer
+
+_stemmer = snowballstemmer.stemmer("english")
+
+# Words that carry no meaning for matching. Kept out on purpose: off, back, before, after,
+# during, while, own, first, new, old, not (they separate entries in this policy's vocabulary).
+_STOPWORD_TEXT = """
+    a about above again against all am an and any are aren't as at be because been being below
+    between both but by can can't cannot could couldn't did didn't do does doesn't doing don't
+    down each few for from further had hadn't has hasn't have haven't having he he'd he'll he's
+    her here here's hers herself him himself his how how's i i'd i'll i'm i've if in into is
+    isn't it it's its itself just let's me more most mustn't my myself nor now of on once only
+    or other ought our ours ourselves out over same shan't she she'd she'll she's should
+    shouldn't so some such than that that's the their theirs them themselves then there there's
+    these they they'd they'll they're they've this those through to too under until up very was
+    wasn't we we'd we'll we're we've were weren't what what's when when's where where's which
+    who who's whom why why's will with won't would wouldn't you you'd you'll you're you've your
+    yours yourself yourselves get got go going please thanks thank hi hello anyone someone
+    know tell explain ask asked asking say said actually really just still also want wants
+    wanted wondering wonder thing things stuff bit something anything everything kind sort
+    basically exactly quite rather
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+# The policy's vocabulary: each group's phrases mean the same thing here. A phrase found in an
+# entry adds the group's concept token to that field; in a question the concept stands for the
+# phrase, so "RTW", "return to work" and "welcome back" all meet.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "rtw": ("rtw", "return to work", "returning to work", "back to work", "welcome back"),
+    "trigger": ("trigger", "trigger point", "bradford", "bradford factor", "bradford score"),
+    "plan": (
+        "pip",
+        "piap",
+        "action plan",
+        "personal action plan",
+        "personalised improvement action plan",
+        "improvement plan",
+        "wellbeing plan",
+    ),
+    "oh": ("oh", "occupational health", "occ health"),
+    "al": ("al", "annual leave", "holiday", "holidays", "vacation"),
+    "dtw": (
+        "dtw",
+        "dying to work",
+        "terminal",
+        "terminally ill",
+        "months to live",
+        "end of life",
+        "life limiting",
+    ),
+    "eap": ("eap", "employee assistance programme", "employee assistance program", "counselling"),
+    "sick": ("sick", "sickness", "ill", "illness", "unwell", "poorly"),
+    "wfh": (
+        "wfh",
+        "working from home",
+        "work from home",
+        "home working",
+        "homeworking",
+        "remote working",
+        "working remotely",
+    ),
+    "ttt": ("ttt", "train the trainer", "train the trainers"),
+    "midshift": (
+        "mid shift",
+        "midshift",
+        "part way through",
+        "partway through",
+        "halfway through",
+        "half way through",
+    ),
+    "doctor": ("gp", "doctor", "doctors"),
+    "eia": ("eia", "equality impact assessment"),
+    "msk": (
+        "msk",
+        "musculoskeletal",
+        "back pain",
+        "bad back",
+        "slipped disc",
+        "sciatica",
+        "neck pain",
+        "joint pain",
+    ),
+    "physio": ("physio", "physiotherapy", "physiotherapist"),
+    "staffside": ("staff side", "staffside", "trade union", "union", "unison"),
+    "kpi": ("kpi", "key performance indicator", "metric"),
+    "coordinator": ("coordinator", "co ordinator"),
+    "wellbeing": ("wellbeing", "well being"),
+    "comms": ("comms", "communication", "communications"),
+    "dismissal": (
+        "dismiss",
+        "dismissal",
+        "sack",
+        "sacked",
+        "fired",
+        "lose their job",
+        "lose your job",
+        "lose his job",
+        "lose her job",
+    ),
+    "flowchart": ("flowchart", "flow chart", "process map", "process tree", "decision tree"),
+    "induction": (
+        "induction",
+        "onboarding",
+        "new starter",
+        "new joiner",
+        "people joining",
+        "staff joining",
+    ),
+    "mentalhealth": (
+        "mental health",
+        "stress",
+        "stressed",
+        "anxiety",
+        "anxious",
+        "depression",
+        "burnout",
+        "burnt out",
+        "burned out",
+    ),
+    "chaplaincy": ("chaplain", "chaplaincy"),
+    "coaching": ("coach", "coaching"),
+    "pushback": ("pushback", "push back", "pushing back", "resistance", "resist"),
+    "removed": ("remove", "removal", "scrap", "abolish", "taken out", "drop"),
+    "increase": ("go up", "goes up", "going up", "gone up", "rise", "increase"),
+    "transition": ("transition", "switch", "switch over", "changeover", "move over"),
+    "frequent": (
+        "frequent absence",
+        "frequently absent",
+        "frequently off",
+        "repeated absence",
+        "regularly off",
+        "off a lot",
+        "every other week",
+    ),
+    "conversation": ("conversation", "chat"),
+    "speed": ("quick", "quickly", "fast", "speed", "delay", "timescale", "forever"),
+    "implement": ("implement", "implementation", "rollout", "roll out", "in place", "embed"),
+    "data": ("data", "information", "statistics", "stats", "numbers"),
+    "impact": ("impact", "difference", "effect", "effective"),
+    "informal": ("informal", "informally"),
+    "worse": ("worse", "dip", "decline", "deteriorate"),
+    "learn": ("learn", "find out", "hear about", "finding out"),
+    "support": ("support", "look after", "look out for", "looks out for", "looking after"),
+}
+
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
+_NON_WORD = re.compile(r"[^a-z0-9'\s]+")
+_POSSESSIVE = re.compile(r"'s\b")
+_SPACE = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    """Lower case, plain apostrophes, no punctuation: "Co-ordinator's" -> "co ordinator".
+
+    Apostrophes inside words stay, so "i'll" is still a stopword and not "ill"."""
+    text = unicodedata.normalize("NFKC", text or "").translate(_APOSTROPHES).lower()
+    text = text.replace("&", " and ")
+    text = _POSSESSIVE.sub("", text)
+    text = _NON_WORD.sub(" ", text)
+    return _SPACE.sub(" ", text).strip(" '")
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """The Snowball (Porter 2) stem of a word, apostrophes dropped: "adjustments" -> "adjust"."""
+    return _stemmer.stemWord(word.replace("'", ""))
+
+
+def _stems(text: str) -> list[str]:
+    return [stem(word) for word in normalise(text).split()]
+
+
+def _compile_synonyms(
+    groups: dict[str, Sequence[str]],
+) -> tuple[dict[tuple[str, ...], str], dict[tuple[str, ...], str]]:
+    """(by exact words, by stems). Stems catch plurals and tenses; when two groups share a stem
+    ("informal" and "information" both stem to "inform") only the exact words count."""
+    by_words: dict[tuple[str, ...], str] = {}
+    by_stems: dict[tuple[str, ...], str | None] = {}
+    for concept, variants in groups.items():
+        for variant in variants:
+            words = tuple(normalise(variant).split())
+            if by_words.get(words, concept) != concept:
+                raise ValueError(
+                    f"synonym {variant!r} is in both {by_words[words]!r} and {concept!r}"
+                )
+            by_words[words] = concept
+            stems = tuple(stem(word) for word in words)
+            by_stems[stems] = concept if by_stems.get(stems, concept) == concept else None
+    return by_words, {key: value for key, value in by_stems.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One meaningful piece of a question: the term that must match for it to count as covered,
+    and every term that scores (a synonym phrase scores its own words as well as its concept)."""
+
+    key: str
+    terms: tuple[str, ...]
+
+    def weighted(self) -> list[tuple[str, float]]:
+        """Scoring weights: the unit's own term in full, a phrase's separate words lightly."""
+        return [(term, 1.0 if term == self.key else PHRASE_WORD_WEIGHT) for term in self.terms]
+
+
+class Analyzer:
+    """Turns text into terms: stems without stopwords, plus a concept token per synonym found."""
+
+    def __init__(self, synonyms: dict[str, Sequence[str]] = SYNONYMS):
+        self._by_words, self._by_stems = _compile_synonyms(synonyms)
+        self._longest = max((len(p) for p in self._by_words), default=1)
+
+    def _scan(self, words: list[str], stems: list[str]) -> list[tuple[int, int, str]]:
+        """Synonym phrases found, longest first, never overlapping: (start, end, concept)."""
+        found: list[tuple[int, int, str]] = []
+        i = 0
+        while i < len(stems):
+            for size in range(min(self._longest, len(stems) - i), 0, -1):
+                concept = self._by_words.get(tuple(words[i : i + size])) or self._by_stems.get(
+                    tuple(stems[i : i + size])
+                )
+                if concept is not None:
+                    found.append((i, i + size, concept))
+                    i += size
+                    break
+            else:
+                i += 1
+        return found
+
+    def document_terms(self, text: str) -> list[str]:
+        """Terms for an indexed field: its words and the concepts of any synonyms in it."""
+        words = normalise(text).split()
+        stems = [stem(w) for w in words]
+        terms = [s for w, s in zip(words, stems, strict=True) if w not in STOPWORDS]
+        terms += ["@" + concept for _, _, concept in self._scan(words, stems)]
+        return terms
+
+    def bigrams(self, text: str) -> list[str]:
+        """Neighbouring meaningful words ("formal~meet"): a light reward for matching word order."""
+        stems = [stem(w) for w in normalise(text).split() if w not in STOPWORDS]
+        return [f"{a}~{b}" for a, b in itertools.pairwise(stems)]
+
+    def query_units(self, text: str) -> list[Unit]:
+        """A question's units, in order, each once: synonym phrases become their concept."""
+        words = normalise(text).split()
+        stems = [stem(w) for w in words]
+        spans = {start: (end, concept) for start, end, concept in self._scan(words, stems)}
+        units: list[Unit] = []
+        seen: set[str] = set()
+        i = 0
+        while i < len(words):
+            if i in spans:
+                end, concept = spans[i]
+                raw = tuple(
+                    s for w, s in zip(words[i:end], stems[i:end], strict=True) if w not in STOPWORDS
+                )
+                unit = Unit("@" + concept, ("@" + concept, *raw))
+                i = end
+            else:
+                if words[i] in STOPWORDS:
+                    i += 1
+                    continue
+                unit = Unit(stems[i], (stems[i],))
+                i += 1
+            if unit.key not in seen:
+                seen.add(unit.key)
+                units.append(unit)
+        return units
+
+
+@dataclass(frozen=True)
+class Document:
+    """What the index needs from an FAQ entry."""
+
+    id: str
+    question: str
+    phrasings: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    answer: str = ""
+
+
+@dataclass(frozen=True)
+class Field:
+    """How much a match in one part of an entry counts, and how much its length is discounted."""
+
+    weight: float
+    b: float
+
+
+@dataclass(frozen=True)
+class Weights:
+    """BM25F parameters, chosen on the tuning half of tests/fixtures/faq_eval.yaml."""
+
+    question: Field = Field(1.0, 0.5)
+    phrasings: Field = Field(0.9, 0.6)
+    tags: Field = Field(0.6, 0.3)
+    answer: Field = Field(0.15, 0.75)
+    k1: float = 1.2
+    answer_only_coverage: float = 0.5
+    """How much a part of the question counts as covered when only the answer mentions it."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    entry_id: str
+    score: float
+    coverage: float
+    """Share of the question (weighted by how rare each part is) that this entry matches."""
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The closest entries, best first, and how confident the top one is (0 to 1)."""
+
+    hits: tuple[Hit, ...]
+    confidence: float
+    margin: float
+
+    @property
+    def top(self) -> Hit | None:
+        return self.hits[0] if self.hits else None
+
+
+BIGRAM_WEIGHT = 0.5
+"""Query weight of a pair of neighbouring words found in an entry's question or phrasings."""
+
+PHRASE_WORD_WEIGHT = 0.3
+"""Query weight of the separate words of a synonym phrase ("look" in "look out for"): the
+concept carries the meaning, the words only break ties."""
+
+DENSE_DEPTHS = (64, 512)
+"""How deep into each common term's best entries _top looks before summing whole columns."""
+
+DENSE_MIN_ENTRIES = 256
+DENSE_SHARE = 0.05
+"""Terms in at least this share of a large index are kept as dense columns (see FaqIndex)."""
+
+TIE_PENALTY = 0.7
+"""How far a runner-up that matches the question just as fully can pull the confidence down."""
+
+
+def confidence(top: Hit | None, runner_up: Hit | None) -> tuple[float, float]:
+    """(confidence, margin), both 0..1.
+
+    Confidence starts from the share of the question the top entry covers. When the runner-up
+    covers the question as fully (a short or vague question that several entries match), it is
+    lowered by up to TIE_PENALTY as the two scores get closer; a runner-up that covers less
+    lowers it less. Chosen on the tuning half of the eval set; thresholds live in config."""
+    if top is None or top.score <= 0:
+        return 0.0, 0.0
+    if runner_up is None:
+        return top.coverage, 1.0
+    margin = max(0.0, (top.score - runner_up.score) / top.score)
+    tie = min(1.0, runner_up.coverage / top.coverage) if top.coverage else 1.0
+    return top.coverage * (1 - TIE_PENALTY * tie * (1 - margin)), margin
+
+
+def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
+    """Jaccard similarity of two sets of question units."""
+    return len(a & b) / len(a | b) if a or b else 0.0
+
+
+class FaqIndex:
+    """An immutable inverted index over FAQ entries; build it again when the entries change."""
+
+    def __init__(
+        self,
+        documents: Iterable[Document],
+        *,
+        analyzer: Analyzer | None = None,
+        weights: Weights = Weights(),
+    ):
+        self.analyzer = analyzer or Analyzer()
+        self.weights = weights
+        self.ids: list[str] = []
+        fields: list[list[Counter[str]]] = []
+        documents = list(documents)
+        for document in documents:
+            self.ids.append(document.id)
+            analyse = self.analyzer.document_terms
+            pairs = self.analyzer.bigrams
+            phrasings: Counter[str] = Counter()
+            for phrasing in document.phrasings:
+                phrasings.update(analyse(phrasing) + pairs(phrasing))
+            fields.append(
+                [
+                    Counter(analyse(document.question) + pairs(document.question)),
+                    phrasings,
+                    Counter(t for tag in document.tags for t in analyse(tag)),
+                    Counter(analyse(document.answer)),
+                ]
+            )
+        if len(set(self.ids)) != len(self.ids):
+            raise ValueError("FAQ entry ids must be unique")
+        specs = (weights.question, weights.phrasings, weights.tags, weights.answer)
+        count = len(self.ids)
+        averages = [
+            (sum(sum(doc[f].values()) for doc in fields) / count) if count else 1.0
+            for f in range(len(specs))
+        ]
+        document_frequency: Counter[str] = Counter()
+        for doc in fields:
+            document_frequency.update(set().union(*doc))
+        self.idf = {
+            term: math.log(1 + (count - df + 0.5) / (df + 0.5))
+            for term, df in document_frequency.items()
+        }
+        self.unknown_idf = math.log(1 + (count + 0.5) / 0.5) if count else 1.0
+        self.terms: list[frozenset[str]] = []
+        self.strong_terms: list[frozenset[str]] = []
+        self.askings: list[list[frozenset[str]]] = [
+            [
+                frozenset(u.key for u in self.analyzer.query_units(text))
+                for text in (document.question, *document.phrasings)
+            ]
+            for document in documents
+        ]
+        self.postings: dict[str, list[tuple[int, float]]] = {}
+        k1 = weights.k1
+        for index, doc in enumerate(fields):
+            lengths = [sum(counter.values()) for counter in doc]
+            norms = [
+                spec.weight / (1 - spec.b + spec.b * (length / (average or 1.0)))
+                for spec, length, average in zip(specs, lengths, averages, strict=True)
+            ]
+            vocabulary = frozenset().union(*doc)
+            self.terms.append(vocabulary)
+            self.strong_terms.append(frozenset().union(*doc[:3]))
+            for term in vocabulary:
+                tf = sum(norm * counter[term] for norm, counter in zip(norms, doc, strict=True))
+                contribution = self.idf[term] * tf * (k1 + 1) / (k1 + tf)
+                self.postings.setdefault(term, []).append((index, contribution))
+        # Terms in a large share of entries ("manager", "policy") are summed as whole columns,
+        # element by element in C, instead of one posting at a time in Python.
+        self.dense: dict[str, list[float]] = {}
+        self.dense_lookup: dict[str, dict[int, float]] = {}
+        self.dense_ranked: dict[str, list[tuple[int, float]]] = {}
+        if count >= DENSE_MIN_ENTRIES:
+            for term, postings in self.postings.items():
+                if len(postings) >= count * DENSE_SHARE:
+                    column = [0.0] * count
+                    for index, contribution in postings:
+                        column[index] = contribution
+                    self.dense[term] = column
+                    self.dense_lookup[term] = dict(postings)
+                    self.dense_ranked[term] = sorted(postings, key=lambda p: p[1], reverse=True)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def _covered(self, units: list[Unit], index: int) -> float:
+        """The idf-weighted part of the question an entry matches; answer-only matches count less."""
+        covered = 0.0
+        for unit in units:
+            if unit.key in self.strong_terms[index]:
+                covered += self.idf[unit.key]
+            elif unit.key in self.terms[index]:
+                covered += self.idf[unit.key] * self.weights.answer_only_coverage
+        return covered
+
+    def _top(self, terms: dict[str, float], k: int) -> list[tuple[int, float]]:
+        """(entry index, score) of the k best-scoring entries that share a term with the query;
+        `terms` maps each query term to its weight."""
+        dense = {t: w for t, w in terms.items() if t in self.dense}
+        scores: dict[int, float] = {}
+        for term, weight in terms.items():
+            if term in dense:
+                continue
+            for index, contribution in self.postings.get(term, ()):
+                scores[index] = scores.get(index, 0.0) + contribution * weight
+        for depth in DENSE_DEPTHS if dense else ():
+            # Candidates: the entries the rarer terms found, plus each common term's best `depth`
+            # entries. Any other entry gets at most each common term's depth-th contribution
+            # (`ceiling`); when the k-th candidate beats that, this top k is exact (the threshold
+            # algorithm), found without touching every entry. Otherwise look deeper.
+            candidates = set(scores)
+            ceiling = 0.0
+            for term, weight in dense.items():
+                ranked = self.dense_ranked[term]
+                candidates.update(index for index, _ in ranked[:depth])
+                ceiling += (ranked[depth][1] if len(ranked) > depth else 0.0) * weight
+            full = {
+                index: scores.get(index, 0.0)
+                + sum(self.dense_lookup[t].get(index, 0.0) * w for t, w in dense.items())
+                for index in candidates
+            }
+            best = heapq.nlargest(k, sorted(full), key=full.__getitem__)
+            if len(best) == k and full[best[-1]] >= ceiling:
+                return [(index, full[index]) for index in best]
+        if dense:
+            # Otherwise sum whole columns, element by element in C.
+            totals = [0.0] * len(self.ids)
+            for term, weight in dense.items():
+                column = self.dense[term]
+                if weight != 1.0:
+                    column = list(map(operator.mul, column, itertools.repeat(weight)))
+                totals = list(map(operator.add, totals, column))
+            for term, weight in terms.items():
+                if term not in dense:
+                    for index, contribution in self.postings.get(term, ()):
+                        totals[index] += contribution * weight
+            best = heapq.nlargest(k, range(len(totals)), key=totals.__getitem__)
+            return [(index, totals[index]) for index in best if totals[index] > 0]
+        best = heapq.nlargest(k, sorted(scores), key=scores.__getitem__)
+        return [(index, scores[index]) for index in best]
+
+    def rank(self, question: str, k: int = 3) -> Ranking:
+        """The k closest entries to a question, and the confidence in the first."""
+        units = self.analyzer.query_units(question)
+        terms: dict[str, float] = {}
+        for unit in units:
+            for term, weight in unit.weighted():
+                terms[term] = max(weight, terms.get(term, 0.0))
+        for pair in self.analyzer.bigrams(question):
+            terms.setdefault(pair, BIGRAM_WEIGHT)
+        best = self._top(terms, max(k, 2))
+        total = sum(self.idf.get(u.key, self.unknown_idf) for u in units)
+        hits = [
+            Hit(self.ids[index], score, self._covered(units, index) / total if total else 0.0)
+            for index, score in best
+        ]
+        value, margin = confidence(hits[0] if hits else None, hits[1] if len(hits) > 1 else None)
+        if best:
+            # Asked in (nearly) the words of one of the entry's own questions: as sure as that.
+            asked = frozenset(u.key for u in units)
+            value = max(value, max(_overlap(asked, known) for known in self.askings[best[0][0]]))
+        return Ranking(tuple(hits[:k]), value, margin)

@@ -1,0 +1,230 @@
+"""The FAQ's database side: the ranked index kept in step with the entries table, questions and
+votes recorded for counting, escalations claimed exactly once, and the experts channel."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+import weakref
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core.faq.io import EntryData, seed_if_empty
+from core.faq.models import (
+    ASKED_IN_PERSONAL,
+    EXPERT_ANSWERED,
+    OPEN,
+    FaqEntry,
+    FaqEscalation,
+    FaqExpertsChannel,
+    FaqFeedback,
+    FaqQuestion,
+)
+from core.faq.search import Document, FaqIndex, normalise
+
+log = logging.getLogger(__name__)
+
+INDEX_IN_THREAD_ABOVE = 500
+"""Entries above which the index is built in a worker thread so the event loop keeps serving."""
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """The live entries and their index, as of one version of the table."""
+
+    version: tuple[int, int]
+    index: FaqIndex
+    entries: dict[str, EntryData]
+
+
+@dataclass
+class _Slot:
+    knowledge: Knowledge | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+# One slot per database (session factory), so several apps in one process (tests) never share;
+# weak keys, so a stopped app's index goes with it.
+_SLOTS: weakref.WeakKeyDictionary[async_sessionmaker, _Slot] = weakref.WeakKeyDictionary()
+
+
+def build_index(entries: list[EntryData]) -> FaqIndex:
+    return FaqIndex(
+        Document(e.id, e.question, e.phrasings, e.tags, e.answer) for e in entries if not e.retired
+    )
+
+
+async def _version(session: AsyncSession) -> tuple[int, int]:
+    """(entries, sum of revisions): changes with every add, edit and retire, on any replica."""
+    row = (
+        await session.exec(select(func.count(), func.coalesce(func.sum(FaqEntry.revision), 0)))
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+async def knowledge(sessions: async_sessionmaker[AsyncSession], now: datetime) -> Knowledge:
+    """The current index: one cheap version query per question, a rebuild only after a change.
+    An empty table is seeded from the shipped FAQ first."""
+    slot = _SLOTS.setdefault(sessions, _Slot())
+    async with sessions() as session:
+        version = await _version(session)
+        if version[0] == 0:
+            added = await seed_if_empty(session, now)
+            await session.commit()
+            if added:
+                log.info("seeded the FAQ with %d entries", added)
+            version = await _version(session)
+    if slot.knowledge is not None and slot.knowledge.version == version:
+        return slot.knowledge
+    async with slot.lock:
+        if slot.knowledge is not None and slot.knowledge.version == version:
+            return slot.knowledge
+        async with sessions() as session:
+            rows = (await session.exec(select(FaqEntry))).all()
+            version = await _version(session)
+        entries = [EntryData.from_row(row) for row in rows]
+        if len(entries) > INDEX_IN_THREAD_ABOVE:
+            index = await asyncio.to_thread(build_index, entries)
+        else:
+            index = build_index(entries)
+        slot.knowledge = Knowledge(version, index, {e.id: e for e in entries})
+        log.info("built the FAQ index over %d live entries", len(index))
+        return slot.knowledge
+
+
+def grouping_key(text: str) -> str:
+    """How repeated channel questions are grouped in reports: normalised words, at most 300."""
+    return normalise(text)[:300]
+
+
+async def record_question(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    kind: str,
+    text: str,
+    entry_id: str | None,
+    confidence: float,
+    outcome: str,
+    now: datetime,
+) -> FaqQuestion:
+    """Count a question. Its words are kept only when it was asked in a channel or group chat."""
+    shared = kind != ASKED_IN_PERSONAL
+    row = FaqQuestion(
+        tenant_id=tenant_id,
+        asked_at=now,
+        kind=kind,
+        text=text if shared else None,
+        normalised=grouping_key(text) if shared else None,
+        entry_id=entry_id,
+        confidence=round(confidence, 4),
+        outcome=outcome,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+def voter_key(pseudonym: str, question_id: int) -> str:
+    """One vote per person per answer without storing who: a hash of their pseudonym and the
+    question (different for every question, so votes cannot be joined up)."""
+    return hashlib.sha256(f"{question_id}:{pseudonym}".encode()).hexdigest()[:64]
+
+
+async def record_vote(
+    session: AsyncSession, question_id: int, voter: str, helpful: bool, now: datetime
+) -> None:
+    row = await session.get(FaqFeedback, (question_id, voter))
+    if row is None:
+        row = FaqFeedback(question_id=question_id, voter=voter, helpful=helpful, voted_at=now)
+    row.helpful, row.voted_at = helpful, now
+    session.add(row)
+
+
+async def experts_channel(
+    session: AsyncSession, tenant_id: str, configured: str | None
+) -> str | None:
+    """The HR experts channel's conversation id: config when set, else the one registered."""
+    if configured:
+        return configured.split(";messageid=")[0]
+    row = await session.get(FaqExpertsChannel, tenant_id)
+    return row.conversation_id if row else None
+
+
+async def register_experts_channel(
+    session: AsyncSession, tenant_id: str, conversation_id: str, team_id: str | None, now: datetime
+) -> None:
+    row = await session.get(FaqExpertsChannel, tenant_id) or FaqExpertsChannel(
+        tenant_id=tenant_id, conversation_id=conversation_id
+    )
+    row.conversation_id, row.team_id, row.registered_at = conversation_id, team_id, now
+    session.add(row)
+
+
+async def claim_escalation(
+    session: AsyncSession, escalation_id: int, tenant_id: str, answer: str, now: datetime
+) -> FaqEscalation | None:
+    """Mark an open escalation answered; None when it is not open (answered already, on any
+    replica, or unknown). Only one of two experts pressing Send at once gets it."""
+    result = await session.exec(
+        update(FaqEscalation)
+        .where(
+            FaqEscalation.id == escalation_id,
+            FaqEscalation.tenant_id == tenant_id,
+            FaqEscalation.status == OPEN,
+        )
+        .values(status=EXPERT_ANSWERED, answer=answer, answered_at=now)
+    )
+    if result.rowcount != 1:
+        return None
+    row = await session.get(FaqEscalation, escalation_id)
+    await session.refresh(row)
+    return row
+
+
+PRIVATE_QUESTION_REMOVED = "(asked in a private chat; the words were removed once answered)"
+
+
+def forget_asker(row: FaqEscalation) -> None:
+    """Once the answer is queued, who asked is no longer needed here, and a question sent from a
+    personal chat is not kept either (the experts channel still shows it)."""
+    row.asker_aad = row.asker_teams_id = row.asker_name = None
+    row.reply_conversation_id = row.reply_thread_id = None
+    if row.kind == ASKED_IN_PERSONAL:
+        row.question = PRIVATE_QUESTION_REMOVED
+
+
+async def open_escalations(
+    session: AsyncSession, tenant_id: str, limit: int = 20
+) -> list[FaqEscalation]:
+    rows = await session.exec(
+        select(FaqEscalation)
+        .where(FaqEscalation.tenant_id == tenant_id, FaqEscalation.status == OPEN)
+        .order_by(FaqEscalation.created_at, FaqEscalation.id)
+        .limit(limit)
+    )
+    return list(rows.all())
+
+
+_SLUG = re.compile(r"[^a-z0-9]+")
+_SLUG_STOP = frozenset(
+    {"a", "an", "the", "is", "are", "do", "does", "what", "how", "can", "i", "we"}
+)
+
+
+async def free_entry_id(session: AsyncSession, question: str) -> str:
+    """A readable id from the question that no entry uses yet: 'can-staff-...' -> 'staff-...'."""
+    words = [w for w in _SLUG.sub(" ", question.lower()).split() if w not in _SLUG_STOP]
+    base = "-".join(words[:6])[:70].strip("-") or "entry"
+    candidate, number = base, 1
+    while await session.get(FaqEntry, candidate) is not None:
+        number += 1
+        candidate = f"{base}-{number}"
+    return candidate
