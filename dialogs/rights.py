@@ -1,0 +1,463 @@
+"""A person's rights over what the bot holds about them: `export my data` (a short-lived signed
+link to a file, served by the bot's own web server) and `delete my data` (after a confirmation),
+each written to the audit log without content.
+
+Why a link and not Teams' file consent flow: the link works on every Teams client, needs no
+`supportsFiles` in the app package (off by default), and puts no copy of health data in the
+person's OneDrive; it expires after 15 minutes and is useless to anyone without the bot's keys.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import delete, or_, update
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core import aggregates, audit, orgimport
+from core.models import Conversation, Participation, Person, StateRecord, Team, TeamMember
+from core.privacy import Secrets, SecretsError
+from core.wellbeing import CheckinAnswer
+from dialogs.commands import Command
+from dialogs.context import Services, Turn
+from dialogs.events import Card, Reply
+from scheduler.models import OPEN, Cycle, CycleRecipient, OutboxMessage
+
+EXPORT_TTL = timedelta(minutes=15)
+EXPORT_PATH = "/export/"
+CONFIRM, CANCEL = "delete my data confirm", "delete my data cancel"
+
+DELETED = (
+    "Your check-in answers and your private notes",
+    "Anything saved from a conversation in progress with me",
+    "Any request to the staff support coordinator that is still open, and what you wrote in "
+    "closed ones",
+)
+KEPT = (
+    "Team and organisation summaries already made: they were frozen as totals when each week "
+    "closed and hold nothing about you on your own. Where they counted you, that record is made "
+    "anonymous.",
+    "A note in the audit log that you deleted your data, and when (never what it was), so the "
+    "organisation can show it did what you asked.",
+    "What I need to reach you while I'm installed (your Teams id and this chat) and your choice "
+    "about check-ins. Uninstall me to remove those too.",
+)
+
+
+def _link_key(secrets: Secrets) -> Fernet:
+    """A key of its own for export links, derived from the pseudonym key."""
+    raw = hmac.new(secrets.pseudonym_key, b"wellbeing-export-link", hashlib.sha256).digest()
+    return Fernet(base64.urlsafe_b64encode(raw))
+
+
+def export_token(secrets: Secrets, aad_object_id: str, now: datetime) -> str:
+    """An encrypted, signed token naming the person, valid for EXPORT_TTL."""
+    payload = json.dumps({"aad": aad_object_id, "purpose": "export"}).encode()
+    return _link_key(secrets).encrypt_at_time(payload, int(now.timestamp())).decode("ascii")
+
+
+def read_export_token(secrets: Secrets, token: str, now: datetime) -> str | None:
+    """The person a token names, or None when it is forged, mangled or expired."""
+    try:
+        payload = _link_key(secrets).decrypt_at_time(
+            token.encode("ascii"), int(EXPORT_TTL.total_seconds()), int(now.timestamp())
+        )
+        data = json.loads(payload)
+    except (InvalidToken, ValueError, UnicodeError):
+        return None
+    if data.get("purpose") != "export" or not isinstance(data.get("aad"), str):
+        return None
+    return data["aad"]
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _decrypted(secrets: Secrets, value: Any) -> Any:
+    """Encrypted strings inside a stored document, decrypted for the person's own copy."""
+    if isinstance(value, dict):
+        return {k: _decrypted(secrets, v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decrypted(secrets, v) for v in value]
+    if isinstance(value, str) and value.startswith("gAAAAA"):
+        try:
+            text = secrets.decrypt(value)
+        except SecretsError:
+            return value
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    return value
+
+
+async def _conversation_ids(session: AsyncSession, aad_object_id: str) -> set[str]:
+    ids = set(
+        (
+            await session.exec(
+                select(Conversation.id).where(Conversation.aad_object_id == aad_object_id)
+            )
+        ).all()
+    )
+    person = await session.get(Person, aad_object_id)
+    if person is not None and person.personal_conversation_id:
+        ids.add(person.personal_conversation_id)
+    return ids
+
+
+def _state_filter(conversation_ids: set[str]):
+    return or_(
+        *(
+            StateRecord.key.endswith(f"/conversations/{cid}", autoescape=True)
+            for cid in conversation_ids
+        )
+    )
+
+
+def _labels(services: Services) -> tuple[dict[str, str], dict[str, str]]:
+    questions = services.org.checkin.questions
+    return (
+        {o.id: o.label for o in questions.mood.options},
+        {o.id: o.label for o in questions.affecting.options},
+    )
+
+
+async def collect_export(services: Services, aad_object_id: str, now: datetime) -> dict[str, Any]:
+    """Everything held about one person, decrypted, as one JSON document for them alone."""
+    secrets = services.secrets
+    pseudonym = secrets.pseudonym(aad_object_id)
+    moods, affecting = _labels(services)
+    async with services.sessions() as session:
+        person = await session.get(Person, aad_object_id)
+        conversations = (
+            await session.exec(
+                select(Conversation).where(Conversation.aad_object_id == aad_object_id)
+            )
+        ).all()
+        teams = (
+            await session.exec(
+                select(Team.name, Team.aad_group_id)
+                .join(TeamMember, TeamMember.team_id == Team.id)
+                .where(TeamMember.aad_object_id == aad_object_id)
+            )
+        ).all()
+        participation = await session.get(Participation, aad_object_id)
+        cycles = {c.id: c.scheduled_for for c in (await session.exec(select(Cycle))).all()}
+        answers = (
+            await session.exec(
+                select(CheckinAnswer)
+                .where(CheckinAnswer.pseudonym == pseudonym)
+                .order_by(CheckinAnswer.answered_at)
+            )
+        ).all()
+        recipients = (
+            await session.exec(
+                select(CycleRecipient).where(CycleRecipient.aad_object_id == aad_object_id)
+            )
+        ).all()
+        messages = (
+            await session.exec(
+                select(OutboxMessage)
+                .where(OutboxMessage.aad_object_id == aad_object_id)
+                .order_by(OutboxMessage.id)
+            )
+        ).all()
+        conversation_ids = await _conversation_ids(session, aad_object_id)
+        states = (
+            (await session.exec(select(StateRecord).where(_state_filter(conversation_ids)))).all()
+            if conversation_ids
+            else []
+        )
+        managed = await orgimport.managed_by(session, services.org, aad_object_id)
+        counted = await aggregates.count_member(session, pseudonym)
+        requests = await _coordinator_requests(session, aad_object_id)
+        questions = await _faq_questions(session, aad_object_id)
+        entries = await audit.entries_about(session, aad_object_id)
+    return {
+        "about": (
+            "Everything the wellbeing bot holds about you, made for you alone on "
+            f"{now:%-d %B %Y at %H:%M} UTC. Your check-ins are stored under a code made from your "
+            "Microsoft account id, not your name; your notes are stored encrypted and shown "
+            "here decrypted."
+        ),
+        "you": {
+            "aad_object_id": aad_object_id,
+            "upn": person.upn if person else None,
+            "time_zone": person.time_zone if person else None,
+            "bot_installed_in_personal_chat": bool(person and person.personal_installed),
+            "unreachable_since": _when(person.unreachable_since) if person else None,
+        },
+        "chats_with_the_bot": [
+            {"id": c.id, "kind": c.kind, "updated_at": _when(c.updated_at)} for c in conversations
+        ],
+        "teams_you_are_in": [{"name": name, "aad_group_id": group} for name, group in teams],
+        "teams_you_manage": [{"name": t.name, "aad_group_id": t.id} for t in managed],
+        "check_in_choice": {
+            "status": participation.status if participation else "active",
+            "paused_until": _when(participation.paused_until) if participation else None,
+        },
+        "check_ins": [
+            {
+                "answered_at": _when(a.answered_at),
+                "wellbeing_wednesday": str(cycles[a.cycle_id]) if a.cycle_id in cycles else None,
+                "mood": moods.get(str(a.mood), str(a.mood)),
+                "affecting_you_most": affecting.get(a.affecting or "", a.affecting),
+                "statements": json.loads(a.pulse or "{}"),
+                "private_note": secrets.decrypt(a.note) if a.note else None,
+            }
+            for a in answers
+        ],
+        "check_ins_sent_to_you": [
+            {
+                "wellbeing_wednesday": str(cycles.get(r.cycle_id)),
+                "answered": r.answered,
+                "reminded": r.reminded,
+            }
+            for r in recipients
+        ],
+        "messages_sent_to_you": [
+            {
+                "purpose": m.purpose,
+                "status": m.status,
+                "queued_at": _when(m.created_at),
+                "sent_at": _when(m.sent_at),
+            }
+            for m in messages
+        ],
+        "conversation_state": [
+            {
+                "updated_at": _when(s.updated_at),
+                "document": _decrypted(secrets, json.loads(s.document)),
+            }
+            for s in states
+        ],
+        "counted_in_team_summaries": counted,
+        "requests_to_the_staff_support_coordinator": requests,
+        "questions_passed_to_hr_experts": questions,
+        "audit_log": [
+            {"at": _when(e.at), "action": e.action, "by_you": e.actor == aad_object_id}
+            for e in entries
+        ],
+    }
+
+
+async def _coordinator_requests(session: AsyncSession, aad_object_id: str) -> list[dict]:
+    """The person's coordinator requests, when the signposting tables are installed."""
+    try:
+        from signposting.models import CoordinatorRequest
+    except ImportError:
+        return []
+    rows = (
+        await session.exec(
+            select(CoordinatorRequest).where(CoordinatorRequest.requester_aad_id == aad_object_id)
+        )
+    ).all()
+    return [
+        {
+            "status": r.status,
+            "contact_method": r.contact_method,
+            "contact_time": r.contact_time,
+            "name_given": r.requester_name,
+            "contact_detail": r.contact_detail,
+            "note": r.note,
+            "created_at": _when(r.created_at),
+            "contacted_at": _when(r.contacted_at),
+            "closed_at": _when(r.closed_at),
+        }
+        for r in rows
+    ]
+
+
+async def _faq_questions(session: AsyncSession, aad_object_id: str) -> list[dict]:
+    """Policy questions the person asked that went to HR experts (they hold who asked)."""
+    try:
+        from core.faq.models import FaqEscalation
+    except ImportError:
+        return []
+    rows = (
+        await session.exec(select(FaqEscalation).where(FaqEscalation.asker_aad == aad_object_id))
+    ).all()
+    return [
+        {
+            "question": r.question,
+            "status": r.status,
+            "answer": r.answer,
+            "asked_at": _when(r.created_at),
+            "answered_at": _when(r.answered_at),
+        }
+        for r in rows
+    ]
+
+
+async def erase(
+    services: Services, session: AsyncSession, aad_object_id: str, now: datetime
+) -> dict[str, int]:
+    """Delete a person's wellbeing data (in the caller's transaction); counts of what went."""
+    pseudonym = services.secrets.pseudonym(aad_object_id)
+    answers = await session.exec(delete(CheckinAnswer).where(CheckinAnswer.pseudonym == pseudonym))
+    await aggregates.forget_member(session, pseudonym)
+    conversation_ids = await _conversation_ids(session, aad_object_id)
+    states = 0
+    if conversation_ids:
+        result = await session.exec(delete(StateRecord).where(_state_filter(conversation_ids)))
+        states = result.rowcount or 0
+    open_cycles = select(Cycle.id).where(Cycle.status == OPEN)
+    await session.exec(
+        update(CycleRecipient)
+        .where(
+            CycleRecipient.aad_object_id == aad_object_id,
+            CycleRecipient.cycle_id.in_(open_cycles),
+        )
+        .values(answered=False, reminded=True)
+    )
+    await session.exec(
+        delete(CycleRecipient).where(
+            CycleRecipient.aad_object_id == aad_object_id,
+            CycleRecipient.cycle_id.not_in(open_cycles),
+        )
+    )
+    requests = await _erase_requests(session, aad_object_id)
+    audit.record(session, actor=aad_object_id, action=audit.ERASE, at=now)
+    return {"answers": answers.rowcount or 0, "states": states, "requests": requests}
+
+
+async def _erase_requests(session: AsyncSession, aad_object_id: str) -> int:
+    try:
+        from signposting.models import ACTIVE_STATES, CoordinatorRequest
+    except ImportError:
+        return 0
+    mine = CoordinatorRequest.requester_aad_id == aad_object_id
+    pending = await session.exec(
+        delete(CoordinatorRequest).where(mine, CoordinatorRequest.status.in_(ACTIVE_STATES))
+    )
+    await session.exec(
+        update(CoordinatorRequest)
+        .where(mine)
+        .values(requester_name=None, contact_detail=None, note=None)
+    )
+    return pending.rowcount or 0
+
+
+# ---- the chat side -----------------------------------------------------------------------------
+
+
+async def _export(turn: Turn, _argument: str) -> list[Reply]:
+    """`export my data`: a link, for this person only, that works for 15 minutes."""
+    if not turn.event.user_id or not turn.event.personal:
+        return [Reply(text="I couldn't tell who you are, so I can't export anything.")]
+    token = export_token(turn.services.secrets, turn.event.user_id, turn.now)
+    url = turn.services.public_url.rstrip("/") + EXPORT_PATH + token
+    async with turn.services.sessions() as session:
+        audit.record(session, actor=turn.event.user_id, action=audit.EXPORT_LINK, at=turn.now)
+        await session.commit()
+    lines = [
+        "Here's everything I hold about you, as a file you can download.",
+        "The link works for 15 minutes and only gives your own data. It includes your check-ins "
+        "and private notes, so open it somewhere private and please don't forward it.",
+    ]
+    text = "\n\n".join([*lines, f"[Download my data]({url})"])
+    return [
+        Reply(
+            card=Card(
+                "rights_export",
+                {"title": "Your data", "lines": lines, "url": url},
+                fallback_text=text,
+            )
+        )
+    ]
+
+
+async def _delete(turn: Turn, _argument: str) -> list[Reply]:
+    """`delete my data`: say exactly what goes and what stays, and ask to confirm."""
+    if not turn.event.user_id:
+        return [Reply(text="I couldn't tell who you are, so I haven't deleted anything.")]
+    intro = "This permanently deletes:"
+    text = "\n".join(
+        [
+            intro,
+            *(f"- {line}" for line in DELETED),
+            "It can't be undone. What stays, and why:",
+            *(f"- {line}" for line in KEPT),
+            "Say **yes delete my data** to go ahead, or just carry on to keep everything.",
+        ]
+    )
+    return [
+        Reply(
+            card=Card(
+                "rights_delete_confirm",
+                {
+                    "title": "Delete your data?",
+                    "intro": intro,
+                    "deleted": list(DELETED),
+                    "kept": list(KEPT),
+                    "confirm": CONFIRM,
+                    "cancel": CANCEL,
+                },
+                fallback_text=text,
+            )
+        )
+    ]
+
+
+async def _confirm(turn: Turn, _argument: str) -> list[Reply]:
+    """The person confirmed: erase, and replace the confirmation card with what was done."""
+    if not turn.event.user_id:
+        return [Reply(text="I couldn't tell who you are, so I haven't deleted anything.")]
+    async with turn.services.sessions() as session:
+        await erase(turn.services, session, turn.event.user_id, turn.now)
+        await session.commit()
+    turn.state.clear()
+    title = "Done. I've deleted your data."
+    text = "\n".join([title, *(f"- {line}" for line in DELETED), "What stays, and why:"])
+    text += "\n" + "\n".join(f"- {line}" for line in KEPT)
+    card = Card(
+        "rights_deleted",
+        {"title": title, "deleted": list(DELETED), "kept": list(KEPT)},
+        fallback_text=text,
+    )
+    return [Reply(card=card, replaces_card=bool(turn.event.value))]
+
+
+async def _cancel(turn: Turn, _argument: str) -> list[Reply]:
+    message = "Okay, I haven't deleted anything."
+    card = Card("rights_deleted", {"title": message, "deleted": [], "kept": []}, message)
+    return [Reply(card=card, replaces_card=True)]
+
+
+EXPORT = Command(
+    "export my data",
+    "download everything I hold about you",
+    _export,
+    phrases=("download my data", "my data", "export"),
+)
+DELETE = Command(
+    "delete my data",
+    "delete your check-ins, notes and what I keep about you",
+    _delete,
+    phrases=("erase my data", "forget me", "remove my data"),
+)
+DELETE_CONFIRMED = Command(
+    "yes delete my data", "confirm deleting your data", _confirm, scopes=frozenset({"personal"})
+)
+CONFIRM_DELETE = Command(CONFIRM, "confirm deleting your data", _confirm, typed=False)
+CANCEL_DELETE = Command(CANCEL, "keep your data", _cancel, typed=False)
+
+
+async def export_document(services: Services, token: str, now: datetime) -> bytes | None:
+    """The file behind an export link, or None for a bad or expired link; audited."""
+    aad_object_id = read_export_token(services.secrets, token, now)
+    if aad_object_id is None:
+        return None
+    document = await collect_export(services, aad_object_id, now)
+    async with services.sessions() as session:
+        audit.record(session, actor=aad_object_id, action=audit.EXPORT, at=now)
+        await session.commit()
+    return json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8")

@@ -1,0 +1,122 @@
+"""Privacy by construction, checked on the code itself: no manager-facing module can reach
+answers or other per-person rows; figures cannot exist below the threshold; and the data
+inventory in docs/privacy.md names every table that exists."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+from sqlmodel import SQLModel
+
+import core.tables  # noqa: F401
+from core import aggregates
+from core.aggregates import TEAM, Figures, PrivacyConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+MANAGER_FACING = ("dialogs/manager.py", "scheduler/digests.py", "core/reporting.py")
+FORBIDDEN_MODULES = {"core.wellbeing", "signposting.models", "signposting.referrals"}
+FORBIDDEN_NAMES = {
+    "CheckinAnswer",
+    "CycleRecipient",
+    "FrozenRespondent",
+    "TeamMember",
+    "Participation",
+    "StateRecord",
+    "OutboxMessage",
+    "CoordinatorRequest",
+    "Response",
+    "cycle_responses",
+    "count_member",
+    "forget_member",
+    "_SEAL",
+}
+
+
+def _imports_and_names(path: Path) -> tuple[set[str], set[str]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    modules: set[str] = set()
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            modules.add(node.module or "")
+            names |= {alias.name for alias in node.names}
+            modules |= {f"{node.module}.{alias.name}" for alias in node.names}
+        elif isinstance(node, ast.Attribute):
+            names.add(node.attr)
+        elif isinstance(node, ast.Name):
+            names.add(node.id)
+    return modules, names
+
+
+@pytest.mark.parametrize("module", MANAGER_FACING)
+def test_manager_facing_code_cannot_reach_per_person_rows(module):
+    modules, names = _imports_and_names(ROOT / module)
+    assert not modules & FORBIDDEN_MODULES, modules & FORBIDDEN_MODULES
+    assert not names & FORBIDDEN_NAMES, names & FORBIDDEN_NAMES
+    assert "pseudonym" not in names
+
+
+def test_only_the_aggregates_module_reads_answers_for_reporting():
+    readers = set()
+    for path in (ROOT / "core").rglob("*.py"):
+        if "CheckinAnswer" in path.read_text(encoding="utf-8"):
+            readers.add(path.relative_to(ROOT).as_posix())
+    # the table itself, the one privacy module, and retention (which only deletes)
+    assert readers == {"core/wellbeing.py", "core/aggregates.py", "core/retention.py"}
+
+
+def _figures(**overrides) -> dict:
+    values = {
+        "kind": TEAM,
+        "key": "t",
+        "respondents": 5,
+        "population": 8,
+        "mood": (1, 1, 1, 1, 1),
+        "affecting": (),
+        "pulse": (),
+        "k": 5,
+    }
+    return {**values, **overrides}
+
+
+def test_figures_cannot_be_made_outside_the_module_or_below_the_threshold():
+    with pytest.raises(TypeError):
+        Figures(**_figures())
+    with pytest.raises(ValueError):
+        Figures(**_figures(respondents=4, mood=(1, 1, 1, 1, 0)), seal=aggregates._SEAL)
+    with pytest.raises(ValueError):
+        Figures(**_figures(population=5), seal=aggregates._SEAL)
+    with pytest.raises(ValueError):
+        Figures(**_figures(k=2, respondents=2, mood=(1, 1, 0, 0, 0)), seal=aggregates._SEAL)
+
+
+def test_k_is_never_below_three():
+    assert PrivacyConfig().k == 5
+    with pytest.raises(ValueError, match="at least 3"):
+        PrivacyConfig(k=2)
+
+
+def _inventory() -> dict[str, list[str]]:
+    text = (ROOT / "docs" / "privacy.md").read_text(encoding="utf-8")
+    section = text.split("## Data inventory", 1)[1]
+    rows = {}
+    for line in section.splitlines():
+        match = re.match(r"^\| `([a-z_]+)` \|(.*)\|$", line)
+        if match:
+            rows[match.group(1)] = [cell.strip() for cell in match.group(2).split("|")]
+    return rows
+
+
+def test_the_data_inventory_names_every_table_and_nothing_else():
+    inventory = _inventory()
+    tables = set(SQLModel.metadata.tables)
+    assert not tables - set(inventory), f"add to docs/privacy.md: {sorted(tables - set(inventory))}"
+    assert not set(inventory) - tables, f"no such table: {sorted(set(inventory) - tables)}"
+    for table, cells in inventory.items():
+        assert len(cells) == 5 and all(cells), f"{table}: every column needs an entry"
+        assert cells[1] in {"identity", "wellbeing", "aggregate", "operational"}, table

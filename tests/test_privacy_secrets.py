@@ -1,0 +1,52 @@
+"""Rotating the data key: put the new key first, run `wellbeing-bot secrets rotate`, and
+everything stored reads with the new key alone."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from cryptography.fernet import Fernet
+from sqlmodel import select
+
+from bot.cli import main
+from core.audit import AuditEntry
+from core.models import StateRecord
+from core.privacy import Secrets
+from core.wellbeing import CheckinAnswer
+from tests.conftest import TEST_SECRETS
+from tests.support.activities import TeamsUser
+from tests.test_manager_digest import answer
+
+
+async def test_rotation_re_encrypts_notes_and_conversation_state(
+    make_bot, database_url, monkeypatch, capsys
+):
+    bot = await make_bot()
+    user = TeamsUser()
+    await answer(bot, user, None, mood="3", note="only for me")
+    await bot.say(user, "check in by text")
+    await bot.say(user, "2")  # dialog data in conversation state, encrypted
+
+    old = TEST_SECRETS["WELLBEING_DATA_KEYS"]
+    new = Fernet.generate_key().decode()
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("WELLBEING_PSEUDONYM_KEY", TEST_SECRETS["WELLBEING_PSEUDONYM_KEY"])
+    monkeypatch.setenv("WELLBEING_DATA_KEYS", f"{new},{old}")
+    monkeypatch.delenv("WELLBEING_ORG_CONFIG", raising=False)
+    assert await asyncio.to_thread(main, ["secrets", "rotate"]) == 0
+    assert "Re-encrypted 1 note(s), 1 conversation state" in capsys.readouterr().out
+
+    only_new = Secrets(bytes.fromhex(TEST_SECRETS["WELLBEING_PSEUDONYM_KEY"]), (new,))
+    async with bot.services.sessions() as session:
+        [row] = (await session.exec(select(CheckinAnswer))).all()
+        assert only_new.decrypt(row.note) == "only for me"
+        states = (await session.exec(select(StateRecord))).all()
+        tokens = [
+            json.loads(s.document)["dialog"]["dialog"]["data"]
+            for s in states
+            if json.loads(s.document).get("dialog", {}).get("dialog")
+        ]
+        assert tokens and all(json.loads(only_new.decrypt(t))["mood"] == 2 for t in tokens)
+        actions = [e.action for e in (await session.exec(select(AuditEntry))).all()]
+    assert actions == ["secrets_rotate"]
