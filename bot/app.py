@@ -30,8 +30,13 @@ from core.logs import describe
 from core.models import utcnow
 from core.orgconfig import OrgConfig, load_org_config
 from core.settings import Settings
+from dialogs import rights
 from dialogs.context import Services
-from dialogs.router import default_commands, default_router
+from dialogs.router import default_router
+from dialogs.wiring import build_services
+from scheduler import leases
+from scheduler.jobs import build_scheduler
+from scheduler.pacing import RateMeter
 from scheduler.sender import OutboxSender
 
 log = logging.getLogger(__name__)
@@ -82,6 +87,8 @@ async def messages(request: web.Request) -> web.Response:
     except AuthUnavailable:
         return _problem(503, "cannot check credentials right now; retry")
     invoke_response = await app[ADAPTER].process_activity(auth, activity, app[BOT].on_turn)
+    if activity.type in ("message", "invoke"):
+        app[SENDER].interactive.mark()
     if invoke_response:
         return web.json_response(invoke_response.body, status=invoke_response.status)
     return web.Response(status=200)
@@ -90,6 +97,29 @@ async def messages(request: web.Request) -> web.Response:
 async def healthz(_request: web.Request) -> web.Response:
     """Process up."""
     return web.json_response({"status": "ok"})
+
+
+async def export_download(request: web.Request) -> web.Response:
+    """GET /export/{token}: a person's own data, behind a signed link that lasts 15 minutes."""
+    services = request.app[SERVICES]
+    body = await rights.export_document(services, request.match_info["token"], services.clock())
+    if body is None:
+        return web.Response(
+            status=404,
+            text="This link has expired or is not valid. Say 'export my data' to the bot for a "
+            "new one.",
+            headers={"Cache-Control": "no-store"},
+        )
+    return web.Response(
+        body=body,
+        content_type="application/json",
+        headers={
+            "Content-Disposition": 'attachment; filename="my-wellbeing-data.json"',
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 async def readyz(request: web.Request) -> web.Response:
@@ -138,14 +168,17 @@ def create_app(
     sessions = db.session_factory(engine)
     credentials_factory = credentials_factory or credentials_factory_for(settings)
     transport = ConnectorTransport(settings, credentials_factory)
-    sender = OutboxSender(sessions, transport, clock=clock)
-    services = Services(
-        sessions=sessions,
-        org=org,
-        commands=default_commands(),
+    interactive = RateMeter()
+    sender = OutboxSender(sessions, transport, clock=clock, interactive=interactive)
+    services = build_services(
+        settings,
+        org,
+        engine,
         clock=clock,
         wake_sender=sender.wake,
+        list_members=transport.list_members,
     )
+    services.public_url = settings.public_url or f"http://{settings.host}:{settings.port}"
     adapter = CloudAdapter(build_authentication(settings, credentials_factory))
     adapter.on_turn_error = _on_turn_error
     bot = WellbeingBot(services, default_router(), ConversationState(DatabaseStorage(sessions)))
@@ -162,6 +195,7 @@ def create_app(
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get(rights.EXPORT_PATH + "{token}", export_download)
 
     migrate = db.is_sqlite(settings.database_url) if auto_migrate is None else auto_migrate
 
@@ -175,7 +209,18 @@ def create_app(
             )
         await transport.start()
         sending = asyncio.create_task(sender.run(), name="outbox-sender")
+        scheduler = build_scheduler(services, settings.tick_seconds, holder=sender.worker)
+        if settings.scheduler_enabled:
+            scheduler.start()
         yield
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+            try:
+                async with sessions() as session:
+                    await leases.release(session, leases.LEADER, sender.worker)
+            # The database is away as we stop: the lease expires by itself instead.
+            except Exception as error:
+                log.warning("could not give up the leader lease: %s", type(error).__name__)
         await sender.stop()
         await sending
         await transport.close()

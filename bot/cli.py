@@ -1,19 +1,28 @@
-"""The `wellbeing-bot` command: serve, migrate, and check or document the configuration."""
+"""The `wellbeing-bot` command: serve, migrate, check or document the configuration, chat from a
+terminal, build the Teams app package, and diagnose a deployment."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
+from bot import cli_checkins
 from core import db
+from core.faq import io as faq_io
 from core.logs import configure_logging
+from core.models import utcnow
 from core.orgconfig import ConfigError, OrgConfig, load_org_config
+from core.privacy import SecretsError, generate
 from core.settings import Settings
 
 log = logging.getLogger("wellbeing-bot")
@@ -63,15 +72,84 @@ def cmd_migrate(_args: argparse.Namespace) -> None:
     settings = _settings()
     configure_logging(settings.log_level)
 
-    async def _run() -> None:
+    async def _run() -> int:
         engine = db.create_engine(settings.database_url)
         try:
             await db.migrate(engine)
+            async with db.session_factory(engine)() as session:
+                seeded = await faq_io.seed_if_empty(session, utcnow())
+                await session.commit()
+            return seeded
         finally:
             await engine.dispose()
 
-    asyncio.run(_run())
+    seeded = asyncio.run(_run())
     print("Database schema is up to date.")
+    if seeded:
+        print(f"Loaded the shipped HR FAQ ({seeded} entries).")
+
+
+def _faq_database(work):
+    """Run `work(session)` against DATABASE_URL (migrating SQLite first, as `serve` does)."""
+    settings = _settings()
+
+    async def _run():
+        engine = db.create_engine(settings.database_url)
+        try:
+            if db.is_sqlite(settings.database_url):
+                await db.migrate(engine)
+            elif not await db.schema_is_current(engine):
+                raise CliError("the database schema is out of date: run `wellbeing-bot migrate`")
+            async with db.session_factory(engine)() as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(_run())
+
+
+def cmd_faq_import(args: argparse.Namespace) -> None:
+    """Add and update FAQ entries from a CSV or YAML file; a bad file changes nothing."""
+    path = Path(args.file)
+    entries = faq_io.read_file(path)
+
+    async def work(session):
+        result = await faq_io.save_entries(session, entries, utcnow())
+        await session.commit()
+        return result
+
+    result = _faq_database(work)
+    print(
+        f"Imported {path}: {result.added} added, {result.updated} updated, "
+        f"{result.unchanged} unchanged."
+    )
+
+
+def cmd_faq_export(args: argparse.Namespace) -> None:
+    """Write every FAQ entry (retired ones too) to a CSV or YAML file."""
+    path = Path(args.file)
+    faq_io.file_kind(path)
+    entries = _faq_database(faq_io.all_entries)
+    try:
+        faq_io.write_file(path, entries)
+    except OSError as error:
+        raise CliError(f"cannot write {path}: {error.strerror}") from error
+    print(f"Exported {len(entries)} FAQ entries to {path}.")
+
+
+def cmd_faq_seed(_args: argparse.Namespace) -> None:
+    """Load the shipped FAQ when the database has none yet."""
+
+    async def work(session):
+        added = await faq_io.seed_if_empty(session, utcnow())
+        await session.commit()
+        return added
+
+    added = _faq_database(work)
+    if added:
+        print(f"Loaded the shipped HR FAQ ({added} entries).")
+    else:
+        print("The FAQ already has entries, so nothing was changed.")
 
 
 def cmd_config_check(args: argparse.Namespace) -> None:
@@ -95,6 +173,143 @@ def cmd_config_docs(_args: argparse.Namespace) -> None:
     from core.configdocs import render_markdown
 
     sys.stdout.write(render_markdown())
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    """Chat with a running bot in this terminal, playing Teams and the Bot Connector."""
+    from bot.console import DEFAULT_TENANT, Console, ConsoleUser
+
+    settings = _settings()
+    tenant, time_zone = DEFAULT_TENANT, "Europe/London"
+    try:
+        org = load_org_config(settings.org_config)
+        tenant = org.organisation.tenant_id or tenant
+        time_zone = org.organisation.timezone
+    except ConfigError:
+        print(
+            "Note: the organisation config didn't load, so the console sends a made-up tenant "
+            "id; if the bot ignores you, pass its tenant with --tenant.",
+            file=sys.stderr,
+        )
+    tenant = args.tenant or tenant
+    if args.user:
+        user = ConsoleUser(args.user.lower(), args.name, tenant, time_zone)
+    else:
+        user = ConsoleUser.new(name=args.name, tenant_id=tenant, time_zone=time_zone)
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
+    url = args.url or f"http://{host}:{settings.port}/api/messages"
+    with contextlib.suppress(ImportError):
+        import readline  # noqa: F401  (line editing and history for input())
+    console = Console(url, user=user, out=sys.stdout)
+    status = asyncio.run(console.run())
+    if console.output_lost:
+        # The reader of the output (say, `| head`) has gone: end quietly, as other tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return status
+
+
+def cmd_manifest(args: argparse.Namespace) -> None:
+    """Build the Teams app package zip from the settings and organisation config."""
+    from dialogs.router import default_commands
+    from manifest.package import build_package
+
+    settings = _settings()
+    org = load_org_config(settings.org_config)
+    package = build_package(settings, org, default_commands())
+    out = Path(args.out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(package.to_zip())
+    except OSError as error:
+        raise CliError(f"cannot write {out}: {error.strerror}") from error
+    for warning in package.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    bot = package.manifest["bots"][0]["botId"]
+    print(f"Wrote {out} (Teams app id {package.manifest['id']}, bot id {bot}).")
+    print(
+        "Upload it in the Teams admin centre (Teams apps, Manage apps, Upload new app), "
+        "then run `wellbeing-bot doctor --package " + str(out) + "`."
+    )
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Check that settings, config, database, app package and bot registration agree."""
+    from bot.doctor import diagnose, report
+
+    configure_logging("WARNING")
+    checks = asyncio.run(diagnose(Path(args.package) if args.package else None))
+    return report(checks, sys.stdout)
+
+
+def cmd_secrets_generate(_args: argparse.Namespace) -> None:
+    """Print new secrets for the environment (store them safely and back them up)."""
+    for name, value in generate().items():
+        print(f"{name}={value}")
+
+
+def _with_services(work: Callable[[Any], Awaitable[Any]]) -> Any:
+    """Run `work(services)` against the configured database (migrated first on SQLite)."""
+    from dialogs.wiring import build_services
+
+    settings = _settings()
+    org = load_org_config(settings.org_config)
+
+    async def main() -> Any:
+        engine = db.create_engine(settings.database_url)
+        try:
+            if db.is_sqlite(settings.database_url):
+                await db.migrate(engine)
+            return await work(build_services(settings, org, engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+def cmd_secrets_rotate(_args: argparse.Namespace) -> None:
+    """Re-encrypt stored notes and state under the first key of WELLBEING_DATA_KEYS."""
+    from core.models import utcnow
+    from core.retention import reencrypt_all
+
+    async def work(services: Any) -> dict[str, int]:
+        return await reencrypt_all(services, utcnow())
+
+    counts = _with_services(work)
+    print(
+        f"Re-encrypted {counts['notes']} note(s), {counts['states']} conversation state "
+        f"document(s) and {counts['requests']} coordinator request(s) under the first key. "
+        "Once this has run everywhere, the old key can be removed from WELLBEING_DATA_KEYS."
+    )
+
+
+def cmd_org_import(args: argparse.Namespace) -> None:
+    """Replace the imported teams and managers with those in FILE (all or nothing)."""
+    from core import audit, orgimport
+    from core.models import utcnow
+
+    path = Path(args.file)
+    try:
+        teams = orgimport.read_file(path)
+    except orgimport.OrgImportError as error:
+        raise CliError(str(error)) from error
+
+    async def work(services: Any) -> set[str]:
+        now = utcnow()
+        async with services.sessions() as session:
+            await orgimport.replace_imported(session, teams, now)
+            audit.record(session, actor="cli", action=audit.ORG_IMPORT, at=now)
+            await session.commit()
+        return {t.id for t in services.org.teams}
+
+    configured = _with_services(work)
+    overridden = sum(1 for t in teams if t.id in configured)
+    managers = sum(len(t.managers) for t in teams)
+    print(f"Imported {len(teams)} team(s) and {managers} manager(s) from {path}.")
+    if overridden:
+        print(
+            f"{overridden} of them are also in the organisation config, whose entries are used "
+            "for those teams."
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -126,19 +341,121 @@ def build_parser() -> argparse.ArgumentParser:
         "docs", help="print the Markdown reference (docs/org-config.md)"
     )
     docs.set_defaults(func=cmd_config_docs)
+
+    console = commands.add_parser(
+        "console",
+        help="chat with a running bot in this terminal (no Teams needed)",
+        description="Chat with a running bot in this terminal. The console plays Teams and the Bot "
+        "Connector: it installs the app as a new person (so you see the welcome), sends what you "
+        "type as Teams messages, and shows cards as text with numbered buttons: type a number to "
+        "press one. /help explains, /quit leaves. Start the bot first (./run-bot) in local mode.",
+    )
+    console.add_argument(
+        "--url",
+        help="the bot's messages endpoint (default http://127.0.0.1:WELLBEING_PORT/api/messages)",
+    )
+    console.add_argument("--name", default="Alex Wilber", help="your display name in the chat")
+    console.add_argument(
+        "--user", help="an AAD object id to be the same person again (default: a new person)"
+    )
+    console.add_argument(
+        "--tenant", help="tenant id to send (default: organisation.tenant_id from the config)"
+    )
+    console.set_defaults(func=cmd_console)
+
+    package = commands.add_parser(
+        "manifest",
+        help="build the Teams app package (a zip to upload to Teams)",
+        description="Build the Teams app package from the settings (MicrosoftAppId is the bot id, "
+        "WELLBEING_TEAMS_APP_ID the app id) and the organisation config. Its command menus come "
+        "from the bot's own command table.",
+    )
+    package.add_argument(
+        "--out",
+        default="build/wellbeing-teams-app.zip",
+        help="where to write the zip (default build/wellbeing-teams-app.zip)",
+    )
+    package.set_defaults(func=cmd_manifest)
+
+    doctor = commands.add_parser(
+        "doctor",
+        help="check that settings, config, database, app package and bot registration agree",
+        description="Check the settings, organisation config, database, Teams app package and bot "
+        "registration against each other, printing OK, WARN or FAIL with a fix for each. Exits 1 "
+        "when anything FAILs.",
+    )
+    doctor.add_argument(
+        "--package", help="a built app package to check (default: the one `manifest` would build)"
+    )
+    doctor.set_defaults(func=cmd_doctor)
+    cli_checkins.register(commands)
+
+    faq = commands.add_parser("faq", help="import, export or seed the HR FAQ")
+    faq_commands = faq.add_subparsers(dest="faq_command", metavar="ACTION", required=True)
+    faq_import = faq_commands.add_parser(
+        "import",
+        help="add and update entries from FILE (.csv or .yaml); a bad file changes nothing",
+        description="Columns: " + ", ".join(faq_io.COLUMNS) + ". In CSV, phrasings and tags "
+        "are separated by ' | '. Entries are matched by id; entries not in the file are kept.",
+    )
+    faq_import.add_argument("file", help="a .csv, .yaml or .yml file")
+    faq_import.set_defaults(func=cmd_faq_import)
+    faq_export = faq_commands.add_parser(
+        "export", help="write every entry to FILE (.csv or .yaml), retired ones too"
+    )
+    faq_export.add_argument("file", help="a .csv, .yaml or .yml file (overwritten)")
+    faq_export.set_defaults(func=cmd_faq_export)
+    faq_seed = faq_commands.add_parser("seed", help="load the shipped FAQ if there are no entries")
+    faq_seed.set_defaults(func=cmd_faq_seed)
+
+    secrets = commands.add_parser("secrets", help="make the keys that protect wellbeing data")
+    secrets_commands = secrets.add_subparsers(
+        dest="secrets_command", metavar="ACTION", required=True
+    )
+    generate_parser = secrets_commands.add_parser(
+        "generate", help="print new WELLBEING_PSEUDONYM_KEY and WELLBEING_DATA_KEYS values"
+    )
+    generate_parser.set_defaults(func=cmd_secrets_generate)
+    rotate_parser = secrets_commands.add_parser(
+        "rotate",
+        help="re-encrypt stored data under the first key of WELLBEING_DATA_KEYS",
+        description="After putting a new key first in WELLBEING_DATA_KEYS (keeping the old one "
+        "after it), re-encrypt every stored note, conversation state and coordinator request "
+        "under the new key. Then the old key can be removed. See docs/privacy.md.",
+    )
+    rotate_parser.set_defaults(func=cmd_secrets_rotate)
+
+    org = commands.add_parser("org", help="import the organisation's teams and managers")
+    org_commands = org.add_subparsers(dest="org_command", metavar="ACTION", required=True)
+    org_import = org_commands.add_parser(
+        "import",
+        help="replace the imported teams and managers with those in FILE",
+        description="Import teams, directorates and managers from an HR export (CSV, or YAML as a "
+        "list of rows) with the columns team_id, team_name, directorate, manager, enrolled: one "
+        "row per team and manager. Every line is checked first; if any is wrong nothing is "
+        "imported. Teams also in the organisation config keep the config's entry.",
+    )
+    org_import.add_argument("file", help="a .csv, .yaml or .yml file")
+    org_import.set_defaults(func=cmd_org_import)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        args.func(args)
-    except (CliError, ConfigError) as error:
+        status = args.func(args)
+    except (
+        CliError,
+        ConfigError,
+        SecretsError,
+        cli_checkins.CheckinCommandError,
+        faq_io.FaqFileError,
+    ) as error:
         print(f"wellbeing-bot: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
-    return 0
+    return status or 0
 
 
 if __name__ == "__main__":

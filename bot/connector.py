@@ -23,12 +23,26 @@ from scheduler.transport import Destination, SendOutcome
 TOKEN_REUSE_SECONDS = 30 * 60
 
 
+class RosterError(Exception):
+    """Teams would not list a team's members (the message is the status, never the data)."""
+
+
+def mention_entities(reply: Reply) -> list[dict[str, Any]]:
+    """Teams mention entities: the `<at>name</at>` text in the message, and who it is."""
+    return [
+        {"type": "mention", "text": m.tag, "mentioned": {"id": m.user_id, "name": m.name}}
+        for m in reply.mentions
+    ]
+
+
 def outgoing_activity(reply: Reply) -> dict[str, Any]:
     """One message activity: the text above the card, as Teams shows it."""
     activity: dict[str, Any] = {"type": "message"}
     if reply.text:
         activity["text"] = reply.text
         activity["textFormat"] = "markdown"
+    if reply.mentions:
+        activity["entities"] = mention_entities(reply)
     if reply.card is not None:
         activity["attachments"] = [card_attachment(reply.card).serialize()]
         if reply.card.fallback_text:
@@ -105,6 +119,26 @@ class ConnectorTransport:
                 payload if isinstance(payload, dict) else {},
                 _retry_after(response.headers),
             )
+
+    async def list_members(self, service_url: str, team_id: str) -> list[dict[str, Any]]:
+        """Every member of a team, page by page (Teams' paged member listing)."""
+        assert self._session is not None, "transport not started"
+        url = f"{service_url.rstrip('/')}/v3/conversations/{quote(team_id, safe='')}/pagedmembers"
+        members: list[dict[str, Any]] = []
+        token: str | None = None
+        for _ in range(1000):
+            params = {"pageSize": "500", **({"continuationToken": token} if token else {})}
+            async with self._session.get(
+                url, params=params, headers=await self._headers()
+            ) as response:
+                if response.status != 200:
+                    raise RosterError(f"HTTP {response.status}")
+                page = await response.json(content_type=None)
+            members += page.get("members") or []
+            token = page.get("continuationToken")
+            if not token:
+                return members
+        raise RosterError("too many pages")
 
     async def send(self, destination: Destination, payload: dict[str, Any]) -> SendOutcome:
         activity = outgoing_activity(reply_from_payload(payload))

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from botbuilder.core import ConversationState, MessageFactory, TurnContext
 from botbuilder.core.bot import Bot
-from botbuilder.schema import Activity, ActivityTypes, InvokeResponse
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    ChannelAccount,
+    InvokeResponse,
+    Mention,
+)
 
 from bot import teams
 from bot.cards import card_attachment
 from core import directory
 from dialogs import basics
 from dialogs.context import Services, Turn
-from dialogs.events import Incoming, Reply
+from dialogs.events import Incoming, PersonalChat, Reply
 from dialogs.router import Router
 from scheduler.outbox import enqueue_reply
 
@@ -161,17 +168,24 @@ class WellbeingBot(Bot):
                     time_zone=teams.time_zone(activity),
                     personal_conversation_id=info.id,
                 )
+                if newly_personal:
+                    # Through the paced outbox: an admin pre-installing the app for every member
+                    # of staff makes a flood of installs, and Teams' rate limits still apply.
+                    welcome = basics.welcome(
+                        self.services.org.organisation.name,
+                        self.services.org.organisation.urgent_help,
+                        self.services.commands,
+                    )
+                    await enqueue_reply(
+                        session,
+                        info.tenant_id,
+                        replace(welcome, to=PersonalChat(person), purpose="welcome"),
+                        now=self.services.clock(),
+                    )
             await session.commit()
         log.info("installed in a %s conversation", info.kind)
         if newly_personal:
-            await send_reply(
-                context,
-                basics.welcome(
-                    self.services.org.organisation.name,
-                    self.services.org.organisation.urgent_help,
-                    self.services.commands,
-                ),
-            )
+            self.services.wake_sender()
 
     async def _uninstalled(self, context: TurnContext) -> None:
         activity = context.activity
@@ -218,6 +232,14 @@ class WellbeingBot(Bot):
 async def send_reply(context: TurnContext, reply: Reply) -> None:
     """Text, then the card (with its plain-text form for clients that show no cards)."""
     if reply.text:
-        await context.send_activity(MessageFactory.text(reply.text))
+        message = MessageFactory.text(reply.text)
+        if reply.mentions:
+            message.entities = [
+                Mention(
+                    mentioned=ChannelAccount(id=m.user_id, name=m.name), text=m.tag, type="mention"
+                )
+                for m in reply.mentions
+            ]
+        await context.send_activity(message)
     if reply.card:
         await context.send_activity(MessageFactory.attachment(card_attachment(reply.card)))

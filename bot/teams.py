@@ -102,6 +102,9 @@ def to_incoming(activity: Activity) -> Incoming:
         value=submitted_value(activity),
         time_zone=time_zone(activity),
         via_invoke=activity.type == "invoke",
+        team_id=(team_info(activity) or {}).get("id"),
+        user_name=getattr(activity.from_property, "name", None) or None,
+        channel_type=(channel_data(activity).get("channel") or {}).get("type"),
     )
 
 

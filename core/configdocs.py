@@ -15,6 +15,8 @@ def _type_name(annotation) -> str:
     args = typing.get_args(annotation)
     if origin is typing.Annotated:
         return _type_name(args[0])
+    if origin is typing.Literal:
+        return "one of " + ", ".join(f"`{a}`" for a in args)
     if origin in (list, tuple):
         return f"list of {_type_name(args[0])}" if args else "list"
     if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
@@ -25,6 +27,14 @@ def _type_name(annotation) -> str:
     return getattr(annotation, "__name__", str(annotation))
 
 
+def _flatten(annotation) -> list:
+    """The annotation and every type nested in it (list[X] | None -> X too)."""
+    found = [annotation]
+    for arg in typing.get_args(annotation):
+        found += _flatten(arg)
+    return found
+
+
 def _models(root: type[BaseModel]) -> list[type[BaseModel]]:
     found: list[type[BaseModel]] = []
 
@@ -33,7 +43,7 @@ def _models(root: type[BaseModel]) -> list[type[BaseModel]]:
             return
         found.append(model)
         for field in model.model_fields.values():
-            for candidate in (field.annotation, *typing.get_args(field.annotation)):
+            for candidate in _flatten(field.annotation):
                 if isinstance(candidate, type) and issubclass(candidate, BaseModel):
                     visit(candidate)
 

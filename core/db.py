@@ -10,6 +10,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -41,7 +42,9 @@ def create_engine(url: str) -> AsyncEngine:
     """
     url = async_url(url)
     if make_url(url).get_backend_name() == "sqlite":
-        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+        engine = create_async_engine(
+            url, connect_args={"timeout": 30}, hide_parameters=True, pool_size=10, max_overflow=10
+        )
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -106,3 +109,9 @@ async def schema_is_current(engine: AsyncEngine) -> bool:
     """Whether every migration has been applied (servers on PostgreSQL check this at start)."""
     async with engine.connect() as connection:
         return await connection.run_sync(_is_current)
+
+
+def upsert_insert(session: AsyncSession, table):
+    """An INSERT that can say ON CONFLICT (DO NOTHING / DO UPDATE) on the session's backend."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)

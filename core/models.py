@@ -74,6 +74,7 @@ class Team(SQLModel, table=True):
     aad_group_id: str | None = Field(default=None, index=True, max_length=64)
     name: str | None = Field(default=None, max_length=256)
     tenant_id: str = Field(max_length=64)
+    enrolled: bool = Field(default=False, description="enrolled by an admin in Teams")
     updated_at: datetime = _timestamp(nullable=False)
 
 

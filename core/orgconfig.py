@@ -14,6 +14,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from core.aggregates import PrivacyConfig
+from core.checkinconfig import CheckinConfig
+from core.faq.config import FaqConfig
+from signposting.config import SupportConfig
+
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -119,6 +124,20 @@ class OrgConfig(Strict):
     roles: Roles = Field(default_factory=Roles, description="Who holds which role.")
     teams: list[TeamConfig] = Field(
         default_factory=list, description="Teams by AAD group id, with managers and enrolment."
+    )
+    checkin: CheckinConfig = Field(
+        default_factory=CheckinConfig, description="Check-in questions, cadence and weekly notes."
+    )
+    support: SupportConfig = Field(
+        default_factory=SupportConfig,
+        description="Signposting: the service directory, needs, crisis phrases and routing.",
+    )
+    faq: FaqConfig = Field(
+        default_factory=FaqConfig, description="HR FAQ: confidence thresholds for answering."
+    )
+    privacy: PrivacyConfig = Field(
+        default_factory=PrivacyConfig,
+        description="Privacy: the smallest group figures may rest on (k) and how long data is kept.",
     )
 
     @field_validator("teams")

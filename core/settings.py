@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, field_validator
@@ -9,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///wellbeing.db"
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
 class Settings(BaseSettings):
@@ -71,11 +73,74 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("WELLBEING_OPENID_TIMEOUT"),
         description="Seconds allowed for fetching the signing keys of Bot Framework tokens.",
     )
+    pseudonym_key: str = Field(
+        "",
+        validation_alias=AliasChoices("WELLBEING_PSEUDONYM_KEY"),
+        description="Hex key (32+ bytes) for pseudonymous answer ids. Required with an app id.",
+    )
+    data_keys: str = Field(
+        "",
+        validation_alias=AliasChoices("WELLBEING_DATA_KEYS"),
+        description="Comma-separated Fernet keys for free text at rest; the first encrypts.",
+    )
+    scheduler_enabled: bool = Field(
+        True,
+        validation_alias=AliasChoices("WELLBEING_SCHEDULER"),
+        description="Run scheduled work (check-in cycles, reminders) in this process.",
+    )
+    tick_seconds: float = Field(
+        15.0,
+        validation_alias=AliasChoices("WELLBEING_TICK_SECONDS"),
+        description="How often the scheduler looks for due work.",
+    )
     max_body_bytes: int = Field(
         1024 * 1024,
         validation_alias=AliasChoices("WELLBEING_MAX_BODY_BYTES"),
         description="Largest request body accepted on /api/messages (413 above it).",
     )
+    public_url: str = Field(
+        "",
+        validation_alias=AliasChoices("WELLBEING_PUBLIC_URL"),
+        description="Where Teams reaches the bot, e.g. https://bot.example.nhs.uk (the Azure Bot's "
+        "messaging endpoint is this plus /api/messages). Checked by `doctor`, listed in the app package.",
+    )
+    teams_app_id: str = Field(
+        "",
+        validation_alias=AliasChoices("WELLBEING_TEAMS_APP_ID"),
+        description="The Teams app's own id (a GUID) in the app package. Default: a stable GUID "
+        "derived from MicrosoftAppId (or the organisation's name in local mode).",
+    )
+    supports_files: bool = Field(
+        False,
+        validation_alias=AliasChoices("WELLBEING_SUPPORTS_FILES"),
+        description="Declare in the app package that the bot sends and receives files.",
+    )
+    website_url: str = Field(
+        "",
+        validation_alias=AliasChoices("WELLBEING_WEBSITE_URL"),
+        description="An https page about the bot for staff (the app package's website and terms of use).",
+    )
+    privacy_url: str = Field(
+        "",
+        validation_alias=AliasChoices("WELLBEING_PRIVACY_URL"),
+        description="An https page with the privacy notice for the bot (the app package's privacy link).",
+    )
+
+    @field_validator("teams_app_id")
+    @classmethod
+    def _guid_or_empty(cls, value: str) -> str:
+        value = value.strip()
+        if value and not GUID.match(value):
+            raise ValueError("must be a GUID such as 6f1c2b9e-3d4a-4c8b-9e1f-2a3b4c5d6e7f")
+        return value.lower()
+
+    @field_validator("public_url", "website_url", "privacy_url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not value.lower().startswith(("https://", "http://")):
+            raise ValueError("must be a web address starting with https://")
+        return value
 
     @field_validator("log_level")
     @classmethod

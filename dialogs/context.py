@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -12,10 +12,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.models import utcnow
 from core.orgconfig import OrgConfig
+from core.privacy import Secrets
 from dialogs.events import Incoming
 
 if TYPE_CHECKING:
     from dialogs.commands import CommandTable
+    from dialogs.engine import DialogEngine
 
 
 @dataclass
@@ -25,8 +27,14 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     org: OrgConfig
     commands: CommandTable
+    secrets: Secrets
+    dialogs: DialogEngine
     clock: Callable[[], datetime] = utcnow
     wake_sender: Callable[[], None] = lambda: None
+    public_url: str = "http://127.0.0.1:3978"
+    """Where people's browsers reach the bot's web server (export links)."""
+    list_members: Callable[[str, str], Awaitable[list[dict[str, Any]]]] | None = None
+    """Reads a team's roster from Teams (service URL, team id); None where no transport runs."""
 
 
 @dataclass

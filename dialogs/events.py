@@ -20,6 +20,12 @@ class Incoming:
     value: dict[str, Any] | None = None
     time_zone: str | None = None
     via_invoke: bool = False
+    team_id: str | None = None
+    """The Teams thread id of the team, for messages in a team's channel."""
+    user_name: str | None = None
+    """The sender's display name, for an @mention when someone answers them in a channel."""
+    channel_type: str | None = None
+    """Teams channel type when in a channel: standard, private or shared (None if not said)."""
 
     @property
     def personal(self) -> bool:
@@ -54,6 +60,18 @@ Recipient = PersonalChat | ChannelPost
 
 
 @dataclass(frozen=True)
+class Mention:
+    """An @mention in a reply's text: the text holds `<at>name</at>`, Teams needs the user id."""
+
+    user_id: str
+    name: str
+
+    @property
+    def tag(self) -> str:
+        return f"<at>{self.name}</at>"
+
+
+@dataclass(frozen=True)
 class Reply:
     """One message: markdown text, a card, or both (text first).
 
@@ -67,10 +85,13 @@ class Reply:
     to: Recipient | None = None
     replaces_card: bool = False
     purpose: str = "reply"
+    mentions: tuple[Mention, ...] = ()
 
     def __post_init__(self) -> None:
         if self.text is None and self.card is None:
             raise ValueError("a reply needs text or a card")
+        if any(m.tag not in (self.text or "") for m in self.mentions):
+            raise ValueError("every mention's <at>name</at> must appear in the reply's text")
         if self.replaces_card and (self.card is None or self.to is not None):
             raise ValueError("only a card sent back to the same conversation can replace a card")
 
@@ -84,7 +105,10 @@ def reply_payload(reply: Reply) -> dict[str, Any]:
             "context": reply.card.context,
             "fallback_text": reply.card.fallback_text,
         }
-    return {"text": reply.text, "card": card}
+    payload: dict[str, Any] = {"text": reply.text, "card": card}
+    if reply.mentions:
+        payload["mentions"] = [{"id": m.user_id, "name": m.name} for m in reply.mentions]
+    return payload
 
 
 def reply_from_payload(payload: dict[str, Any]) -> Reply:
@@ -94,4 +118,5 @@ def reply_from_payload(payload: dict[str, Any]) -> Reply:
         card=Card(card["template"], card.get("context") or {}, card.get("fallback_text") or "")
         if card
         else None,
+        mentions=tuple(Mention(m["id"], m["name"]) for m in payload.get("mentions") or ()),
     )

@@ -9,20 +9,38 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 
-from dialogs import basics, participation
+from core.orgconfig import OrgConfig
+from dialogs import basics, checkin, enrolment, faq, manager, participation, rights, support
 from dialogs.commands import CommandTable
 from dialogs.context import Turn
+from dialogs.engine import DialogEngine
 from dialogs.events import Reply
 
 Stage = Callable[[Turn], Awaitable[list[Reply] | None]]
 
 CORE_COMMANDS = (
     basics.HELP,
+    checkin.CHECK_IN,
+    checkin.MY_CHECKINS,
+    checkin.CHECK_IN_BY_TEXT,
+    checkin.SUBMIT_CHECKIN,
+    enrolment.ENROL,
+    enrolment.UNENROL,
     participation.PAUSE,
     participation.RESUME,
     participation.STOP,
     participation.START,
     basics.PRIVACY,
+    rights.EXPORT,
+    rights.DELETE,
+    rights.DELETE_CONFIRMED,
+    rights.CONFIRM_DELETE,
+    rights.CANCEL_DELETE,
+    manager.TEAM,
+    manager.PROMPTS,
+    manager.GUIDE,
+    *faq.COMMANDS,
+    *support.COMMANDS,
 )
 
 
@@ -30,13 +48,44 @@ def default_commands() -> CommandTable:
     return CommandTable(CORE_COMMANDS)
 
 
+def default_dialogs(org: OrgConfig) -> DialogEngine:
+    """Every text dialog the bot can hold."""
+    return DialogEngine([checkin.text_checkin_dialog(org.checkin.questions)])
+
+
 def default_router() -> Router:
     """The order of DESIGN.md. Personal chat: crisis, command, dialog in progress, need or policy
     question, fallback. Channels and group chats (when @mentioned): crisis, command, FAQ."""
     return Router(
-        personal=(command_stage,),
-        shared=(command_stage,),
+        personal=(
+            support.crisis_stage,
+            command_stage,
+            dialog_stage,
+            manager.person_question_stage,
+            need_and_policy_stage,
+        ),
+        shared=(
+            support.crisis_stage,
+            command_stage,
+            manager.person_question_stage,
+            faq.channel_stage,
+        ),
     )
+
+
+async def need_and_policy_stage(turn: Turn) -> list[Reply] | None:
+    """A support need recognised in the text, and a policy question the FAQ answers
+    confidently: both, when both apply (services first)."""
+    needs = await support.need_stage(turn)
+    policy = await faq.policy_question_stage(turn)
+    if needs and policy:
+        return [*needs, *policy]
+    return needs or policy
+
+
+async def dialog_stage(turn: Turn) -> list[Reply] | None:
+    """The text dialog in progress, if any (a command typed mid-dialog wins, by order)."""
+    return await turn.services.dialogs.stage(turn)
 
 
 async def command_stage(turn: Turn) -> list[Reply] | None:
@@ -78,11 +127,9 @@ async def fallback_stage(turn: Turn) -> list[Reply]:
 class Router:
     """Runs the stages in order; the first that answers wins, and something always answers."""
 
-    def __init__(
-        self, personal: Sequence[Stage] | None = None, shared: Sequence[Stage] | None = None
-    ):
-        self.personal = tuple(personal or (command_stage,))
-        self.shared = tuple(shared or (command_stage,))
+    def __init__(self, personal: Sequence[Stage], shared: Sequence[Stage]):
+        self.personal = tuple(personal)
+        self.shared = tuple(shared)
 
     async def on_message(self, turn: Turn) -> list[Reply]:
         stages = self.personal if turn.event.personal else self.shared

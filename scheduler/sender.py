@@ -387,7 +387,7 @@ class OutboxSender:
                 mine = await session.exec(
                     select(OutboxMessage.id).where(OutboxMessage.claimed_by == self.worker)
                 )
-                await outbox.release_lease(session, list(mine.scalars()), self.clock())
+                await outbox.release_lease(session, list(mine.all()), self.clock())
         # The database is away as we stop: our claims and heartbeat simply expire instead.
         except Exception as error:
             log.warning("could not hand back claims on stopping: %s", type(error).__name__)

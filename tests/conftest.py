@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot.app import SERVICES, create_app
+from core import privacy
 from core.orgconfig import OrgConfig, load_org_config
 from core.settings import Settings
 from dialogs.context import Services
@@ -26,6 +27,7 @@ from tests.support import activities
 from tests.support.fake_connector import FakeConnector
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+TEST_SECRETS = {**privacy.generate(), "WELLBEING_SCHEDULER": "false"}
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
 
 
@@ -131,9 +133,12 @@ class RunningBot:
         return [s.body for s in self.connector.sent[before:]]
 
     async def install(self, user: activities.TeamsUser) -> list[dict[str, Any]]:
+        """Install the app in the user's personal scope; returns the welcome once it arrives
+        (welcomes go through the paced outbox, as a flood of pre-installs would)."""
         before = len(self.connector.sent)
         response = await self.post(activities.personal_install(user, self.connector.url))
         assert response.status == 200, response.status
+        await self.connector.wait_for(before + 1)
         return [s.body for s in self.connector.sent[before:]]
 
 
@@ -149,7 +154,9 @@ async def make_bot(database_url, connector, org) -> AsyncIterator[Callable[..., 
         credentials_factory=None,
         **overrides: Any,
     ) -> RunningBot:
-        settings = Settings(_env_file=None, **{"DATABASE_URL": database_url, **overrides})
+        settings = Settings(
+            _env_file=None, **{"DATABASE_URL": database_url, **TEST_SECRETS, **overrides}
+        )
         extra = {"clock": clock} if clock else {}
         app = create_app(
             settings,

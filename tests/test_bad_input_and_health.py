@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bot.app import ENGINE
 from core.logs import configure_logging
 from tests.conftest import POSTGRES_URL
 from tests.support import activities
@@ -114,7 +113,8 @@ async def test_database_going_away_makes_readyz_503_and_the_bot_recovers(
             assert response.status == 200
         replies = await bot.say(user, "help")
         assert replies and "attachments" in replies[0]
-        await bot.server.app[ENGINE].dispose()
+        await bot.session.close()
+        await bot.server.close()  # before the proxy goes, so shutdown finds its database
     finally:
         await proxy.close()
 

@@ -117,7 +117,10 @@ async def test_help_in_a_channel_replies_in_the_thread(bot):
     assert sent.body.get("replyToId") == activity["id"]
     card = sent.body["attachments"][0]["content"]
     titles = {fact["title"] for fact in card["body"][1]["facts"]}
-    assert titles == {"help"}, "personal commands are not offered in a channel"
+    assert "help" in titles
+    assert not titles & {"pause [weeks]", "stop", "start", "resume", "check in", "my check-ins"}, (
+        "personal commands are not offered in a channel"
+    )
     assert not any("Nobody reads this chat" in str(block) for block in card["body"])
 
 

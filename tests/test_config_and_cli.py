@@ -123,5 +123,5 @@ def test_the_console_command_is_installed_with_help():
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "--help"], capture_output=True, text=True, check=True
     )
-    for command in ("serve", "migrate", "config"):
+    for command in ("serve", "migrate", "config", "console", "manifest", "doctor"):
         assert command in result.stdout

@@ -205,3 +205,14 @@ async def test_counts_hold_no_one(bot):
     async with bot.services.sessions() as session:
         weeks = (await session.exec(select(SignpostingCount.week))).all()
     assert all(len(week) == 8 and "-W" in week for week in weeks)
+
+
+async def test_a_need_and_a_policy_question_get_both_answers(bot):
+    """DESIGN.md's stage 4: the matching services and the FAQ's answer, when both apply."""
+    user = TeamsUser()
+    replies = await bot.say(user, "how does disability leave work?")
+    first, second = (r["attachments"][0]["content"]["body"] for r in replies[:2])
+    assert "Disability and workplace adjustments" in first[1]["text"]  # the services
+    assert first[0]["text"].startswith("Thank you for telling me")
+    assert second[0]["text"] == "What is disability leave?"  # the policy answer
+    assert "Disability leave is" in second[1]["text"]

@@ -62,7 +62,7 @@ class FakeConnector:
             if att.get("contentType") == "application/vnd.microsoft.card.adaptive"
         ]
 
-    async def wait_for(self, count: int, timeout: float = 5.0) -> None:
+    async def wait_for(self, count: int, timeout: float = 20.0) -> None:
         """Wait until at least `count` activities have arrived (proactive sends are asynchronous)."""
         assert self._arrived is not None
         async with self._arrived:
