@@ -18,7 +18,7 @@ from dialogs.commands import Command
 from dialogs.context import Services, Turn
 from dialogs.engine import Dialog, Invalid, Step
 from dialogs.events import Card, Reply
-from dialogs.support import crisis_replies, services_card
+from dialogs.support import count_events, crisis_replies, services_card
 from scheduler.models import CLOSED, CYCLE_ABORTED, Cycle, CycleRecipient
 from signposting import counting
 from signposting.crisis import detect
@@ -268,7 +268,7 @@ async def submit(turn: Turn, _argument: str) -> list[Reply]:
         replies += await support_after(turn, answer)
     if answer.note and detect(answer.note, turn.services.org.support) is not None:
         # Urgent help comes first. The note stays the person's own encrypted note, unflagged.
-        await _count(turn, [(counting.CRISIS_SHOWN, "", "")])
+        await count_events(turn, [(counting.CRISIS_SHOWN, "", "")])
         replies = crisis_replies(turn.services.org) + replies
     return replies
 
@@ -292,22 +292,8 @@ async def support_after(turn: Turn, answer: Answer) -> list[Reply]:
                 )
             )
         )
-        await _count(turn, [(counting.SERVICE_SHOWN, "", s.id) for s in services])
+        await count_events(turn, [(counting.SERVICE_SHOWN, "", s.id) for s in services])
     return replies
-
-
-async def _count(turn: Turn, events: list[tuple[str, str, str]]) -> None:
-    async with turn.services.sessions() as session:
-        for event, need, service in events:
-            await counting.bump(
-                session,
-                event,
-                turn.now,
-                time_zone=turn.services.org.organisation.timezone,
-                need=need,
-                service=service,
-            )
-        await session.commit()
 
 
 def on_demand_card(turn: Turn) -> Card:

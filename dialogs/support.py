@@ -51,7 +51,7 @@ def _private(turn: Turn, replies: list[Reply]) -> list[Reply]:
     return [*moved, Reply(text=MOVED_TO_PRIVATE)]
 
 
-async def _count(turn: Turn, events: list[tuple[str, str, str]]) -> None:
+async def count_events(turn: Turn, events: list[tuple[str, str, str]]) -> None:
     """Bump counters (event, need, service) in one transaction."""
     async with turn.services.sessions() as session:
         for event, need, service in events:
@@ -181,7 +181,7 @@ async def crisis_stage(turn: Turn) -> list[Reply] | None:
     text = turn.event.text
     if not text or detect(text, _support(turn)) is None:
         return None
-    await _count(turn, [(counting.CRISIS_SHOWN, "", "")])
+    await count_events(turn, [(counting.CRISIS_SHOWN, "", "")])
     log.info("urgent help shown in a %s conversation", turn.event.conversation_kind)
     return _private(turn, crisis_replies(turn.services.org))
 
@@ -198,7 +198,7 @@ async def need_stage(turn: Turn) -> list[Reply] | None:
     services = services_for_needs(needs, support)
     labels = [support.need(n).label for n in needs]
     only = needs[0] if len(needs) == 1 else ""
-    await _count(
+    await count_events(
         turn,
         [(counting.NEED_RECOGNISED, n, "") for n in needs]
         + [(counting.SERVICE_SHOWN, only, s.id) for s in services],
@@ -224,7 +224,7 @@ async def _menu(turn: Turn, _argument: str) -> list[Reply]:
         "Your manager is not told."
     )
     text = intro + "\n\n" + "\n".join(f"- {n['label']}" for n in needs)
-    await _count(turn, [(counting.MENU_SHOWN, "", "")])
+    await count_events(turn, [(counting.MENU_SHOWN, "", "")])
     card = Card(
         "support_menu",
         {"intro": intro, "needs": needs, "urgent": "Need someone right now? Say **urgent help**."},
@@ -239,7 +239,7 @@ async def _need_chosen(turn: Turn, _argument: str) -> list[Reply]:
     if need is None:
         return await _menu(turn, "")
     services = services_for_need(need.id, support)
-    await _count(
+    await count_events(
         turn,
         [(counting.NEED_CHOSEN, need.id, "")]
         + [(counting.SERVICE_SHOWN, need.id, s.id) for s in services],
@@ -255,7 +255,7 @@ async def _need_chosen(turn: Turn, _argument: str) -> list[Reply]:
 
 
 async def _urgent(turn: Turn, _argument: str) -> list[Reply]:
-    await _count(turn, [(counting.CRISIS_SHOWN, "", "")])
+    await count_events(turn, [(counting.CRISIS_SHOWN, "", "")])
     return _private(turn, crisis_replies(turn.services.org))
 
 

@@ -410,65 +410,75 @@ async def find_cycle(
     return cycle
 
 
-async def hold(services: Services, which: str | None, now: datetime) -> int:
-    """Stop a cycle mid-send (a day of bad news): what is unsent waits until released."""
+async def _move_cycle(
+    services: Services,
+    which: str | None,
+    now: datetime,
+    *,
+    allowed_from: tuple[str, ...],
+    to: str,
+    messages_from: tuple[str, ...],
+    messages_to: dict[str, object],
+) -> int:
+    """Change a cycle's state and its unsent messages' state together; returns how many moved."""
     async with services.sessions() as session:
         cycle = await find_cycle(session, which, now, services)
-        if cycle.status != OPEN:
-            raise CycleError(f"the cycle for {cycle.scheduled_for} is {cycle.status}, not open")
-        cycle.status = CYCLE_HELD
+        if cycle.status not in allowed_from:
+            raise CycleError(
+                f"the cycle for {cycle.scheduled_for} is {cycle.status}, not {' or '.join(allowed_from)}"
+            )
+        cycle.status = to
         session.add(cycle)
-        result = await session.exec(
+        moved = await session.exec(
             update(OutboxMessage)
-            .where(OutboxMessage.cycle_id == cycle.id, OutboxMessage.status.in_(PENDING_STATES))
-            .values(status=HELD, updated_at=now)
+            .where(OutboxMessage.cycle_id == cycle.id, OutboxMessage.status.in_(messages_from))
+            .values(**messages_to, updated_at=now)
             .returning(OutboxMessage.id)
         )
-        held = len(result.all())
+        count = len(moved.all())
         await session.commit()
-    return held
+    return count
+
+
+async def hold(services: Services, which: str | None, now: datetime) -> int:
+    """Stop a cycle mid-send (a day of bad news): what is unsent waits until released."""
+    return await _move_cycle(
+        services,
+        which,
+        now,
+        allowed_from=(OPEN,),
+        to=CYCLE_HELD,
+        messages_from=PENDING_STATES,
+        messages_to={"status": HELD},
+    )
 
 
 async def release(services: Services, which: str | None, now: datetime) -> int:
     """Pick a held cycle up again: the held messages go out (due ones at once)."""
-    async with services.sessions() as session:
-        cycle = await find_cycle(session, which, now, services)
-        if cycle.status != CYCLE_HELD:
-            raise CycleError(f"the cycle for {cycle.scheduled_for} is {cycle.status}, not held")
-        cycle.status = OPEN
-        session.add(cycle)
-        result = await session.exec(
-            update(OutboxMessage)
-            .where(OutboxMessage.cycle_id == cycle.id, OutboxMessage.status == HELD)
-            .values(status="queued", updated_at=now)
-            .returning(OutboxMessage.id)
-        )
-        released = len(result.all())
-        await session.commit()
+    released = await _move_cycle(
+        services,
+        which,
+        now,
+        allowed_from=(CYCLE_HELD,),
+        to=OPEN,
+        messages_from=(HELD,),
+        messages_to={"status": "queued"},
+    )
     services.wake_sender()
     return released
 
 
 async def abort(services: Services, which: str | None, now: datetime) -> int:
     """Drop what is left of a cycle; answers already given still count."""
-    async with services.sessions() as session:
-        cycle = await find_cycle(session, which, now, services)
-        if cycle.status in (CLOSED, CYCLE_ABORTED):
-            raise CycleError(f"the cycle for {cycle.scheduled_for} is already {cycle.status}")
-        cycle.status = CYCLE_ABORTED
-        session.add(cycle)
-        result = await session.exec(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.cycle_id == cycle.id,
-                OutboxMessage.status.in_((*PENDING_STATES, HELD)),
-            )
-            .values(status=ABORTED, last_error="cycle aborted by an admin", updated_at=now)
-            .returning(OutboxMessage.id)
-        )
-        dropped = len(result.all())
-        await session.commit()
-    return dropped
+    return await _move_cycle(
+        services,
+        which,
+        now,
+        allowed_from=(OPEN, CYCLE_HELD),
+        to=CYCLE_ABORTED,
+        messages_from=(*PENDING_STATES, HELD),
+        messages_to={"status": ABORTED, "last_error": "cycle aborted by an admin"},
+    )
 
 
 async def delivery_counts(
