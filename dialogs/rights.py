@@ -29,6 +29,8 @@ from dialogs.commands import Command
 from dialogs.context import Services, Turn
 from dialogs.events import Card, Reply
 from scheduler.models import OPEN, Cycle, CycleRecipient, OutboxMessage
+from signposting.models import ACTIVE_STATES, CoordinatorRequest
+from signposting.referrals import unseal
 
 EXPORT_TTL = timedelta(minutes=15)
 EXPORT_PATH = "/export/"
@@ -178,7 +180,7 @@ async def collect_export(services: Services, aad_object_id: str, now: datetime) 
         )
         managed = await orgimport.managed_by(session, services.org, aad_object_id)
         counted = await aggregates.count_member(session, pseudonym)
-        requests = await _coordinator_requests(session, aad_object_id)
+        requests = await _coordinator_requests(session, aad_object_id, services.secrets)
         questions = await _faq_questions(session, aad_object_id)
         entries = await audit.entries_about(session, aad_object_id)
     return {
@@ -249,12 +251,10 @@ async def collect_export(services: Services, aad_object_id: str, now: datetime) 
     }
 
 
-async def _coordinator_requests(session: AsyncSession, aad_object_id: str) -> list[dict]:
-    """The person's coordinator requests, when the signposting tables are installed."""
-    try:
-        from signposting.models import CoordinatorRequest
-    except ImportError:
-        return []
+async def _coordinator_requests(
+    session: AsyncSession, aad_object_id: str, secrets: Secrets
+) -> list[dict]:
+    """The person's coordinator requests, with what they shared decrypted for them."""
     rows = (
         await session.exec(
             select(CoordinatorRequest).where(CoordinatorRequest.requester_aad_id == aad_object_id)
@@ -265,9 +265,9 @@ async def _coordinator_requests(session: AsyncSession, aad_object_id: str) -> li
             "status": r.status,
             "contact_method": r.contact_method,
             "contact_time": r.contact_time,
-            "name_given": r.requester_name,
-            "contact_detail": r.contact_detail,
-            "note": r.note,
+            "name_given": unseal(secrets, r.requester_name),
+            "contact_detail": unseal(secrets, r.contact_detail),
+            "note": unseal(secrets, r.note),
             "created_at": _when(r.created_at),
             "contacted_at": _when(r.contacted_at),
             "closed_at": _when(r.closed_at),
@@ -330,10 +330,6 @@ async def erase(
 
 
 async def _erase_requests(session: AsyncSession, aad_object_id: str) -> int:
-    try:
-        from signposting.models import ACTIVE_STATES, CoordinatorRequest
-    except ImportError:
-        return 0
     mine = CoordinatorRequest.requester_aad_id == aad_object_id
     pending = await session.exec(
         delete(CoordinatorRequest).where(mine, CoordinatorRequest.status.in_(ACTIVE_STATES))

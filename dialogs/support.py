@@ -336,6 +336,7 @@ async def _send_request(turn: Turn, _argument: str) -> list[Reply]:
                 requester=turn.event.user_id,
                 form=form,
                 now=turn.now,
+                secrets=turn.services.secrets,
             )
         except referrals.NoCoordinator:
             await session.commit()
@@ -445,7 +446,10 @@ async def _coordinator_action(turn: Turn, action: str) -> list[Reply]:
     if row is None:
         return [Reply(text=said)]
     return [
-        Reply(card=referrals.coordinator_card(row, org, upn=upn), replaces_card=True),
+        Reply(
+            card=referrals.coordinator_card(row, org, turn.services.secrets, upn=upn),
+            replaces_card=True,
+        ),
         Reply(text=said),
     ]
 

@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core import directory
 from core.models import Person
 from core.orgconfig import OrgConfig
+from core.privacy import Secrets
 from dialogs.events import Card, PersonalChat, Reply
 from scheduler.outbox import enqueue_reply
 from signposting import counting
@@ -61,6 +62,7 @@ class HasServices(Protocol):
 
     sessions: async_sessionmaker[AsyncSession]
     org: OrgConfig
+    secrets: Secrets
     wake_sender: Callable[[], None]
 
 
@@ -157,20 +159,39 @@ def local_time(moment: datetime | None, org: OrgConfig) -> str:
     return local.strftime("%a %-d %b, %H:%M")
 
 
+def seal(secrets: Secrets, value: str | None) -> str | None:
+    """What the person chose to share, encrypted at rest like every other free text."""
+    return secrets.encrypt(value) if value else None
+
+
+def unseal(secrets: Secrets, value: str | None) -> str | None:
+    return secrets.decrypt(value) if value else None
+
+
 def coordinator_card(
-    row: CoordinatorRequest, org: OrgConfig, *, upn: str | None = None, reminder: bool = False
+    row: CoordinatorRequest,
+    org: OrgConfig,
+    secrets: Secrets,
+    *,
+    upn: str | None = None,
+    reminder: bool = False,
 ) -> Card:
     """The card a coordinator sees: who, how and when to contact them, what they chose to share."""
     method = CONTACT_METHODS.get(row.contact_method, row.contact_method)
+    name, detail, note = (
+        unseal(secrets, row.requester_name),
+        unseal(secrets, row.contact_detail),
+        unseal(secrets, row.note),
+    )
     facts = [
-        {"title": "Name", "value": row.requester_name or "(not given)"},
+        {"title": "Name", "value": name or "(not given)"},
         {"title": "Contact by", "value": method},
     ]
-    if row.contact_detail:
+    if detail:
         facts.append(
             {
                 "title": "Phone" if row.contact_method == "phone" else "Email",
-                "value": row.contact_detail,
+                "value": detail,
             }
         )
     if row.contact_method == "teams" and upn:
@@ -190,7 +211,7 @@ def coordinator_card(
         "heading": heading,
         "intro": "Someone has asked the staff support coordinator to contact them.",
         "facts": facts,
-        "note": row.note or "",
+        "note": note or "",
         "privacy": "Only the staff support coordinators can see this. Please don't forward it: "
         "the person's manager is not told, and must not be.",
         "request_id": row.id,
@@ -201,8 +222,8 @@ def coordinator_card(
         "can_close": row.status in ACTIVE_STATES,
     }
     lines = [heading, context["intro"], *(f"{f['title']}: {f['value']}" for f in facts)]
-    if row.note:
-        lines.append(f"Their note: {row.note}")
+    if note:
+        lines.append(f"Their note: {note}")
     return Card("coordinator_request", context, fallback_text="\n".join(lines))
 
 
@@ -234,6 +255,7 @@ async def submit(
     requester: str,
     form: RequestForm,
     now: datetime,
+    secrets: Secrets,
 ) -> tuple[CoordinatorRequest, bool]:
     """Store the request and queue it to the coordinators, in the caller's transaction.
 
@@ -265,9 +287,9 @@ async def submit(
         requester_aad_id=requester,
         contact_method=form.method,
         contact_time=form.time,
-        requester_name=form.name,
-        contact_detail=form.detail,
-        note=form.note,
+        requester_name=seal(secrets, form.name),
+        contact_detail=seal(secrets, form.detail),
+        note=seal(secrets, form.note),
         routed_to=json.dumps(recipients),
         created_at=now,
         updated_at=now,
@@ -280,7 +302,7 @@ async def submit(
             session,
             tenant_id,
             Reply(
-                card=coordinator_card(row, org, upn=upn),
+                card=coordinator_card(row, org, secrets, upn=upn),
                 to=PersonalChat(coordinator),
                 purpose="coordinator",
             ),
@@ -435,7 +457,7 @@ async def remind_unpicked_requests(services: HasServices, now: datetime) -> int:
                     session,
                     row.tenant_id,
                     Reply(
-                        card=coordinator_card(row, org, upn=upn, reminder=True),
+                        card=coordinator_card(row, org, services.secrets, upn=upn, reminder=True),
                         to=PersonalChat(backup),
                         purpose="coordinator",
                     ),

@@ -94,7 +94,10 @@ async def test_a_coordinator_request_end_to_end(make_bot):
     assert "Your manager is" in ack_text and "not told" in ack_text
     await press(bot, person, data)  # a double click is still one request
     [row] = await _rows(bot)
-    assert row.status == "open" and row.note == "rota" and row.contact_detail == "01632 960 111"
+    assert row.status == "open" and "rota" not in row.note  # encrypted at rest
+    secrets = bot.services.secrets
+    assert secrets.decrypt(row.note) == "rota"
+    assert secrets.decrypt(row.contact_detail) == "01632 960 111"
 
     [card] = await _received(bot, coordinator, 1)
     text = card_text(card)
