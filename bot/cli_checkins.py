@@ -37,6 +37,10 @@ def _run(work: Callable[[Services], Awaitable[T]]) -> T:
         try:
             if db.is_sqlite(settings.database_url):
                 await db.migrate(engine)
+            elif not await db.schema_is_current(engine):
+                raise CheckinCommandError(
+                    "the database schema is out of date: run `wellbeing-bot migrate` first"
+                )
             return await work(build_services(settings, org, engine))
         except checkins.CycleError as error:
             raise CheckinCommandError(str(error)) from error

@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import inspect
 from sqlmodel import delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -48,8 +49,7 @@ async def remember_conversation(session: AsyncSession, info: ConversationInfo) -
     row.aad_object_id = info.aad_object_id if info.kind == "personal" else None
     row.team_id = info.team_id
     row.reference = json.dumps(info.reference, sort_keys=True)
-    row.updated_at = utcnow()
-    session.add(row)
+    _save_if_changed(session, row)
 
 
 async def remember_person(
@@ -77,9 +77,16 @@ async def remember_person(
         person.personal_conversation_id = personal_conversation_id
         person.personal_installed = True
         person.unreachable_since = None
-    person.updated_at = utcnow()
-    session.add(person)
+    _save_if_changed(session, person)
     return person
+
+
+def _save_if_changed(session: AsyncSession, row: Person | Conversation) -> None:
+    """Write a routing row only when something in it changed: every message refreshes them, and
+    an unchanged row need not cost a database write on that path."""
+    if inspect(row).transient or session.is_modified(row):
+        row.updated_at = utcnow()
+        session.add(row)
 
 
 async def personal_install_removed(session: AsyncSession, aad_object_id: str) -> None:

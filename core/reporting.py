@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Column, Date, Text, UniqueConstraint
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core import aggregates
 from core.aggregates import DIRECTORATE, ORGANISATION, TEAM, Figures, Frozen, Summary
 from core.checkinconfig import CheckinQuestions
+from core.db import upsert_insert
 from core.models import UTCDateTime, utcnow
 
 
@@ -67,10 +67,8 @@ class GroupName:
 
 async def claim(session: AsyncSession, cycle_id: int, scheduled_for: date, k: int) -> bool:
     """Mark a cycle as frozen; False when it already was (by this or another replica)."""
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     result = await session.exec(
-        insert(FrozenCycle)
+        upsert_insert(session, FrozenCycle)
         .values(cycle_id=cycle_id, scheduled_for=scheduled_for, k=k, frozen_at=utcnow())
         .on_conflict_do_nothing(index_elements=["cycle_id"])
         .returning(FrozenCycle.cycle_id)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.db import upsert_insert
 from signposting.models import SignpostingCount
 
 MENU_SHOWN = "menu_shown"
@@ -52,8 +52,7 @@ async def bump(
         "service_id": service,
         "count": by,
     }
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(SignpostingCount)
+    insert = upsert_insert(session, SignpostingCount)
     statement = insert.values(**values).on_conflict_do_update(
         index_elements=["week", "event", "need_id", "service_id"],
         set_={"count": SignpostingCount.count + insert.excluded.count},

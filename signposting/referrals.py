@@ -12,7 +12,7 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -247,6 +247,35 @@ def _coordinator_service_id(org: OrgConfig) -> str:
     return services[0].id if services else ""
 
 
+async def _tell(
+    session: AsyncSession,
+    org: OrgConfig,
+    row: CoordinatorRequest,
+    people: list[str],
+    message: Reply,
+    kind: str,
+    event: str,
+    now: datetime,
+) -> None:
+    """Queue one message about a request to each coordinator (once each, whatever retries), and
+    count the event without who."""
+    for person in people:
+        await enqueue_reply(
+            session,
+            row.tenant_id,
+            replace(message, to=PersonalChat(person), purpose="coordinator"),
+            dedupe_key=f"coordinator-{kind}:{row.id}:{person}",
+            now=now,
+        )
+    await counting.bump(
+        session,
+        event,
+        now,
+        time_zone=org.organisation.timezone,
+        service=_coordinator_service_id(org),
+    )
+
+
 async def submit(
     session: AsyncSession,
     org: OrgConfig,
@@ -297,24 +326,16 @@ async def submit(
     session.add(row)
     await session.flush()
     upn = await upn_of(session, requester)
-    for coordinator in recipients:
-        await enqueue_reply(
-            session,
-            tenant_id,
-            Reply(
-                card=coordinator_card(row, org, secrets, upn=upn),
-                to=PersonalChat(coordinator),
-                purpose="coordinator",
-            ),
-            dedupe_key=f"coordinator-request:{row.id}:{coordinator}",
-            now=now,
-        )
-    await counting.bump(
+    card = coordinator_card(row, org, secrets, upn=upn)
+    await _tell(
         session,
+        org,
+        row,
+        recipients,
+        Reply(card=card),
+        "request",
         counting.COORDINATOR_REQUESTED,
         now,
-        time_zone=org.organisation.timezone,
-        service=_coordinator_service_id(org),
     )
     log.info("coordinator request %s sent to %d coordinator(s)", row.id, len(recipients))
     return row, True
@@ -357,26 +378,11 @@ async def withdraw(
         told += [
             b for b in await _reachable(session, org.roles.coordinators.backup) if b not in told
         ]
-    for coordinator in told:
-        await enqueue_reply(
-            session,
-            row.tenant_id,
-            Reply(
-                text=f"Request #{row.id} has been withdrawn by the person who made it. "
-                "Please don't contact them about it.",
-                to=PersonalChat(coordinator),
-                purpose="coordinator",
-            ),
-            dedupe_key=f"coordinator-withdrawn:{row.id}:{coordinator}",
-            now=now,
-        )
-    await counting.bump(
-        session,
-        counting.COORDINATOR_WITHDRAWN,
-        now,
-        time_zone=org.organisation.timezone,
-        service=_coordinator_service_id(org),
+    notice = Reply(
+        text=f"Request #{row.id} has been withdrawn by the person who made it. "
+        "Please don't contact them about it."
     )
+    await _tell(session, org, row, told, notice, "withdrawn", counting.COORDINATOR_WITHDRAWN, now)
     return True
 
 
@@ -452,24 +458,16 @@ async def remind_unpicked_requests(services: HasServices, now: datetime) -> int:
             if not backups:
                 continue
             upn = await upn_of(session, row.requester_aad_id)
-            for backup in backups:
-                await enqueue_reply(
-                    session,
-                    row.tenant_id,
-                    Reply(
-                        card=coordinator_card(row, org, services.secrets, upn=upn, reminder=True),
-                        to=PersonalChat(backup),
-                        purpose="coordinator",
-                    ),
-                    dedupe_key=f"coordinator-reminder:{row.id}:{backup}",
-                    now=now,
-                )
-            await counting.bump(
+            card = coordinator_card(row, org, services.secrets, upn=upn, reminder=True)
+            await _tell(
                 session,
+                org,
+                row,
+                backups,
+                Reply(card=card),
+                "reminder",
                 counting.COORDINATOR_REMINDED,
                 now,
-                time_zone=org.organisation.timezone,
-                service=_coordinator_service_id(org),
             )
             reminded += 1
         await session.commit()

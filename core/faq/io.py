@@ -29,10 +29,10 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.db import upsert_insert
 from core.faq.models import FaqEntry
 
 COLUMNS = ("id", "question", "phrasings", "answer", "tags", "owner", "last_reviewed", "retired")
@@ -444,12 +444,10 @@ async def seed_if_empty(session: AsyncSession, now: datetime) -> int:
     at once (a row another replica inserted first is skipped). Returns entries added."""
     if (await session.exec(select(FaqEntry.id).limit(1))).first() is not None:
         return 0
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     added = 0
     for entry in seed_entries():
         statement = (
-            insert(FaqEntry)
+            upsert_insert(session, FaqEntry)
             .values(id=entry.id, revision=1, created_at=now, updated_at=now, **_fields(entry))
             .on_conflict_do_nothing(index_elements=["id"])
             .returning(FaqEntry.id)
