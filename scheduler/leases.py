@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.db import upsert_insert
@@ -45,11 +45,12 @@ async def release(session: AsyncSession, name: str, holder: str) -> None:
     await session.commit()
 
 
-async def live_senders(session: AsyncSession, now: datetime) -> int:
-    """How many senders have a current heartbeat (at least 1: the caller)."""
-    count = await session.exec(
-        select(func.count())
-        .select_from(Lease)
+async def live_senders(session: AsyncSession, now: datetime) -> list[str]:
+    """The holders of current sender heartbeats, in a fixed order every replica agrees on, so
+    each can take its place in the shared sending timetable."""
+    holders = await session.exec(
+        select(Lease.holder)
         .where(Lease.name.startswith(SENDER_PREFIX), Lease.expires_at >= now)
+        .order_by(Lease.holder)
     )
-    return max(1, count.scalar_one())
+    return list(holders.scalars().all())

@@ -7,37 +7,67 @@ the rate is configuration. A share of it is left for interactive replies.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 
-class TokenBucket:
-    """Allows `rate` acquisitions a second on average, with bursts of at most `burst`."""
+class SlotPacer:
+    """Paces every sender of a tenant on one shared timetable, so that together they never send
+    more than `limit` requests in any one second, however many replicas there are.
+
+    Slot k falls at k / rate seconds of wall-clock time, and sender `rank` of `senders` takes the
+    slots with k % senders == rank: the senders together make one evenly spaced stream at `rate`
+    (their clocks agree to milliseconds: one host, or NTP). A sender late for a slot may still use
+    it for `slack` seconds, so a busy event loop does not lose slots; the slack is the most that
+    keeps any second under the limit. Sends in a second then come from slots in 1 + slack seconds,
+    at most rate x (1 + slack) = limit of them (10 ms of slack at 49.5 of 50 a second).
+    """
 
     def __init__(
-        self, rate: float, burst: float | None = None, clock: Callable[[], float] = time.monotonic
+        self,
+        rate: float,
+        limit: float,
+        *,
+        rank: int = 0,
+        senders: int = 1,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ):
-        self.rate = rate
-        self.burst = burst if burst is not None else max(1.0, rate / 5)
-        self._clock = clock
-        self._tokens = self.burst
-        self._updated = clock()
+        self.rate, self.limit = rate, limit
+        self.rank, self.senders = rank, senders
+        self._clock, self._sleep = clock, sleep
+        self._last: float | None = None
         self._lock = asyncio.Lock()
 
-    def _refill(self) -> None:
-        now = self._clock()
-        self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
-        self._updated = now
+    @property
+    def slack(self) -> float:
+        return max(0.0, min(1.0, self.limit / self.rate - 1))
+
+    def take_part(self, rank: int, senders: int) -> None:
+        """This sender's place among the live senders, from their heartbeats."""
+        self.senders = max(1, senders)
+        self.rank = rank % self.senders
+
+    def claim_slot(self, now: float) -> float:
+        """Take this sender's next slot (not before `now - slack`, never one already taken)."""
+        first = math.ceil((now - self.slack) * self.rate - 1e-9)
+        if self._last is not None:
+            first = max(first, math.floor(self._last * self.rate + 1e-9) + 1)
+        slot = first + (self.rank - first) % self.senders
+        self._last = slot / self.rate
+        return self._last
 
     async def acquire(self) -> None:
+        """Wait for a slot; one overslept by more than the slack is given up for the next."""
         async with self._lock:
             while True:
-                self._refill()
-                if self._tokens >= 1:
-                    self._tokens -= 1
+                at = self.claim_slot(self._clock())
+                if at > self._clock():
+                    await self._sleep(at - self._clock())
+                if self._clock() - at <= self.slack:
                     return
-                await asyncio.sleep((1 - self._tokens) / self.rate)
 
 
 class AdaptiveRate:
@@ -49,7 +79,7 @@ class AdaptiveRate:
 
     def __init__(
         self,
-        bucket: TokenBucket,
+        pacer: SlotPacer,
         *,
         ceiling: float,
         floor: float = 1.0,
@@ -59,7 +89,7 @@ class AdaptiveRate:
         recover_per_second: float = 0.1,
         clock: Callable[[], float] = time.monotonic,
     ):
-        self.bucket = bucket
+        self.pacer = pacer
         self.ceiling, self.floor = ceiling, floor
         self.threshold, self.cut, self.recover = threshold, cut, recover_per_second
         self._recent: deque[bool] = deque(maxlen=window)
@@ -71,11 +101,11 @@ class AdaptiveRate:
         now = self._clock()
         share = sum(self._recent) / len(self._recent)
         if throttled and share >= self.threshold and now - self._last_change >= 1.0:
-            self.bucket.rate = max(self.floor, self.bucket.rate * self.cut)
+            self.pacer.rate = max(self.floor, self.pacer.rate * self.cut)
             self._last_change = now
             self._recent.clear()
-        elif not throttled and self.bucket.rate < self.ceiling and now - self._last_change >= 1.0:
-            self.bucket.rate = min(self.ceiling, self.bucket.rate * (1 + self.recover))
+        elif not throttled and self.pacer.rate < self.ceiling and now - self._last_change >= 1.0:
+            self.pacer.rate = min(self.ceiling, self.pacer.rate * (1 + self.recover))
             self._last_change = now
 
 
@@ -104,7 +134,7 @@ class RateMeter:
         return self._rate
 
 
-def fanout_share(
+def fanout_rate(
     total_rate: float,
     interactive_rate: float,
     senders: int,
@@ -112,12 +142,11 @@ def fanout_share(
     min_reserve: float = 0.01,
     max_reserve: float = 0.2,
 ) -> float:
-    """One sender's share of the per-tenant rate, after keeping room for interactive replies.
+    """The fan-out's rate, all senders together, after keeping room for interactive replies.
 
     The reserve follows the interactive traffic actually seen (with a margin), between a small
-    floor and the configured headroom, so a quiet bot lends its headroom to the fan-out.
+    floor and the configured headroom, so a quiet bot lends its headroom to the fan-out. Replies
+    are spread over the replicas by the load balancer, so one replica's rate stands for each.
     """
-    reserve = min(max_reserve, max(min_reserve, 1.5 * interactive_rate / total_rate))
-    senders = max(1, senders)
-    # Each sender may add one request of burst to any second; leave room for the others' bursts.
-    return max(0.5, (total_rate * (1 - reserve) - (senders - 1)) / senders)
+    seen = 1.5 * interactive_rate * max(1, senders) / total_rate
+    return total_rate * (1 - min(max_reserve, max(min_reserve, seen)))

@@ -22,7 +22,7 @@ from core.directory import ConversationInfo, remember_conversation
 from core.models import Conversation, Person, utcnow
 from scheduler import leases, outbox
 from scheduler.models import SENT, UNREACHABLE, OutboxMessage
-from scheduler.pacing import AdaptiveRate, RateMeter, TokenBucket, fanout_share
+from scheduler.pacing import AdaptiveRate, RateMeter, SlotPacer, fanout_rate
 from scheduler.transport import Destination, SendOutcome, Transport
 
 log = logging.getLogger(__name__)
@@ -151,12 +151,10 @@ class OutboxSender:
         self.settings = settings
         self.clock = clock
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
-        # No bursts: a token bucket allows rate x T + burst in any window T, and Teams counts a
-        # sliding second, so one token of burst keeps a full-rate sender inside the limit.
         self.interactive = interactive or RateMeter()
-        share = self._share(senders=1)
-        self.bucket = TokenBucket(share, burst=1.0)
-        self.rate = AdaptiveRate(self.bucket, ceiling=share)
+        rate = self._fanout_rate(senders=1)
+        self.pacer = SlotPacer(rate, settings.rate_per_second)
+        self.rate = AdaptiveRate(self.pacer, ceiling=rate)
         self.senders = 1
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -169,8 +167,8 @@ class OutboxSender:
         self._tasks: set[asyncio.Task] = set()
         self.sent_count = 0
 
-    def _share(self, senders: int) -> float:
-        return fanout_share(
+    def _fanout_rate(self, senders: int) -> float:
+        return fanout_rate(
             self.settings.rate_per_second,
             self.interactive.rate(),
             senders,
@@ -184,10 +182,12 @@ class OutboxSender:
         ttl = timedelta(seconds=self.settings.heartbeat_ttl_seconds)
         async with self.sessions() as session:
             await leases.acquire(session, leases.SENDER_PREFIX + self.worker, self.worker, now, ttl)
-            self.senders = await leases.live_senders(session, now)
-        share = self._share(self.senders)
-        self.rate.ceiling = share
-        self.bucket.rate = min(self.bucket.rate, share)
+            live = await leases.live_senders(session, now)
+        self.senders = max(1, len(live))
+        self.pacer.take_part(live.index(self.worker) if self.worker in live else 0, self.senders)
+        rate = self._fanout_rate(self.senders)
+        self.rate.ceiling = rate
+        self.pacer.rate = min(self.pacer.rate, rate)
 
     async def _heartbeats(self) -> None:
         while not self._stopping.is_set():
@@ -283,7 +283,7 @@ class OutboxSender:
                 session.add(fresh)
                 await session.commit()
             return
-        await self.bucket.acquire()
+        await self.pacer.acquire()
         if row.lease_until is not None and self.clock() >= row.lease_until:
             # Waited past the claim's lease: another sender may have taken it back. Don't send.
             self._to_release.add(row.id)

@@ -4,6 +4,7 @@ slowing down on bursts of 429 (but not on scattered ones), and delivery notices 
 from __future__ import annotations
 
 import asyncio
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,7 +15,7 @@ from core import db
 from core.orgconfig import OrgConfig
 from scheduler import checkins, jobs, leases
 from scheduler.models import OutboxMessage
-from scheduler.pacing import AdaptiveRate, RateMeter, TokenBucket, fanout_share
+from scheduler.pacing import AdaptiveRate, RateMeter, SlotPacer, fanout_rate
 from tests.support.activities import TeamsUser
 from tests.support.fake_connector import Fault
 
@@ -53,18 +54,80 @@ async def test_live_senders_are_counted_from_heartbeats(sessions):
     async with sessions() as session:
         for worker in ("r1", "r2", "r3"):
             await leases.acquire(session, leases.SENDER_PREFIX + worker, worker, NOW, ttl)
-        assert await leases.live_senders(session, NOW + timedelta(seconds=5)) == 3
+        assert await leases.live_senders(session, NOW + timedelta(seconds=5)) == ["r1", "r2", "r3"]
         await leases.acquire(
             session, leases.SENDER_PREFIX + "r1", "r1", NOW + timedelta(seconds=8), ttl
         )
-        assert await leases.live_senders(session, NOW + timedelta(seconds=12)) == 1  # r2, r3 died
+        assert await leases.live_senders(session, NOW + timedelta(seconds=12)) == [
+            "r1"
+        ]  # r2, r3 died
 
 
-def test_rate_share_keeps_room_for_interactive_replies_and_lends_it_when_quiet():
-    assert fanout_share(50, 0.0, 1) == pytest.approx(49.5)  # quiet: only the 1% floor is kept
-    assert fanout_share(50, 0.0, 3) == pytest.approx(47.5 / 3)  # split, with room for bursts
-    assert fanout_share(50, 4.0, 1) == pytest.approx(44.0)  # 4 replies/s seen: keep 6/s
-    assert fanout_share(50, 40.0, 1) == pytest.approx(40.0)  # never more than the 20% headroom
+def test_the_fanout_keeps_room_for_interactive_replies_and_lends_it_when_quiet():
+    assert fanout_rate(50, 0.0, 1) == pytest.approx(49.5)  # quiet: only the 1% floor is kept
+    assert fanout_rate(50, 0.0, 3) == pytest.approx(49.5)  # the same for any number of senders
+    assert fanout_rate(50, 4.0, 1) == pytest.approx(44.0)  # 4 replies/s seen: keep 6/s
+    assert fanout_rate(50, 2.0, 2) == pytest.approx(44.0)  # 2/s on each of two replicas
+    assert fanout_rate(50, 40.0, 1) == pytest.approx(40.0)  # never more than the 20% headroom
+
+
+def _simulate(pacer: SlotPacer, start: float, sends: int, lateness) -> list[float]:
+    """When one sender's requests go out, on a simulated clock whose every sleep overruns by
+    `lateness()` seconds (a busy event loop)."""
+    now = [start]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds + lateness()
+
+    pacer._clock, pacer._sleep = (lambda: now[0]), sleep
+
+    async def run() -> list[float]:
+        times = []
+        for _ in range(sends):
+            await pacer.acquire()
+            times.append(now[0])
+            now[0] += lateness() / 4  # the send itself takes a moment
+        return times
+
+    return asyncio.run(run())
+
+
+def _busiest_second(times: list[float]) -> int:
+    times = sorted(times)
+    busiest, first = 0, 0
+    for last, at in enumerate(times):
+        while times[first] <= at - 1.0:
+            first += 1
+        busiest = max(busiest, last - first + 1)
+    return busiest
+
+
+@pytest.mark.parametrize("senders", [1, 3])
+def test_senders_on_one_timetable_never_exceed_the_limit_and_lose_little_to_a_late_loop(senders):
+    rng = random.Random(7)
+    start, sends = 1_800_000_000.0, 900 // senders
+
+    def lateness() -> float:  # mostly a few ms late, now and then much later
+        return 0.04 if rng.random() < 0.02 else rng.choice([0.0, 0.001, 0.002, 0.004, 0.008])
+
+    times: list[float] = []
+    for rank in range(senders):
+        pacer = SlotPacer(49.5, 50, rank=rank, senders=senders)
+        times += _simulate(pacer, start + rng.random() * 0.05, sends, lateness)
+    assert _busiest_second(times) <= 50
+    achieved = len(times) / (max(times) - min(times))
+    assert achieved > 0.97 * 49.5  # small delays are caught up, not lost
+    assert achieved <= 49.5 * 1.01
+
+
+def test_a_pacer_uses_a_slot_it_was_a_little_late_for_but_not_an_old_one():
+    pacer = SlotPacer(50, 50.5)  # 10 ms of slack
+    assert pacer.claim_slot(100.0) == pytest.approx(100.0)
+    assert pacer.claim_slot(100.028) == pytest.approx(100.02)  # 8 ms late: still usable
+    assert pacer.claim_slot(100.5) == pytest.approx(100.5)  # idle for a while: no burst
+    assert pacer.claim_slot(100.5) == pytest.approx(100.52)
+    pacer.take_part(rank=1, senders=2)
+    assert pacer.claim_slot(100.52) == pytest.approx(100.54)  # every other slot is this one's
 
 
 def test_rate_meter_follows_recent_traffic():
@@ -79,31 +142,31 @@ def test_rate_meter_follows_recent_traffic():
 
 
 def _adaptive(now):
-    bucket = TokenBucket(40, clock=lambda: now[0])
-    return bucket, AdaptiveRate(bucket, ceiling=40, clock=lambda: now[0])
+    pacer = SlotPacer(40, 50, clock=lambda: now[0])
+    return pacer, AdaptiveRate(pacer, ceiling=40, clock=lambda: now[0])
 
 
 def test_scattered_429s_do_not_collapse_the_rate():
     now = [0.0]
-    bucket, rate = _adaptive(now)
+    pacer, rate = _adaptive(now)
     for i in range(2000):
         rate.record(throttled=i % 40 == 0)  # 2.5% of conversations throttled on their own
         now[0] += 0.025
-    assert bucket.rate == pytest.approx(40)
+    assert pacer.rate == pytest.approx(40)
 
 
 def test_a_burst_of_429s_slows_the_rate_and_it_recovers():
     now = [0.0]
-    bucket, rate = _adaptive(now)
+    pacer, rate = _adaptive(now)
     for _ in range(30):
         rate.record(throttled=True)
         now[0] += 0.05
-    assert bucket.rate < 40 * 0.75
-    slowed = bucket.rate
+    assert pacer.rate < 40 * 0.75
+    slowed = pacer.rate
     for _ in range(600):
         rate.record(throttled=False)
         now[0] += 0.1
-    assert slowed < bucket.rate <= 40
+    assert slowed < pacer.rate <= 40
 
 
 async def test_leader_only_jobs_run_on_one_replica(make_bot):
@@ -236,14 +299,14 @@ async def test_a_burst_of_429s_slows_sending_and_drops_nothing(sessions, connect
     await _queue_people(sessions, connector, 30)
     connector.fail_next(Fault(status=429, retry_after=0, times=25))
     sender = _sender(sessions, transport)
-    start_rate = sender.bucket.rate
+    start_rate = sender.pacer.rate
 
     async def all_sent() -> bool:
         return len(connector.texts()) >= 30
 
     await _run_until(sender, all_sent)
     assert sorted(connector.texts()) == sorted(f"m{i}" for i in range(30))
-    assert sender.bucket.rate < start_rate
+    assert sender.pacer.rate < start_rate
 
 
 async def test_the_database_going_away_mid_fanout_and_back(
