@@ -52,9 +52,11 @@ class SlotPacer:
 
     def claim_slot(self, now: float) -> float:
         """Take this sender's next slot (not before `now - slack`, never one already taken)."""
-        first = math.ceil((now - self.slack) * self.rate - 1e-9)
+        # Slot numbers are ~1e11 (epoch seconds x rate): float rounding is ~1e-5 of a slot there,
+        # so a slot time maps back to its number only with a tolerance.
+        first = math.ceil((now - self.slack) * self.rate - 1e-3)
         if self._last is not None:
-            first = max(first, math.floor(self._last * self.rate + 1e-9) + 1)
+            first = max(first, math.floor(self._last * self.rate + 1e-3) + 1)
         slot = first + (self.rank - first) % self.senders
         self._last = slot / self.rate
         return self._last
@@ -74,7 +76,8 @@ class AdaptiveRate:
     """Cuts the rate when many recent sends were throttled, and creeps back when they are not.
 
     A few per-conversation 429s among many successes do not count as the tenant limit; a burst
-    of them does. Decisions use a sliding window of recent outcomes.
+    of them does. Decisions use a sliding window of recent outcomes, and only once it holds
+    `min_samples` of them: one 429 among the first three sends is chance, not a limit.
     """
 
     def __init__(
@@ -85,6 +88,7 @@ class AdaptiveRate:
         floor: float = 1.0,
         window: int = 50,
         threshold: float = 0.2,
+        min_samples: int = 20,
         cut: float = 0.7,
         recover_per_second: float = 0.1,
         clock: Callable[[], float] = time.monotonic,
@@ -92,6 +96,7 @@ class AdaptiveRate:
         self.pacer = pacer
         self.ceiling, self.floor = ceiling, floor
         self.threshold, self.cut, self.recover = threshold, cut, recover_per_second
+        self.min_samples = min_samples
         self._recent: deque[bool] = deque(maxlen=window)
         self._clock = clock
         self._last_change = float("-inf")  # the first burst may cut at once
@@ -99,8 +104,9 @@ class AdaptiveRate:
     def record(self, throttled: bool) -> None:
         self._recent.append(throttled)
         now = self._clock()
+        judged = len(self._recent) >= self.min_samples
         share = sum(self._recent) / len(self._recent)
-        if throttled and share >= self.threshold and now - self._last_change >= 1.0:
+        if throttled and judged and share >= self.threshold and now - self._last_change >= 1.0:
             self.pacer.rate = max(self.floor, self.pacer.rate * self.cut)
             self._last_change = now
             self._recent.clear()

@@ -4,6 +4,7 @@ slowing down on bursts of 429 (but not on scattered ones), and delivery notices 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -121,13 +122,20 @@ def test_senders_on_one_timetable_never_exceed_the_limit_and_lose_little_to_a_la
 
 
 def test_a_pacer_uses_a_slot_it_was_a_little_late_for_but_not_an_old_one():
+    epoch = 1_800_000_000.0  # real clock values: slot numbers near 1e11
     pacer = SlotPacer(50, 50.5)  # 10 ms of slack
-    assert pacer.claim_slot(100.0) == pytest.approx(100.0)
-    assert pacer.claim_slot(100.028) == pytest.approx(100.02)  # 8 ms late: still usable
-    assert pacer.claim_slot(100.5) == pytest.approx(100.5)  # idle for a while: no burst
-    assert pacer.claim_slot(100.5) == pytest.approx(100.52)
+    assert pacer.claim_slot(epoch) == pytest.approx(epoch)
+    assert pacer.claim_slot(epoch + 0.028) == pytest.approx(epoch + 0.02)  # 8 ms late: usable
+    assert pacer.claim_slot(epoch + 0.5) == pytest.approx(epoch + 0.5)  # was idle: no burst
+    assert pacer.claim_slot(epoch + 0.5) == pytest.approx(epoch + 0.52)
+    for rate in (49.5, 34.65, 17.3, 50.0):  # a rate cut must never give a slot out twice
+        pacer.rate = rate
+        taken = [pacer.claim_slot(epoch + 0.6) for _ in range(200)]
+        assert all(later - earlier > 0.5 / rate for earlier, later in itertools.pairwise(taken))
+    pacer = SlotPacer(50, 50.5)
+    pacer.claim_slot(epoch + 0.5)
     pacer.take_part(rank=1, senders=2)
-    assert pacer.claim_slot(100.52) == pytest.approx(100.54)  # every other slot is this one's
+    assert pacer.claim_slot(epoch + 0.5) == pytest.approx(epoch + 0.52)  # every other slot
 
 
 def test_rate_meter_follows_recent_traffic():
@@ -152,6 +160,15 @@ def test_scattered_429s_do_not_collapse_the_rate():
     for i in range(2000):
         rate.record(throttled=i % 40 == 0)  # 2.5% of conversations throttled on their own
         now[0] += 0.025
+    assert pacer.rate == pytest.approx(40)
+
+
+def test_a_429_among_the_first_sends_is_not_taken_for_the_limit():
+    now = [0.0]
+    pacer, rate = _adaptive(now)
+    for throttled in (False, True, False, False, True, False, False, False):
+        rate.record(throttled=throttled)
+        now[0] += 1.0
     assert pacer.rate == pytest.approx(40)
 
 
