@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 class FaqConfig(BaseModel):
     """HR FAQ answering: how sure the bot must be (0 to 1) and how many close questions to offer."""
 
-    # Defaults chosen on the tuning half of tests/fixtures/faq_eval.yaml (bench/faq_eval.py).
+    # Defaults chosen on the tuning parts of tests/fixtures/faq_eval.yaml (bench/faq_eval.py).
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

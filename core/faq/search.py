@@ -1,5 +1,6 @@
 """Ranking FAQ entries for a question: BM25F over the question, its other phrasings, the tags and
-(lightly) the answer, with Snowball stemming and the policy's own vocabulary as synonyms.
+(lightly) the answer, with Snowball stemming and the policy's own vocabulary as synonyms (plus
+looser RELATED concepts that widen a question at a lower weight).
 
 Why our own small BM25F rather than a library: field weights (a match in a question matters more
 than one in an answer) are BM25F, which neither rank-bm25 nor bm25s offers; rank-bm25 also scores
@@ -43,38 +44,163 @@ _STOPWORD_TEXT = """
     yours yourself yourselves get got go going please thanks thank hi hello anyone someone
     know tell explain ask asked asking say said actually really just still also want wants
     wanted wondering wonder thing things stuff bit something anything everything kind sort
+    goes went
     basically exactly quite rather
 """
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 # The policy's vocabulary: each group's phrases mean the same thing here. A phrase found in an
 # entry adds the group's concept token to that field; in a question the concept stands for the
-# phrase, so "RTW", "return to work" and "welcome back" all meet.
+# phrase, so "RTW", "return to work" and "welcome back" all meet. Hyphens and punctuation are
+# gone before matching ("long-term" is "long term"), and stems catch plurals and tenses.
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "rtw": ("rtw", "return to work", "returning to work", "back to work", "welcome back"),
-    "trigger": ("trigger", "trigger point", "bradford", "bradford factor", "bradford score"),
+    "rtw": (
+        "rtw",
+        "rtws",
+        "return to work",
+        "returning to work",
+        "returned to work",
+        "back to work",
+        "back at work",
+        "welcome back",
+        "come back",
+        "comes back",
+        "coming back",
+        "came back",
+        "returner",
+        "returners",
+    ),
+    "healthreview": (
+        "health review",
+        "welcome back health review",
+        "wellbeing review",
+        "absence review",
+        "review meeting",
+    ),
+    "trigger": (
+        "trigger",
+        "trigger point",
+        "trigger system",
+        "bradford",
+        "bradford factor",
+        "bradford score",
+        "bradford points",
+        "points system",
+        "absence points",
+        "threshold",
+        "absence threshold",
+    ),
     "plan": (
         "pip",
         "piap",
         "action plan",
         "personal action plan",
+        "personalised action plan",
         "personalised improvement action plan",
         "improvement plan",
         "wellbeing plan",
+        "wellbeing action plan",
+        "support plan",
     ),
-    "oh": ("oh", "occupational health", "occ health"),
-    "al": ("al", "annual leave", "holiday", "holidays", "vacation"),
+    "adjust": (
+        "ra",
+        "ras",
+        "adjustment",
+        "reasonable adjustment",
+        "workplace adjustment",
+        "adjusted duties",
+        "amended duties",
+        "modified duties",
+        "light duties",
+        "restricted duties",
+    ),
+    "adjustplan": (
+        "adjustments plan",
+        "adjustment plan",
+        "workplace adjustments plan",
+        "personalised workplace adjustments plan",
+        "adjustments passport",
+        "adjustment passport",
+        "workplace adjustment passport",
+        "health passport",
+        "disability passport",
+        "passport",
+    ),
+    "phased": (
+        "phased return",
+        "phased return to work",
+        "graded return",
+        "gradual return",
+        "reduced hours",
+        "building up hours",
+    ),
+    "oh": ("oh", "occupational health", "occ health", "occupational health service"),
+    "al": ("al", "annual leave", "holiday", "holidays", "vacation", "leave days"),
     "dtw": (
         "dtw",
         "dying to work",
         "terminal",
         "terminally ill",
+        "terminal illness",
+        "terminal diagnosis",
         "months to live",
         "end of life",
         "life limiting",
+        "incurable",
+        "palliative",
     ),
-    "eap": ("eap", "employee assistance programme", "employee assistance program", "counselling"),
+    "cancer": ("cancer", "tumour", "oncology"),
+    "treatment": (
+        "treatment",
+        "chemo",
+        "chemotherapy",
+        "radiotherapy",
+        "dialysis",
+        "surgery",
+        "operation",
+    ),
+    "disability": (
+        "disability",
+        "disabled",
+        "long term condition",
+        "long term health condition",
+        "chronic condition",
+        "chronic illness",
+    ),
+    "eap": (
+        "eap",
+        "employee assistance programme",
+        "employee assistance program",
+        "employee assistance",
+        "counselling",
+        "counsellor",
+        "helpline",
+        "employee helpline",
+    ),
     "sick": ("sick", "sickness", "ill", "illness", "unwell", "poorly"),
+    "absence": (
+        "absence",
+        "absent",
+        "off sick",
+        "off ill",
+        "off work",
+        "sick leave",
+        "sickness absence",
+        "time off sick",
+        "signed off",
+        "sick day",
+        "sick days",
+        "attendance",
+    ),
+    "lts": (
+        "lts",
+        "long term sick",
+        "long term sickness",
+        "long term absence",
+        "long term sick leave",
+        "long term off",
+        "off long term",
+    ),
     "wfh": (
         "wfh",
         "working from home",
@@ -83,6 +209,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "homeworking",
         "remote working",
         "working remotely",
+        "work remotely",
+        "hybrid working",
     ),
     "ttt": ("ttt", "train the trainer", "train the trainers"),
     "midshift": (
@@ -92,9 +220,58 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "partway through",
         "halfway through",
         "half way through",
+        "went home",
+        "go home",
+        "goes home",
+        "going home",
+        "sent home",
+        "leave early",
+        "left early",
+        "leaving early",
+        "into shift",
+        "into their shift",
+        "into her shift",
+        "into his shift",
     ),
     "doctor": ("gp", "doctor", "doctors"),
-    "eia": ("eia", "equality impact assessment"),
+    "appointment": (
+        "appointment",
+        "appt",
+        "appts",
+        "dentist",
+        "dental",
+        "clinic",
+        "hospital appointment",
+        "gp appointment",
+        "doctor appointment",
+        "check up",
+        "antenatal",
+    ),
+    "fitnote": (
+        "fit note",
+        "sick note",
+        "doctors note",
+        "doctor note",
+        "gp note",
+        "med3",
+        "statement of fitness",
+        "may be fit",
+        "maybe fit",
+    ),
+    "eia": ("eia", "equality impact assessment", "equality impact", "equality assessment"),
+    "equality": (
+        "equality",
+        "equalities",
+        "discrimination",
+        "discriminate",
+        "discriminatory",
+        "protected characteristic",
+        "unfair",
+        "unfairly",
+        "disadvantage",
+        "equality and inclusion",
+        "edi",
+    ),
     "msk": (
         "msk",
         "musculoskeletal",
@@ -104,32 +281,136 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "sciatica",
         "neck pain",
         "joint pain",
+        "bad knee",
+        "knee",
+        "shoulder",
+        "arthritis",
     ),
     "physio": ("physio", "physiotherapy", "physiotherapist"),
-    "staffside": ("staff side", "staffside", "trade union", "union", "unison"),
-    "kpi": ("kpi", "key performance indicator", "metric"),
+    "staffside": (
+        "staff side",
+        "staffside",
+        "trade union",
+        "union",
+        "unison",
+        "rcn",
+        "gmb",
+        "unite",
+        "union rep",
+        "staff side rep",
+        "rep",
+        "representative",
+    ),
+    "accompany": (
+        "companion",
+        "accompanied",
+        "accompany",
+        "bring someone",
+        "right to be accompanied",
+    ),
+    "kpi": (
+        "kpi",
+        "key performance indicator",
+        "metric",
+        "measure",
+        "absence rate",
+        "sickness rate",
+        "absence figures",
+        "sickness figures",
+        "figures",
+        "performance indicator",
+    ),
+    "survey": ("survey", "questionnaire"),
+    "feedback": ("feedback", "feedback form", "views", "opinions", "comments"),
     "coordinator": ("coordinator", "co ordinator"),
-    "wellbeing": ("wellbeing", "well being"),
-    "comms": ("comms", "communication", "communications"),
+    "wellbeing": ("wellbeing", "well being", "welfare"),
+    "comms": (
+        "comms",
+        "communication",
+        "communications",
+        "communicate",
+        "message out",
+        "word out",
+        "spread the word",
+        "newsletter",
+        "announcement",
+        "announce",
+        "publicise",
+        "publicize",
+        "briefing",
+        "let staff know",
+        "letting staff know",
+        "tell staff",
+        "telling staff",
+    ),
     "dismissal": (
         "dismiss",
         "dismissal",
         "sack",
         "sacked",
         "fired",
+        "let go",
         "lose their job",
         "lose your job",
         "lose his job",
         "lose her job",
+        "lose my job",
+        "losing their job",
+        "end their employment",
+        "termination",
+        "terminated",
+        "managed out",
     ),
-    "flowchart": ("flowchart", "flow chart", "process map", "process tree", "decision tree"),
+    "capability": (
+        "capability",
+        "capability hearing",
+        "final meeting",
+        "final formal meeting",
+        "final stage",
+        "final hearing",
+        "stage 3",
+        "stage three",
+        "final warning",
+    ),
+    "formal": (
+        "formal meeting",
+        "formal stage",
+        "formal process",
+        "stage 1",
+        "stage one",
+        "stage 2",
+        "stage two",
+        "stage 1 2 and 3",
+        "stage 1 2 3",
+        "first formal",
+        "second formal",
+        "attendance meeting",
+        "attendance management meeting",
+        "absence meeting",
+        "sickness meeting",
+    ),
+    "flowchart": (
+        "flowchart",
+        "flow chart",
+        "process map",
+        "process tree",
+        "decision tree",
+        "diagram",
+        "flow diagram",
+        "visual",
+        "infographic",
+    ),
     "induction": (
         "induction",
         "onboarding",
+        "onboard",
         "new starter",
         "new joiner",
+        "new staff",
+        "new recruits",
         "people joining",
         "staff joining",
+        "corporate induction",
     ),
     "mentalhealth": (
         "mental health",
@@ -138,16 +419,117 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "anxiety",
         "anxious",
         "depression",
+        "depressed",
         "burnout",
         "burnt out",
         "burned out",
+        "panic attack",
+        "low mood",
+        "ptsd",
+        "mental wellbeing",
+        "emotional wellbeing",
+        "overwhelmed",
+        "exhausted",
     ),
-    "chaplaincy": ("chaplain", "chaplaincy"),
-    "coaching": ("coach", "coaching"),
-    "pushback": ("pushback", "push back", "pushing back", "resistance", "resist"),
-    "removed": ("remove", "removal", "scrap", "abolish", "taken out", "drop"),
-    "increase": ("go up", "goes up", "going up", "gone up", "rise", "increase"),
-    "transition": ("transition", "switch", "switch over", "changeover", "move over"),
+    "stressassess": (
+        "stress risk assessment",
+        "stress assessment",
+        "stress survey",
+        "stress questionnaire",
+        "stress audit",
+        "hse management standards",
+        "management standards",
+        "hse indicator tool",
+    ),
+    "presenteeism": (
+        "presenteeism",
+        "working while ill",
+        "working when ill",
+        "working while unwell",
+        "working when unwell",
+        "work while unwell",
+        "work when unwell",
+        "coming in sick",
+        "come in sick",
+        "coming in ill",
+        "coming in unwell",
+        "come to work unwell",
+        "coming to work unwell",
+        "coming into work unwell",
+        "struggling in",
+        "soldiering on",
+        "battling on",
+    ),
+    "chaplaincy": ("chaplain", "chaplaincy", "spiritual care", "pastoral care"),
+    "coaching": ("coach", "coaching", "mentor", "mentoring"),
+    "advice": ("advice", "advise", "advising", "adviser", "advisor"),
+    "pushback": (
+        "pushback",
+        "push back",
+        "pushing back",
+        "resistance",
+        "resist",
+        "resistant",
+        "challenge",
+        "challenging",
+        "arguing",
+        "sceptical",
+        "skeptical",
+        "too soft",
+        "soft touch",
+        "free pass",
+        "get away with",
+        "getting away with",
+        "lets people off",
+        "let people off",
+        "skivers",
+        "skiving",
+        "swinging the lead",
+    ),
+    "removed": (
+        "remove",
+        "removal",
+        "scrap",
+        "abolish",
+        "taken out",
+        "drop",
+        "got rid",
+        "get rid",
+        "getting rid",
+        "gone",
+        "no longer",
+        "stopped",
+        "ditched",
+    ),
+    "increase": (
+        "go up",
+        "goes up",
+        "going up",
+        "gone up",
+        "rise",
+        "increase",
+        "shoot up",
+        "climb",
+        "spike",
+        "more sick",
+        "more sickness",
+        "more absence",
+    ),
+    "transition": (
+        "transition",
+        "switch",
+        "switch over",
+        "switchover",
+        "changeover",
+        "move over",
+        "moving over",
+        "migrate",
+        "migration",
+        "old policy",
+        "old process",
+        "previous policy",
+    ),
+    "launch": ("launch", "go live", "goes live", "went live", "golive", "launch date"),
     "frequent": (
         "frequent absence",
         "frequently absent",
@@ -155,18 +537,176 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "repeated absence",
         "regularly off",
         "off a lot",
+        "off all the time",
         "every other week",
+        "short term absence",
+        "short term sickness",
+        "persistent absence",
+        "recurring absence",
+        "keeps going off",
     ),
-    "conversation": ("conversation", "chat"),
-    "speed": ("quick", "quickly", "fast", "speed", "delay", "timescale", "forever"),
-    "implement": ("implement", "implementation", "rollout", "roll out", "in place", "embed"),
+    "conversation": (
+        "conversation",
+        "chat",
+        "discussion",
+        "catch up",
+        "one to one",
+        "1 to 1",
+        "check in",
+    ),
+    "speed": (
+        "quick",
+        "quickly",
+        "fast",
+        "speed",
+        "delay",
+        "timescale",
+        "forever",
+        "deadline",
+        "slow",
+        "ages",
+        "dragging",
+        "drag on",
+        "time frame",
+        "timeframe",
+        "waiting",
+    ),
+    "implement": (
+        "implement",
+        "implementation",
+        "rollout",
+        "roll out",
+        "in place",
+        "embed",
+        "bed in",
+    ),
     "data": ("data", "information", "statistics", "stats", "numbers"),
     "impact": ("impact", "difference", "effect", "effective"),
     "informal": ("informal", "informally"),
-    "worse": ("worse", "dip", "decline", "deteriorate"),
+    "worse": ("worse", "dip", "decline", "deteriorate", "look bad", "looks bad", "get worse"),
     "learn": ("learn", "find out", "hear about", "finding out"),
     "support": ("support", "look after", "look out for", "looks out for", "looking after"),
+    "manager": (
+        "manager",
+        "line manager",
+        "supervisor",
+        "team leader",
+        "team lead",
+        "ward manager",
+        "ward sister",
+        "charge nurse",
+        "matron",
+        "department head",
+        "head of department",
+    ),
+    "training": (
+        "training",
+        "course",
+        "session",
+        "workshop",
+        "module",
+        "training session",
+        "training pack",
+        "slides",
+        "slide deck",
+        "e learning",
+        "elearning",
+    ),
+    "record": (
+        "record",
+        "document",
+        "write down",
+        "written down",
+        "write up",
+        "note down",
+        "notes",
+        "paper trail",
+        "audit trail",
+        "log",
+    ),
+    "author": (
+        "who wrote",
+        "who made",
+        "who created",
+        "who developed",
+        "who produced",
+        "who put together",
+        "written by",
+        "developed by",
+        "created by",
+        "produced by",
+        "author",
+        "authors",
+        "come from",
+        "came from",
+    ),
+    "bot": (
+        "bot",
+        "chatbot",
+        "chat bot",
+        "faq bot",
+        "ask you",
+        "asking you",
+        "can you do",
+        "can you help",
+        "you help with",
+        "use you",
+        "this faq",
+    ),
+    "hr": (
+        "hr",
+        "human resources",
+        "people team",
+        "people services",
+        "hrbp",
+        "hr business partner",
+    ),
+    "policy": ("policy", "wam", "wamp"),
 }
+
+# Looser links, used only to widen a question at RELATED_WEIGHT: a question about "cancer" may
+# well be about a terminal diagnosis, one about dismissal about the capability hearing.
+RELATED: dict[str, tuple[str, ...]] = {
+    "cancer": ("dtw", "treatment", "disability"),
+    "dismissal": ("capability", "formal"),
+    "capability": ("dismissal", "formal"),
+    "formal": ("capability",),
+    "lts": ("absence", "sick"),
+    "accompany": ("staffside", "formal"),
+    "staffside": ("accompany",),
+    "appointment": ("doctor", "treatment"),
+    "doctor": ("appointment",),
+    "treatment": ("appointment", "disability"),
+    "survey": ("feedback",),
+    "feedback": ("survey",),
+    "kpi": ("data",),
+    "data": ("kpi",),
+    "phased": ("rtw", "adjust", "fitnote"),
+    "fitnote": ("adjust", "phased"),
+    "adjustplan": ("adjust",),
+    "presenteeism": ("sick",),
+    "frequent": ("absence", "trigger"),
+    "healthreview": ("rtw",),
+    "msk": ("adjust", "physio"),
+    "physio": ("msk",),
+    "equality": ("eia",),
+    "eia": ("equality",),
+    "coaching": ("advice",),
+    "advice": ("coaching",),
+    "mentalhealth": ("support",),
+    "stressassess": ("mentalhealth",),
+    "eap": ("support",),
+    "chaplaincy": ("support",),
+    "launch": ("implement",),
+    "implement": ("launch",),
+}
+
+# Words that rarely decide which entry is meant, counted at LIGHT_WORD_WEIGHT in a question.
+_LIGHT_WORD_TEXT = """
+    need needs needed make makes made use used using way best good help helps work works new
+    happen happens happened mean means people person
+"""
+LIGHT_WORDS = frozenset(_LIGHT_WORD_TEXT.split())
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
 _NON_WORD = re.compile(r"[^a-z0-9'\s]+")
@@ -218,22 +758,35 @@ def _compile_synonyms(
 @dataclass(frozen=True)
 class Unit:
     """One meaningful piece of a question: the term that must match for it to count as covered,
-    and every term that scores (a synonym phrase scores its own words as well as its concept)."""
+    and every term that scores, with its query weight (a synonym phrase also scores its own
+    words, the concepts of shorter phrases inside it and its related concepts, all lightly)."""
 
     key: str
-    terms: tuple[str, ...]
+    terms: tuple[tuple[str, float], ...]
 
     def weighted(self) -> list[tuple[str, float]]:
-        """Scoring weights: the unit's own term in full, a phrase's separate words lightly."""
-        return [(term, 1.0 if term == self.key else PHRASE_WORD_WEIGHT) for term in self.terms]
+        return list(self.terms)
 
 
 class Analyzer:
     """Turns text into terms: stems without stopwords, plus a concept token per synonym found."""
 
-    def __init__(self, synonyms: dict[str, Sequence[str]] = SYNONYMS):
+    def __init__(
+        self,
+        synonyms: dict[str, Sequence[str]] = SYNONYMS,
+        related: dict[str, Sequence[str]] = RELATED,
+    ):
         self._by_words, self._by_stems = _compile_synonyms(synonyms)
         self._longest = max((len(p) for p in self._by_words), default=1)
+        unknown = {c for cs in related.values() for c in cs} | set(related)
+        if unknown - set(synonyms):
+            raise ValueError(f"related concepts without a synonym group: {unknown - set(synonyms)}")
+        self._related = {concept: tuple(others) for concept, others in related.items()}
+
+    def _match(self, words: list[str], stems: list[str], i: int, size: int) -> str | None:
+        return self._by_words.get(tuple(words[i : i + size])) or self._by_stems.get(
+            tuple(stems[i : i + size])
+        )
 
     def _scan(self, words: list[str], stems: list[str]) -> list[tuple[int, int, str]]:
         """Synonym phrases found, longest first, never overlapping: (start, end, concept)."""
@@ -241,9 +794,7 @@ class Analyzer:
         i = 0
         while i < len(stems):
             for size in range(min(self._longest, len(stems) - i), 0, -1):
-                concept = self._by_words.get(tuple(words[i : i + size])) or self._by_stems.get(
-                    tuple(stems[i : i + size])
-                )
+                concept = self._match(words, stems, i, size)
                 if concept is not None:
                     found.append((i, i + size, concept))
                     i += size
@@ -252,12 +803,25 @@ class Analyzer:
                 i += 1
         return found
 
+    def _scan_all(self, words: list[str], stems: list[str], start: int, end: int) -> list[str]:
+        """Every synonym phrase inside words[start:end], overlapping or not: their concepts."""
+        found: list[str] = []
+        for i in range(start, end):
+            for size in range(1, min(self._longest, end - i) + 1):
+                concept = self._match(words, stems, i, size)
+                if concept is not None:
+                    found.append(concept)
+        return found
+
     def document_terms(self, text: str) -> list[str]:
-        """Terms for an indexed field: its words and the concepts of any synonyms in it."""
+        """Terms for an indexed field: its words and the concepts of every synonym in it, so
+        "sickness absence" is found by a question about "sickness" and one about "absence"."""
         words = normalise(text).split()
         stems = [stem(w) for w in words]
         terms = [s for w, s in zip(words, stems, strict=True) if w not in STOPWORDS]
-        terms += ["@" + concept for _, _, concept in self._scan(words, stems)]
+        terms += [
+            "@" + concept for concept in dict.fromkeys(self._scan_all(words, stems, 0, len(words)))
+        ]
         return terms
 
     def bigrams(self, text: str) -> list[str]:
@@ -266,7 +830,9 @@ class Analyzer:
         return [f"{a}~{b}" for a, b in itertools.pairwise(stems)]
 
     def query_units(self, text: str) -> list[Unit]:
-        """A question's units, in order, each once: synonym phrases become their concept."""
+        """A question's units, in order, each once: synonym phrases become their concept, which
+        is expanded, at lower weights, by the phrase's own words, the concepts of shorter
+        phrases inside it and the concepts RELATED to it."""
         words = normalise(text).split()
         stems = [stem(w) for w in words]
         spans = {start: (end, concept) for start, end, concept in self._scan(words, stems)}
@@ -276,16 +842,22 @@ class Analyzer:
         while i < len(words):
             if i in spans:
                 end, concept = spans[i]
-                raw = tuple(
-                    s for w, s in zip(words[i:end], stems[i:end], strict=True) if w not in STOPWORDS
-                )
-                unit = Unit("@" + concept, ("@" + concept, *raw))
+                terms: dict[str, float] = {"@" + concept: 1.0}
+                for w, s in zip(words[i:end], stems[i:end], strict=True):
+                    if w not in STOPWORDS:
+                        terms.setdefault(s, PHRASE_WORD_WEIGHT)
+                for inner in self._scan_all(words, stems, i, end):
+                    terms.setdefault("@" + inner, PHRASE_WORD_WEIGHT)
+                for other in self._related.get(concept, ()):
+                    terms.setdefault("@" + other, RELATED_WEIGHT)
+                unit = Unit("@" + concept, tuple(terms.items()))
                 i = end
             else:
                 if words[i] in STOPWORDS:
                     i += 1
                     continue
-                unit = Unit(stems[i], (stems[i],))
+                weight = LIGHT_WORD_WEIGHT if words[i] in LIGHT_WORDS else 1.0
+                unit = Unit(stems[i], ((stems[i], weight),))
                 i += 1
             if unit.key not in seen:
                 seen.add(unit.key)
@@ -314,7 +886,8 @@ class Field:
 
 @dataclass(frozen=True)
 class Weights:
-    """BM25F parameters, chosen on the tuning half of tests/fixtures/faq_eval.yaml."""
+    """BM25F parameters, chosen on the `tune` and `tune_seen` parts of tests/fixtures/faq_eval.yaml
+    (a wide plateau: nudging any one of them moves top-1 by a question or two at most)."""
 
     question: Field = Field(1.0, 0.5)
     phrasings: Field = Field(0.9, 0.6)
@@ -350,8 +923,14 @@ BIGRAM_WEIGHT = 0.5
 """Query weight of a pair of neighbouring words found in an entry's question or phrasings."""
 
 PHRASE_WORD_WEIGHT = 0.3
-"""Query weight of the separate words of a synonym phrase ("look" in "look out for"): the
-concept carries the meaning, the words only break ties."""
+"""Query weight of the separate words of a synonym phrase ("look" in "look out for") and of the
+concepts of shorter phrases inside it: the whole phrase carries the meaning, these break ties."""
+
+RELATED_WEIGHT = 0.4
+"""Query weight of a concept RELATED to one in the question ("cancer" also looks for "terminal")."""
+
+LIGHT_WORD_WEIGHT = 0.5
+"""Query weight of LIGHT_WORDS."""
 
 DENSE_DEPTHS = (64, 512)
 """How deep into each common term's best entries _top looks before summing whole columns."""
@@ -359,6 +938,9 @@ DENSE_DEPTHS = (64, 512)
 DENSE_MIN_ENTRIES = 256
 DENSE_SHARE = 0.05
 """Terms in at least this share of a large index are kept as dense columns (see FaqIndex)."""
+
+ANSWER_DF_SHARE = 0.5
+"""How much an entry that mentions a term only in its answer counts towards the term's frequency."""
 
 TIE_PENALTY = 0.7
 """How far a runner-up that matches the question just as fully can pull the confidence down."""
@@ -400,6 +982,9 @@ class FaqIndex:
         self.ids: list[str] = []
         fields: list[list[Counter[str]]] = []
         documents = list(documents)
+        # The phrasings are other ways to ask one question, not more text: their field's length is
+        # that of an average phrasing, so an entry is not discounted for being asked many ways.
+        per_asking = [max(1, len(document.phrasings)) for document in documents]
         for document in documents:
             self.ids.append(document.id)
             analyse = self.analyzer.document_terms
@@ -419,13 +1004,25 @@ class FaqIndex:
             raise ValueError("FAQ entry ids must be unique")
         specs = (weights.question, weights.phrasings, weights.tags, weights.answer)
         count = len(self.ids)
+        field_lengths = [
+            [
+                sum(counter.values()) / (per_asking[i] if f == 1 else 1)
+                for f, counter in enumerate(doc)
+            ]
+            for i, doc in enumerate(fields)
+        ]
         averages = [
-            (sum(sum(doc[f].values()) for doc in fields) / count) if count else 1.0
+            (sum(lengths[f] for lengths in field_lengths) / count) if count else 1.0
             for f in range(len(specs))
         ]
+        # A term only in an entry's answer says less about what the entry is for, so it counts
+        # ANSWER_DF_SHARE of a document towards the term's frequency (and its idf stays higher).
         document_frequency: Counter[str] = Counter()
         for doc in fields:
-            document_frequency.update(set().union(*doc))
+            strong = set().union(*doc[:3])
+            document_frequency.update(strong)
+            for term in doc[3].keys() - strong:
+                document_frequency[term] += ANSWER_DF_SHARE
         self.idf = {
             term: math.log(1 + (count - df + 0.5) / (df + 0.5))
             for term, df in document_frequency.items()
@@ -442,8 +1039,7 @@ class FaqIndex:
         ]
         self.postings: dict[str, list[tuple[int, float]]] = {}
         k1 = weights.k1
-        for index, doc in enumerate(fields):
-            lengths = [sum(counter.values()) for counter in doc]
+        for index, (doc, lengths) in enumerate(zip(fields, field_lengths, strict=True)):
             norms = [
                 spec.weight / (1 - spec.b + spec.b * (length / (average or 1.0)))
                 for spec, length, average in zip(specs, lengths, averages, strict=True)
