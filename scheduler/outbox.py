@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.db import upsert_insert
 from core.models import utcnow
+from core.privacy import Secrets, SecretsError
 from dialogs.events import ChannelPost, PersonalChat, Recipient, Reply, reply_payload
 from scheduler.models import (
     FAILED,
@@ -28,6 +29,32 @@ from scheduler.models import (
 from scheduler.transport import SendOutcome
 
 RETRYABLE = frozenset({0, 412, 429, 500, 502, 503, 504})
+SEALED = "sealed:"
+"""Marks a payload stored encrypted: what a person told the coordinator, say."""
+
+
+class SealedPayloadError(Exception):
+    """A sealed payload this sender has no key to open."""
+
+
+def pack(payload: dict[str, Any], secrets: Secrets | None = None) -> str:
+    """The stored form of a payload: JSON, encrypted when `secrets` is given."""
+    text = json.dumps(payload, sort_keys=True)
+    return SEALED + secrets.encrypt(text) if secrets is not None else text
+
+
+def unpack(stored: str, secrets: Secrets | None) -> dict[str, Any]:
+    """The payload to send, from its stored form."""
+    if not stored.startswith(SEALED):
+        return json.loads(stored)
+    if secrets is None:
+        raise SealedPayloadError("sealed message and no data key")
+    try:
+        return json.loads(secrets.decrypt(stored.removeprefix(SEALED)))
+    except SecretsError as error:
+        raise SealedPayloadError(str(error)) from error
+
+
 PERMANENT_GONE = frozenset({403, 404})
 
 
@@ -57,8 +84,10 @@ async def enqueue(
     status: str = "queued",
     not_before: datetime | None = None,
     now: datetime | None = None,
+    secrets: Secrets | None = None,
 ) -> bool:
-    """Add a message (in the caller's transaction). False when `dedupe_key` was already queued."""
+    """Add a message (in the caller's transaction). False when `dedupe_key` was already queued.
+    With `secrets`, the payload is stored encrypted (for messages carrying what a person said)."""
     now = now or utcnow()
     values: dict[str, Any] = {
         "next_attempt_at": not_before or now,
@@ -66,7 +95,7 @@ async def enqueue(
         "updated_at": now,
         "purpose": purpose,
         "tenant_id": tenant_id,
-        "payload": json.dumps(payload, sort_keys=True),
+        "payload": pack(payload, secrets),
         "dedupe_key": dedupe_key,
         "cycle_id": cycle_id,
         "status": status,
@@ -96,8 +125,10 @@ async def enqueue_reply(
     status: str = "queued",
     now: datetime | None = None,
     not_before: datetime | None = None,
+    secrets: Secrets | None = None,
 ) -> bool:
-    """Queue a Reply addressed with `to` (in the caller's transaction; call the sender's wake after)."""
+    """Queue a Reply addressed with `to` (in the caller's transaction; call the sender's wake
+    after); `secrets` stores it encrypted."""
     if reply.to is None:
         raise ValueError("a queued reply needs a recipient (`to`)")
     return await enqueue(
@@ -111,6 +142,7 @@ async def enqueue_reply(
         status=status,
         now=now,
         not_before=not_before,
+        secrets=secrets,
     )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import socket
@@ -20,8 +19,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.directory import ConversationInfo, remember_conversation
 from core.models import Conversation, Person, utcnow
+from core.privacy import Secrets
 from scheduler import leases, outbox
-from scheduler.models import SENT, UNREACHABLE, OutboxMessage
+from scheduler.models import FAILED, SENT, UNREACHABLE, OutboxMessage
 from scheduler.pacing import AdaptiveRate, RateMeter, SlotPacer, fanout_rate
 from scheduler.transport import Destination, SendOutcome, Transport
 
@@ -145,8 +145,10 @@ class OutboxSender:
         clock: Callable[[], datetime] = utcnow,
         worker: str | None = None,
         interactive: RateMeter | None = None,
+        secrets: Secrets | None = None,
     ):
         self.sessions = sessions
+        self.secrets = secrets
         self.transport = transport
         self.settings = settings
         self.clock = clock
@@ -274,21 +276,31 @@ class OutboxSender:
             self._in_flight.discard(row.id)
             self._slots.release()
 
+    async def _give_up(self, row: OutboxMessage, status: str, reason: str) -> None:
+        """Settle a message that cannot be sent at all, without a request to Teams."""
+        async with self.sessions() as session:
+            fresh = await session.get(OutboxMessage, row.id)
+            fresh.status, fresh.last_error = status, reason
+            fresh.lease_until = fresh.claimed_by = None
+            session.add(fresh)
+            await session.commit()
+
     async def _send_one(self, row: OutboxMessage, destination: Destination | Unresolvable) -> None:
         if isinstance(destination, Unresolvable):
-            async with self.sessions() as session:
-                fresh = await session.get(OutboxMessage, row.id)
-                fresh.status, fresh.last_error = UNREACHABLE, str(destination)
-                fresh.lease_until = fresh.claimed_by = None
-                session.add(fresh)
-                await session.commit()
+            await self._give_up(row, UNREACHABLE, str(destination))
+            return
+        try:
+            payload = outbox.unpack(row.payload, self.secrets)
+        except outbox.SealedPayloadError as error:
+            log.error("outbox message %s cannot be opened: %s", row.id, error)
+            await self._give_up(row, FAILED, "sealed: no data key opens it")
             return
         await self.pacer.acquire()
         if row.lease_until is not None and self.clock() >= row.lease_until:
             # Waited past the claim's lease: another sender may have taken it back. Don't send.
             self._to_release.add(row.id)
             return
-        outcome: SendOutcome = await self.transport.send(destination, json.loads(row.payload))
+        outcome: SendOutcome = await self.transport.send(destination, payload)
         self.rate.record(outcome.status == 429)
         status = await self._record(row, outcome, destination)
         if outcome.ok:

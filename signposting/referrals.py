@@ -256,9 +256,12 @@ async def _tell(
     kind: str,
     event: str,
     now: datetime,
+    *,
+    secrets: Secrets | None = None,
 ) -> None:
     """Queue one message about a request to each coordinator (once each, whatever retries), and
-    count the event without who."""
+    count the event without who. With `secrets` the queued copy is encrypted: a card carries the
+    person's name, contact detail and note."""
     for person in people:
         await enqueue_reply(
             session,
@@ -266,6 +269,7 @@ async def _tell(
             replace(message, to=PersonalChat(person), purpose="coordinator"),
             dedupe_key=f"coordinator-{kind}:{row.id}:{person}",
             now=now,
+            secrets=secrets,
         )
     await counting.bump(
         session,
@@ -336,6 +340,7 @@ async def submit(
         "request",
         counting.COORDINATOR_REQUESTED,
         now,
+        secrets=secrets,
     )
     log.info("coordinator request %s sent to %d coordinator(s)", row.id, len(recipients))
     return row, True
@@ -468,6 +473,7 @@ async def remind_unpicked_requests(services: HasServices, now: datetime) -> int:
                 "reminder",
                 counting.COORDINATOR_REMINDED,
                 now,
+                secrets=services.secrets,
             )
             reminded += 1
         await session.commit()

@@ -15,6 +15,7 @@ from bot.connector import ConnectorTransport
 from core import db
 from core.directory import ConversationInfo, remember_conversation, remember_person
 from core.models import Person
+from core.privacy import Secrets, generate, load_secrets
 from core.settings import Settings
 from dialogs.events import Card, ChannelPost, PersonalChat, Reply
 from scheduler import outbox
@@ -136,6 +137,61 @@ async def test_cards_are_rendered_when_sent(sessions, transport, connector):
     await _drain(OutboxSender(sessions, transport, FAST, clock=clock), clock)
     [card] = connector.cards()
     assert card["body"][0]["text"] == "Hi there" and card["fallbackText"] == "Hi there"
+
+
+def _secrets() -> Secrets:
+    keys = generate()
+    return load_secrets(
+        keys["WELLBEING_PSEUDONYM_KEY"], keys["WELLBEING_DATA_KEYS"], local_mode=False
+    )
+
+
+async def test_a_sealed_message_is_stored_encrypted_and_sent_in_clear(
+    sessions, transport, connector
+):
+    clock = Clock()
+    secrets = _secrets()
+    await _person(sessions, connector, "p1")
+    await _person(sessions, connector, "p2")
+    async with sessions() as session:
+        for person in ("p1", "p2"):
+            await outbox.enqueue_reply(
+                session,
+                TENANT,
+                Reply(text="Call Sam on 07700 900123", to=PersonalChat(person)),
+                secrets=secrets,
+            )
+        await session.commit()
+    rows = await _rows(sessions)
+    assert all(r.payload.startswith(outbox.SEALED) and "07700" not in r.payload for r in rows)
+    with pytest.raises(outbox.SealedPayloadError):
+        outbox.unpack(rows[0].payload, None)
+
+    await _drain(OutboxSender(sessions, transport, FAST, clock=clock, secrets=secrets), clock)
+    assert (
+        connector.texts("a:personal-p1")
+        == connector.texts("a:personal-p2")
+        == ["Call Sam on 07700 900123"]
+    )
+
+
+async def test_a_sealed_message_no_key_can_open_fails_without_a_request(
+    sessions, transport, connector
+):
+    clock = Clock()
+    await _person(sessions, connector, "p1")
+    async with sessions() as session:
+        await outbox.enqueue_reply(
+            session,
+            TENANT,
+            Reply(text="private", to=PersonalChat("p1")),
+            secrets=_secrets(),
+        )
+        await session.commit()
+    await _drain(OutboxSender(sessions, transport, FAST, clock=clock), clock)
+    [row] = await _rows(sessions)
+    assert row.status == "failed" and "no data key" in row.last_error
+    assert connector.sent == []
 
 
 async def test_a_roster_member_without_a_chat_gets_one_created_and_remembered(

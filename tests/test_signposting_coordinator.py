@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
+from scheduler.models import OutboxMessage
 from signposting.models import CoordinatorRequest, SignpostingCount
 from signposting.referrals import remind_unpicked_requests
 from tests.support.activities import TeamsUser
@@ -102,6 +103,12 @@ async def test_a_coordinator_request_end_to_end(make_bot):
     [card] = await _received(bot, coordinator, 1)
     text = card_text(card)
     assert f"Request #{row.id}" in text and "Alex Wilber" in text and "01632 960 111" in text
+    async with bot.services.sessions() as session:
+        [queued] = (
+            await session.exec(select(OutboxMessage).where(OutboxMessage.purpose == "coordinator"))
+        ).all()
+    assert queued.payload.startswith("sealed:"), "the queued card is encrypted too"
+    assert "01632" not in queued.payload and "Alex" not in queued.payload
     assert "rota" in text and "In the morning" in text
     assert [d["command"] for d in submits(card)] == ["coordinator contacted", "coordinator closed"]
 
