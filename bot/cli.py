@@ -277,7 +277,8 @@ def cmd_secrets_rotate(_args: argparse.Namespace) -> None:
     counts = _with_services(work)
     print(
         f"Re-encrypted {counts['notes']} note(s), {counts['states']} conversation state "
-        f"document(s) and {counts['requests']} coordinator request(s) under the first key. "
+        f"document(s), {counts['requests']} coordinator request(s) and "
+        f"{counts['queued messages']} sealed queued message(s) under the first key. "
         "Once this has run everywhere, the old key can be removed from WELLBEING_DATA_KEYS."
     )
 

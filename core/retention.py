@@ -173,9 +173,10 @@ def _reencrypt_value(secrets, value: Any) -> tuple[Any, int]:
 
 
 async def reencrypt_all(services, now: datetime) -> dict[str, int]:
-    """After a new data key was put first: re-encrypt notes, state and requests under it."""
+    """After a new data key was put first: re-encrypt notes, state, requests and sealed queued
+    messages under it."""
     secrets = services.secrets
-    counts = {"notes": 0, "states": 0, "requests": 0}
+    counts = {"notes": 0, "states": 0, "requests": 0, "queued messages": 0}
     async with services.sessions() as session:
         for answer in (
             await session.exec(select(CheckinAnswer).where(CheckinAnswer.note.is_not(None)))
@@ -190,6 +191,7 @@ async def reencrypt_all(services, now: datetime) -> dict[str, int]:
                 session.add(state)
                 counts["states"] += 1
         counts["requests"] = await _reencrypt_requests(session, secrets)
+        counts["queued messages"] = await _reencrypt_sealed_messages(session, secrets)
         audit.record(session, actor="cli", action=audit.SECRETS_ROTATE, at=now)
         await session.commit()
     return counts
@@ -211,4 +213,19 @@ async def _reencrypt_requests(session, secrets) -> int:
         if touched:
             session.add(request)
             changed += 1
+    return changed
+
+
+async def _reencrypt_sealed_messages(session, secrets) -> int:
+    from scheduler.models import OutboxMessage
+    from scheduler.outbox import SEALED
+
+    changed = 0
+    for message in (
+        await session.exec(select(OutboxMessage).where(OutboxMessage.payload.startswith(SEALED)))
+    ).all():
+        token = message.payload.removeprefix(SEALED)
+        message.payload = SEALED + secrets.reencrypt(token)
+        session.add(message)
+        changed += 1
     return changed

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
 
 from cryptography.fernet import Fernet
 from sqlmodel import select
@@ -14,6 +15,9 @@ from core.audit import AuditEntry
 from core.models import StateRecord
 from core.privacy import Secrets
 from core.wellbeing import CheckinAnswer
+from dialogs.events import PersonalChat, Reply
+from scheduler import outbox
+from scheduler.models import OutboxMessage
 from tests.conftest import TEST_SECRETS
 from tests.support.activities import TeamsUser
 from tests.test_manager_digest import answer
@@ -27,6 +31,15 @@ async def test_rotation_re_encrypts_notes_and_conversation_state(
     await answer(bot, user, None, mood="3", note="only for me")
     await bot.say(user, "check in by text")
     await bot.say(user, "2")  # dialog data in conversation state, encrypted
+    async with bot.services.sessions() as session:  # a coordinator's card waiting to be sent
+        await outbox.enqueue_reply(
+            session,
+            "tenant",
+            Reply(text="Call Sam", to=PersonalChat("someone")),
+            secrets=bot.services.secrets,
+            not_before=datetime(2999, 1, 1, tzinfo=UTC),
+        )
+        await session.commit()
 
     old = TEST_SECRETS["WELLBEING_DATA_KEYS"]
     new = Fernet.generate_key().decode()
@@ -48,5 +61,7 @@ async def test_rotation_re_encrypts_notes_and_conversation_state(
             if json.loads(s.document).get("dialog", {}).get("dialog")
         ]
         assert tokens and all(json.loads(only_new.decrypt(t))["mood"] == 2 for t in tokens)
+        [queued] = (await session.exec(select(OutboxMessage))).all()
+        assert outbox.unpack(queued.payload, only_new)["text"] == "Call Sam"
         actions = [e.action for e in (await session.exec(select(AuditEntry))).all()]
     assert actions == ["secrets_rotate"]
