@@ -469,7 +469,7 @@ def main() -> None:
     parser.add_argument(
         "--headroom",
         type=float,
-        default=0.02,
+        default=0.01,
         help="SenderSettings.min_headroom: share of the limit the fan-out never uses",
     )
     parser.add_argument("--save", type=Path, help="also write the JSON line to this file")
