@@ -26,11 +26,12 @@ from bot.connector import ConnectorTransport
 from bot.handler import WellbeingBot
 from bot.storage import DatabaseStorage
 from core import db
+from core import leadreport as core_leadreport
 from core.logs import describe
 from core.models import utcnow
 from core.orgconfig import OrgConfig, load_org_config
 from core.settings import Settings
-from dialogs import rights
+from dialogs import leadreport, rights
 from dialogs.context import Services
 from dialogs.router import default_router
 from dialogs.wiring import build_services
@@ -122,6 +123,31 @@ async def export_download(request: web.Request) -> web.Response:
     )
 
 
+async def report_download(request: web.Request) -> web.Response:
+    """GET /report/{token}: the wellbeing report, behind a signed link that lasts 15 minutes and
+    works only while the person it was made for is a wellbeing lead (like a data export)."""
+    services = request.app[SERVICES]
+    body = await leadreport.report_page(services, request.match_info["token"], services.clock())
+    if body is None:
+        return web.Response(
+            status=404,
+            text="This link has expired or is not valid. Say 'report' to the bot for a new one.",
+            headers={"Cache-Control": "no-store"},
+        )
+    return web.Response(
+        body=body,
+        content_type="text/html",
+        charset="utf-8",
+        headers={
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; img-src data:; style-src "
+            "'unsafe-inline'",
+        },
+    )
+
+
 async def readyz(request: web.Request) -> web.Response:
     """Database reachable; logs once when that changes, so an outage is one clear line each way."""
     health = request.app[DB_HEALTH]
@@ -197,6 +223,7 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get(rights.EXPORT_PATH + "{token}", export_download)
+    app.router.add_get(core_leadreport.REPORT_PATH + "{token}", report_download)
 
     migrate = db.is_sqlite(settings.database_url) if auto_migrate is None else auto_migrate
 

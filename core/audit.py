@@ -20,7 +20,22 @@ ERASE = "erase"
 COORDINATOR_ACCESS = "coordinator_access"
 ORG_IMPORT = "org_import"
 SECRETS_ROTATE = "secrets_rotate"
-ACTIONS = frozenset({EXPORT_LINK, EXPORT, ERASE, COORDINATOR_ACCESS, ORG_IMPORT, SECRETS_ROTATE})
+REPORT_LINK = "report_link"
+REPORT = "report"
+KPI_IMPORT = "kpi_import"
+ACTIONS = frozenset(
+    {
+        EXPORT_LINK,
+        EXPORT,
+        ERASE,
+        COORDINATOR_ACCESS,
+        ORG_IMPORT,
+        SECRETS_ROTATE,
+        REPORT_LINK,
+        REPORT,
+        KPI_IMPORT,
+    }
+)
 
 
 class AuditEntry(SQLModel, table=True):

@@ -14,7 +14,9 @@ import logging
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
@@ -63,6 +65,32 @@ class Secrets:
     def reencrypt(self, token: str) -> str:
         """Re-encrypt under the newest key (used when rotating keys)."""
         return self._fernet.rotate(token.encode("ascii")).decode("ascii")
+
+    def _link_key(self, purpose: str) -> Fernet:
+        """A key of its own for each kind of link, derived from the pseudonym key."""
+        label = f"wellbeing-{purpose}-link".encode()
+        raw = hmac.new(self.pseudonym_key, label, hashlib.sha256).digest()
+        return Fernet(base64.urlsafe_b64encode(raw))
+
+    def link_token(self, purpose: str, data: dict[str, Any], now: datetime) -> str:
+        """An encrypted, signed token for a short-lived link (a data export, a report)."""
+        payload = json.dumps({**data, "purpose": purpose}).encode()
+        token = self._link_key(purpose).encrypt_at_time(payload, int(now.timestamp()))
+        return token.decode("ascii")
+
+    def read_link_token(
+        self, purpose: str, token: str, ttl: timedelta, now: datetime
+    ) -> dict[str, Any] | None:
+        """What a link's token holds, or None when it is forged, mangled, expired or for
+        something else."""
+        try:
+            payload = self._link_key(purpose).decrypt_at_time(
+                token.encode("ascii"), int(ttl.total_seconds()), int(now.timestamp())
+            )
+            data = json.loads(payload)
+        except (InvalidToken, ValueError, UnicodeError):
+            return None
+        return data if isinstance(data, dict) and data.get("purpose") == purpose else None
 
 
 def generate() -> dict[str, str]:

@@ -6,6 +6,8 @@ Tables live beside the code that owns them; add a module here when you add table
 import core.aggregates
 import core.audit
 import core.faq.models
+import core.kpi
+import core.leadreport
 import core.models
 import core.orgimport
 import core.reporting

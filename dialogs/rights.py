@@ -9,14 +9,10 @@ person's OneDrive; it expires after 15 minutes and is useless to anyone without 
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import delete, or_, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -53,30 +49,16 @@ KEPT = (
 )
 
 
-def _link_key(secrets: Secrets) -> Fernet:
-    """A key of its own for export links, derived from the pseudonym key."""
-    raw = hmac.new(secrets.pseudonym_key, b"wellbeing-export-link", hashlib.sha256).digest()
-    return Fernet(base64.urlsafe_b64encode(raw))
-
-
 def export_token(secrets: Secrets, aad_object_id: str, now: datetime) -> str:
     """An encrypted, signed token naming the person, valid for EXPORT_TTL."""
-    payload = json.dumps({"aad": aad_object_id, "purpose": "export"}).encode()
-    return _link_key(secrets).encrypt_at_time(payload, int(now.timestamp())).decode("ascii")
+    return secrets.link_token("export", {"aad": aad_object_id}, now)
 
 
 def read_export_token(secrets: Secrets, token: str, now: datetime) -> str | None:
     """The person a token names, or None when it is forged, mangled or expired."""
-    try:
-        payload = _link_key(secrets).decrypt_at_time(
-            token.encode("ascii"), int(EXPORT_TTL.total_seconds()), int(now.timestamp())
-        )
-        data = json.loads(payload)
-    except (InvalidToken, ValueError, UnicodeError):
-        return None
-    if data.get("purpose") != "export" or not isinstance(data.get("aad"), str):
-        return None
-    return data["aad"]
+    data = secrets.read_link_token("export", token, EXPORT_TTL, now)
+    aad = data.get("aad") if data else None
+    return aad if isinstance(aad, str) else None
 
 
 def _when(value: datetime | None) -> str | None:

@@ -10,7 +10,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 
 from core.orgconfig import OrgConfig
-from dialogs import basics, checkin, enrolment, faq, manager, participation, rights, support
+from dialogs import (
+    basics,
+    checkin,
+    enrolment,
+    faq,
+    leadreport,
+    manager,
+    participation,
+    rights,
+    support,
+)
 from dialogs.commands import CommandTable
 from dialogs.context import Turn
 from dialogs.engine import DialogEngine
@@ -39,6 +49,7 @@ CORE_COMMANDS = (
     manager.TEAM,
     manager.PROMPTS,
     manager.GUIDE,
+    leadreport.REPORT,
     *faq.COMMANDS,
     *support.COMMANDS,
 )

@@ -14,13 +14,16 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from core import retention
 from dialogs.context import Services
-from scheduler import checkins, digests, leases
+from scheduler import checkins, digests, lead_report, leases
 
 log = logging.getLogger(__name__)
 
 TICK_JOB_ID = "checkins-tick"
 DIGESTS_JOB_ID = "digests-catch-up"
 DIGESTS_EVERY_SECONDS = 15 * 60
+LEAD_REPORT_JOB_ID = "lead-report-monthly"
+LEAD_REPORT_EVERY_SECONDS = 15 * 60
+"""Counts each closed cycle's delivery soon after it closes, and sends the monthly card once."""
 RETENTION_JOB_ID = "retention-nightly"
 RETENTION_EVERY_SECONDS = 60 * 60
 """Hourly; core.retention.nightly does its work only in the organisation's 02:00 hour."""
@@ -38,6 +41,11 @@ async def checkins_tick(services: Services) -> None:
 async def digests_catch_up(services: Services) -> None:
     """Freeze and send any closed cycle that missed it (a crash right after closing)."""
     await digests.catch_up(services, services.clock())
+
+
+async def lead_report_monthly(services: Services) -> None:
+    """Keep delivery counts for the report, and send the wellbeing leads' monthly card."""
+    await lead_report.monthly(services, services.clock())
 
 
 async def is_leader(services: Services, holder: str, ttl: timedelta) -> bool:
@@ -77,6 +85,7 @@ def build_scheduler(
     jobs: dict[str, tuple[Job, float]] = {
         TICK_JOB_ID: (checkins_tick, tick_seconds),
         DIGESTS_JOB_ID: (digests_catch_up, DIGESTS_EVERY_SECONDS),
+        LEAD_REPORT_JOB_ID: (lead_report_monthly, LEAD_REPORT_EVERY_SECONDS),
         RETENTION_JOB_ID: (retention.nightly, RETENTION_EVERY_SECONDS),
         **(extra or {}),
     }
