@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import os
 import resource
@@ -119,6 +120,9 @@ async def replica(config: dict[str, Any]) -> None:
     await sender.heartbeat()  # registered before `go`, so every replica counts every other
     print("READY", flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    profiler = cProfile.Profile() if config.get("profile") else None
+    if profiler:
+        profiler.enable()
     cpu0, t0 = time.process_time(), time.monotonic()
     running = asyncio.create_task(sender.run())
     deadline = t0 + config["timeout"]
@@ -128,6 +132,10 @@ async def replica(config: dict[str, Any]) -> None:
             break
     await sender.stop()
     await running
+    if profiler:
+        profiler.disable()
+        Path(config["profile"]).parent.mkdir(parents=True, exist_ok=True)
+        profiler.dump_stats(config["profile"])
     usage = resource.getrusage(resource.RUSAGE_SELF)
     result = {
         "worker": config["worker"],
@@ -314,6 +322,7 @@ async def parent(args: argparse.Namespace) -> dict[str, Any]:
                 "timeout": timeout,
                 "headroom": args.headroom,
                 "batch_size": batch,
+                "profile": str(args.profile / f"replica-{k}.prof") if args.profile else None,
             }
             replicas.append(
                 await asyncio.create_subprocess_exec(
@@ -473,6 +482,11 @@ def main() -> None:
         help="SenderSettings.min_headroom: share of the limit the fan-out never uses",
     )
     parser.add_argument("--save", type=Path, help="also write the JSON line to this file")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="write each replica's cProfile to DIR/replica-K.prof (slows it: not for figures)",
+    )
     parser.add_argument("--replica-config", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.replica_config:

@@ -15,7 +15,7 @@ from urllib.parse import quote
 import aiohttp
 from botframework.connector.auth import AuthenticationConstants, ServiceClientCredentialsFactory
 
-from bot.cards import card_attachment
+from bot.cards import attachment_json
 from core.settings import Settings
 from dialogs.events import Reply, reply_from_payload
 from scheduler.transport import Destination, SendOutcome
@@ -44,7 +44,7 @@ def outgoing_activity(reply: Reply) -> dict[str, Any]:
     if reply.mentions:
         activity["entities"] = mention_entities(reply)
     if reply.card is not None:
-        activity["attachments"] = [card_attachment(reply.card).serialize()]
+        activity["attachments"] = [attachment_json(reply.card)]
         if reply.card.fallback_text:
             activity["summary"] = reply.card.fallback_text[:200]
     return activity
