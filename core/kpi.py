@@ -23,8 +23,6 @@ for any group it shows (see docs/privacy.md).
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import re
 from dataclasses import dataclass
@@ -36,6 +34,7 @@ from sqlalchemy import Column, Float, UniqueConstraint, delete
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core import tabular
 from core.models import UTCDateTime, utcnow
 
 COLUMNS = (
@@ -87,75 +86,20 @@ class KpiRow:
     leavers: int | None
 
 
-class KpiImportError(Exception):
-    """A file that cannot be imported; `problems` lists each, with its line number."""
-
-    def __init__(self, source: str, problems: list[str]):
-        self.problems = problems
-        super().__init__(
-            f"{source}: {len(problems)} problem(s); nothing was imported:\n"
-            + "\n".join(f"  {p}" for p in problems)
-        )
-
-
-def _normal_column(name: object) -> str:
-    return str(name or "").strip().lower().replace(" ", "_").replace("-", "_")
-
-
-def _header_problems(names: list[str], problems: list[str], line: int) -> None:
-    for name in names:
-        if name not in COLUMNS:
-            problems.append(
-                f"line {line}: unknown column {name!r} (the columns are {', '.join(COLUMNS)})"
-            )
-
-
-def _rows_from_csv(text: str, problems: list[str]) -> list[tuple[int, dict[str, object]]]:
-    reader = csv.DictReader(io.StringIO(text))
-    header = [_normal_column(h) for h in (reader.fieldnames or [])]
-    if not header:
-        problems.append("line 1: the file is empty; the first line names the columns")
-        return []
-    reader.fieldnames = header
-    _header_problems(header, problems, 1)
-    for name in REQUIRED:
-        if name not in header:
-            problems.append(f"line 1: the column {name!r} is missing")
-    rows = []
-    for row in reader:
-        if None in row:
-            problems.append(f"line {reader.line_num}: more values than columns")
-            continue
-        if all(not (v or "").strip() for v in row.values()):
-            continue
-        rows.append((reader.line_num, dict(row)))
-    return rows
+class KpiImportError(tabular.ImportProblems):
+    """An HR figures file that cannot be imported."""
 
 
 def _rows_from_yaml(text: str, problems: list[str]) -> list[tuple[int, dict[str, object]]]:
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark else 1
-        problems.append(f"line {line}: not valid YAML ({getattr(error, 'problem', error)})")
-        return []
-    if root is None or not isinstance(root, yaml.SequenceNode):
-        problems.append("line 1: expected a list of rows (- month: 2026-11 …)")
-        return []
     rows = []
-    for node in root.value:
-        line = node.start_mark.line + 1
-        if not isinstance(node, yaml.MappingNode):
-            problems.append(f"line {line}: each row is a mapping of column: value")
-            continue
+    for line, node in tabular.yaml_mappings(text, problems, "- month: 2026-11 …"):
         # Values are read as text, so 2026-11 stays a month and 04 stays what HR wrote.
         data: dict[str, object] = {}
         for key_node, value_node in node.value:
-            key = _normal_column(key_node.value)
+            key = tabular.column_name(key_node.value)
             key_line = key_node.start_mark.line + 1
             if key not in COLUMNS:
-                _header_problems([key], problems, key_line)
+                problems.append(tabular.unknown_column(key, key_line, COLUMNS))
                 continue
             if not isinstance(value_node, yaml.ScalarNode):
                 problems.append(f"line {key_line}: column {key!r}: expected a single value")
@@ -245,7 +189,11 @@ def _check_row(line: int, row: dict[str, object], problems: list[str]) -> KpiRow
 def parse(text: str, *, source: str = "file", kind: str = "csv") -> list[KpiRow]:
     """Read and check every row; raise KpiImportError listing every problem by line."""
     problems: list[str] = []
-    raw = _rows_from_yaml(text, problems) if kind == "yaml" else _rows_from_csv(text, problems)
+    raw = (
+        _rows_from_yaml(text, problems)
+        if kind == "yaml"
+        else tabular.csv_rows(text, problems, COLUMNS, REQUIRED)
+    )
     rows: list[KpiRow] = []
     seen: dict[tuple[str, str], int] = {}
     for line, data in raw:

@@ -19,8 +19,6 @@ data). Precedence: a team listed in the organisation config is taken from the co
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +28,7 @@ from sqlalchemy import Column, delete
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core import tabular
 from core.directory import resolve_person
 from core.models import Person, UTCDateTime, utcnow
 from core.orgconfig import EMAIL, GUID, OrgConfig
@@ -65,15 +64,8 @@ class OrgTeamManager(SQLModel, table=True):
     manager: str = Field(primary_key=True, max_length=320)
 
 
-class OrgImportError(Exception):
-    """A file that cannot be imported; `problems` lists each, with its line number."""
-
-    def __init__(self, source: str, problems: list[str]):
-        self.problems = problems
-        super().__init__(
-            f"{source}: {len(problems)} problem(s); nothing was imported:\n"
-            + "\n".join(f"  {p}" for p in problems)
-        )
+class OrgImportError(tabular.ImportProblems):
+    """A team file that cannot be imported."""
 
 
 @dataclass
@@ -88,56 +80,14 @@ class ImportedTeam:
     managers: list[str] = field(default_factory=list)
 
 
-def _rows_from_csv(text: str, problems: list[str]) -> list[tuple[int, dict[str, object]]]:
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    if not header:
-        problems.append("line 1: the file is empty; the first line names the columns")
-        return []
-    reader.fieldnames = header
-    for name in header:
-        if name not in COLUMNS:
-            problems.append(
-                f"line 1: unknown column {name!r} (the columns are {', '.join(COLUMNS)})"
-            )
-    for name in REQUIRED:
-        if name not in header:
-            problems.append(f"line 1: the column {name!r} is missing")
-    rows = []
-    for row in reader:
-        if None in row:
-            problems.append(f"line {reader.line_num}: more values than columns")
-            continue
-        if all(not (v or "").strip() for v in row.values()):
-            continue
-        rows.append((reader.line_num, dict(row)))
-    return rows
-
-
 def _rows_from_yaml(text: str, problems: list[str]) -> list[tuple[int, dict[str, object]]]:
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark else 1
-        problems.append(f"line {line}: not valid YAML ({getattr(error, 'problem', error)})")
-        return []
-    if root is None or not isinstance(root, yaml.SequenceNode):
-        problems.append("line 1: expected a list of rows (- team_id: …)")
-        return []
     loader = yaml.SafeLoader("")
     rows = []
-    for node in root.value:
-        line = node.start_mark.line + 1
-        if not isinstance(node, yaml.MappingNode):
-            problems.append(f"line {line}: each row is a mapping of column: value")
-            continue
+    for line, node in tabular.yaml_mappings(text, problems, "- team_id: …"):
         data = loader.construct_mapping(node, deep=True)
-        unknown = [str(key) for key in data if key not in COLUMNS]
-        for key in unknown:
-            problems.append(
-                f"line {line}: unknown column {key!r} (the columns are {', '.join(COLUMNS)})"
-            )
+        problems.extend(
+            tabular.unknown_column(str(key), line, COLUMNS) for key in data if key not in COLUMNS
+        )
         managers = data.get("manager")
         if isinstance(managers, list):
             for manager in managers or [""]:
@@ -158,7 +108,11 @@ def _text(value: object) -> str:
 def parse(text: str, *, source: str = "file", kind: str = "csv") -> list[ImportedTeam]:
     """Read and check every row; raise OrgImportError listing every problem by line."""
     problems: list[str] = []
-    rows = _rows_from_yaml(text, problems) if kind == "yaml" else _rows_from_csv(text, problems)
+    rows = (
+        _rows_from_yaml(text, problems)
+        if kind == "yaml"
+        else tabular.csv_rows(text, problems, COLUMNS, REQUIRED)
+    )
     teams: dict[str, ImportedTeam] = {}
     for line, row in rows:
         team_id = _text(row.get("team_id")).lower()
