@@ -31,7 +31,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Column, Date, func
+from sqlalchemy import Column, Date
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -75,15 +75,8 @@ class ProcessSnapshot(SQLModel, table=True):
 
 async def snapshot_closed_cycles(session: AsyncSession, now: datetime) -> int:
     """Count each closed cycle's delivery once (the caller commits). Returns how many."""
-    from scheduler.models import (
-        CLOSED,
-        FAILED,
-        SENT,
-        UNREACHABLE,
-        Cycle,
-        CycleRecipient,
-        OutboxMessage,
-    )
+    from scheduler.checkins import cycle_counts
+    from scheduler.models import CLOSED, FAILED, SENT, UNREACHABLE, Cycle
 
     taken = set((await session.exec(select(ProcessSnapshot.cycle_id))).all())
     cycles = [
@@ -101,30 +94,15 @@ async def snapshot_closed_cycles(session: AsyncSession, now: datetime) -> int:
     )
     stopped = sum(1 for c in choices if c.status == "stopped")
     for cycle in cycles:
-        people = (
-            await session.exec(
-                select(func.count())
-                .select_from(CycleRecipient)
-                .where(CycleRecipient.cycle_id == cycle.id)
-            )
-        ).one()
-        rows = (
-            await session.exec(
-                select(OutboxMessage.purpose, OutboxMessage.status, func.count())
-                .where(OutboxMessage.cycle_id == cycle.id)
-                .group_by(OutboxMessage.purpose, OutboxMessage.status)
-            )
-        ).all()
-        counts: dict[tuple[str, str], int] = {(p, s): n for p, s, n in rows}
+        counts = await cycle_counts(session, cycle.id)
         session.add(
             ProcessSnapshot(
                 cycle_id=cycle.id,
                 scheduled_for=cycle.scheduled_for,
-                people=people,
-                delivered=counts.get(("checkin", SENT), 0),
-                not_reached=counts.get(("checkin", UNREACHABLE), 0)
-                + counts.get(("checkin", FAILED), 0),
-                reminders=counts.get(("reminder", SENT), 0),
+                people=counts.get("people", 0),
+                delivered=counts.get(SENT, 0),
+                not_reached=counts.get(UNREACHABLE, 0) + counts.get(FAILED, 0),
+                reminders=counts.get(f"reminders {SENT}", 0),
                 paused=paused,
                 stopped=stopped,
                 taken_at=now,

@@ -481,39 +481,45 @@ async def abort(services: Services, which: str | None, now: datetime) -> int:
     )
 
 
+async def cycle_counts(session: AsyncSession, cycle_id: int) -> dict[str, int]:
+    """One cycle's check-ins by status ("sent", "retrying", …), its reminders ("reminders
+    sent", …), and how many people it was for and answered."""
+    rows = (
+        await session.exec(
+            select(OutboxMessage.purpose, OutboxMessage.status, func.count())
+            .where(OutboxMessage.cycle_id == cycle_id)
+            .group_by(OutboxMessage.purpose, OutboxMessage.status)
+        )
+    ).all()
+    answered = (
+        await session.exec(
+            select(func.count())
+            .select_from(CycleRecipient)
+            .where(CycleRecipient.cycle_id == cycle_id, CycleRecipient.answered.is_(True))
+        )
+    ).one()
+    addressed = (
+        await session.exec(
+            select(func.count())
+            .select_from(CycleRecipient)
+            .where(CycleRecipient.cycle_id == cycle_id)
+        )
+    ).one()
+    counts: Counter[str] = Counter()
+    for purpose, status, count in rows:
+        counts[status if purpose == "checkin" else f"reminders {status}"] += count
+    counts["people"] = addressed
+    counts["answered"] = answered
+    return dict(counts)
+
+
 async def delivery_counts(
     services: Services, which: str | None, now: datetime
 ) -> tuple[Cycle, dict[str, int]]:
     """Queued, sending, sent, retrying, held, failed, unreachable, aborted and answered counts."""
     async with services.sessions() as session:
         cycle = await find_cycle(session, which, now, services)
-        rows = (
-            await session.exec(
-                select(OutboxMessage.purpose, OutboxMessage.status, func.count())
-                .where(OutboxMessage.cycle_id == cycle.id)
-                .group_by(OutboxMessage.purpose, OutboxMessage.status)
-            )
-        ).all()
-        answered = (
-            await session.exec(
-                select(func.count())
-                .select_from(CycleRecipient)
-                .where(CycleRecipient.cycle_id == cycle.id, CycleRecipient.answered.is_(True))
-            )
-        ).one()
-        addressed = (
-            await session.exec(
-                select(func.count())
-                .select_from(CycleRecipient)
-                .where(CycleRecipient.cycle_id == cycle.id)
-            )
-        ).one()
-    counts: Counter[str] = Counter()
-    for purpose, status, count in rows:
-        counts[status if purpose == "checkin" else f"reminders {status}"] += count
-    counts["people"] = addressed
-    counts["answered"] = answered
-    return cycle, dict(counts)
+        return cycle, await cycle_counts(session, cycle.id)
 
 
 def _stall_reason(statuses: Counter[str], errors: Counter[str]) -> str:
