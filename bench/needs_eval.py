@@ -31,7 +31,7 @@ from signposting.needs import detect_needs, explain  # noqa: E402
 
 SETS = {
     "dev": ROOT / "bench" / "data" / "needs_dev.yaml",
-    "heldout": ROOT / "bench" / "data" / "needs_heldout.yaml",
+    "heldout": ROOT / "bench" / "data" / "needs_heldout_2.yaml",
 }
 
 

@@ -51,7 +51,34 @@ _BETWEEN = frozenset(
         "now",
         "both",
         "that",
+        "is",
+        "are",
+        "was",
+        "were",
+        "has",
+        "have",
+        "had",
+        "been",
+        "being",
+        "gets",
+        "got",
+        "getting",
+        "keeps",
+        "kept",
+        "will",
+        "going",
+        "to",
+        "thinks",
+        "thought",
+        "feels",
+        "felt",
     }
+)
+
+# Words that make the writer part of what a harm phrase says ("he hits me", "my partner …"):
+# such a phrase is the writer's own whoever stands before it.
+_FIRST_PERSON = frozenset(
+    {"i", "im", "ive", "id", "ill", "me", "my", "mine", "myself", "us", "our", "we"}
 )
 
 
@@ -104,7 +131,12 @@ def detect(text: str, support: SupportConfig | None = None) -> CrisisSignal | No
         return not any(idiom.overlaps(span) and span.end <= idiom.end for idiom in idioms)
 
     for span in _spans(rules.harm_phrases, tokens, fuzzy):
-        if clear(span):
+        # The writer is who is harmed unless nothing in the match says so ("being abused") and
+        # the words before it name someone else ("a colleague is being abused").
+        named = (
+            _FIRST_PERSON & set(tokens[span.start : span.end]) or tokens[span.start] in third_person
+        )
+        if clear(span) and (named or not _someone_else(tokens, span.start, third_person)):
             return CrisisSignal("harm_phrases", span.phrase.text)
     if set(rules.joke_markers) & set(tokens):
         return None

@@ -10,6 +10,8 @@ mapped). In a phrase:
 - `[a|b c]`        the same, optional
 - `word*`          any word starting with `word`
 - `..`             a gap of up to three words (never across a full stop, comma or other break)
+- `...`            a gap of any length, across breaks too: both parts somewhere in the message,
+                   in this order ("cant do this anymore ... goodbye")
 - `~word`          this word, or a word one typing slip away from it
 
 So `passed away` is two words in a row, `lost my|our dad` matches "lost my dad" and "lost our
@@ -56,6 +58,8 @@ class Element:
     options: tuple[tuple[Alternative, ...], ...] = ()
     optional: bool = False
     gap: bool = False
+    wide: bool = False
+    """A gap of any length (`...`), crossing clause breaks."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,9 @@ def compile_phrase(text: str) -> Phrase:
         if part == "..":
             elements.append(Element(gap=True))
             continue
+        if part == "...":
+            elements.append(Element(gap=True, wide=True))
+            continue
         optional = part.startswith("[")
         grouped = part.startswith(("(", "["))
         body = part[1:-1] if grouped else part
@@ -146,7 +153,7 @@ def compile_phrase(text: str) -> Phrase:
     if all(element.gap or element.optional for element in elements):
         raise PhraseError(f"{text!r} has no required word, so it would match anything")
     if elements[0].gap or elements[-1].gap:
-        raise PhraseError(f"{text!r}: a gap '..' belongs between words, not at either end")
+        raise PhraseError(f"{text!r}: a gap ('..', '...') goes between words, not at either end")
     return Phrase(text, tuple(elements))
 
 
@@ -207,6 +214,10 @@ def _ends(
         yield at
         return
     element, rest = elements[0], elements[1:]
+    if element.gap and element.wide:
+        for skip in range(len(tokens) - at + 1):
+            yield from _ends(rest, tokens, at + skip, fuzzy_min)
+        return
     if element.gap:
         for skip in range(GAP_WORDS + 1):
             if skip and (at + skip > len(tokens) or tokens[at + skip - 1] == BREAK):

@@ -112,3 +112,41 @@ def test_jokes_and_threats():
 def test_a_third_person_subject_is_someone_else():
     assert detect("people who want to die need support") is None
     assert detect("sometimes I want to die") is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # indirect: burden, goodbyes, giving things away, means and places
+        "sorry for being a burden, i wont bother anyone after tonight",
+        "given the cat to my neighbour and said my goodbyes",
+        "im done. cant do this anymore. goodbye",
+        "been stockpiling my meds just in case",
+        "im stood on the railway bridge",
+        "i cant keep myself safe tonight",
+        "i sh'd again last night",
+        "thinkin of topping myself",
+        # harmed, threatened or controlled by someone
+        "he said if i tell anyone he'll hurt the kids",
+        "hes taken my bank card and checks my phone every night",
+        "my husband put his hands round my neck during a row",
+    ],
+)
+def test_indirect_risk_is_recognised(text):
+    assert detect(text) is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "who do i contact if i'm worried a colleague is being abused at home",
+        "ive cut myself off from social media for a bit",
+        "i burned myself on the kettle at work",
+        "i wont be here tomorrow, im on annual leave",
+        "i overdosed on mince pies",
+        "shattered, going to crash as soon as i get in",
+        "my manager threatened me with a disciplinary",
+    ],
+)
+def test_idiom_and_someone_elses_harm_do_not_set_it_off(text):
+    assert detect(text) is None

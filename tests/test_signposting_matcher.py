@@ -112,8 +112,25 @@ def test_gaps_do_not_cross_a_sentence_and_typos_are_asked_for():
     assert within_one_edit("anxiety", "anxeity") and not within_one_edit("lonely", "lovely!")
 
 
+def test_a_wide_gap_finds_both_parts_anywhere_in_order():
+    phrase = compile_phrase("(cant do this) ... goodbye")
+    assert find(phrase, words("I can't do this anymore. Sorry. Goodbye"), 6)
+    assert not find(phrase, words("goodbye! I can't do this"), 6)
+
+
+def test_a_secondary_feeling_counts_only_when_nothing_else_explains_it(support):
+    assert _needs("cant stop crying since the funeral", support) == {"bereavement_faith"}
+    assert _needs("i keep crying in the toilets at work", support) == {"stress"}
+    assert _needs("i need someone to talk to about my debts", support) == {"money"}
+    assert _needs("grandma passed and i need someone to talk to", support) == {
+        "bereavement_faith",
+        "talk_confidentially",
+    }
+
+
 @pytest.mark.parametrize(
-    "phrase", ["", "..", "[optional]", "a (b c", "self-harm", "a (b (c))", ".. a", "a|"]
+    "phrase",
+    ["", "..", "[optional]", "a (b c", "self-harm", "a (b (c))", ".. a", "a ...", "a|", "(a .. b)"],
 )
 def test_bad_phrases_are_refused_with_a_reason(phrase):
     with pytest.raises(PhraseError):
