@@ -7,6 +7,7 @@ Each stage returns replies when it handled the message, or None to pass it on.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Sequence
 
 from core.orgconfig import OrgConfig
@@ -84,10 +85,45 @@ def default_router() -> Router:
     )
 
 
+QUESTION_WORDS = frozenset(
+    [
+        "what",
+        "how",
+        "can",
+        "could",
+        "do",
+        "does",
+        "did",
+        "is",
+        "are",
+        "am",
+        "was",
+        "will",
+        "would",
+        "should",
+        "who",
+        "where",
+        "when",
+        "why",
+        "which",
+    ]
+)
+
+
+def asks_a_question(text: str) -> bool:
+    """A question mark, or a sentence that opens like a question ("how does … work")."""
+    words = re.findall(r"[a-z']+", text.lower())
+    return "?" in text or bool(words and words[0] in QUESTION_WORDS)
+
+
 async def need_and_policy_stage(turn: Turn) -> list[Reply] | None:
     """A support need recognised in the text, and a policy question the FAQ answers
-    confidently: both, when both apply (services first)."""
+    confidently: both, when both apply (services first). Someone telling the bot how things
+    are ("I just want to talk to someone") gets the services alone; the FAQ joins in only
+    when they ask."""
     needs = await support.need_stage(turn)
+    if needs and not asks_a_question(turn.event.text):
+        return needs
     policy = await faq.policy_question_stage(turn)
     if needs and policy:
         return [*needs, *policy]

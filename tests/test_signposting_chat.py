@@ -216,3 +216,12 @@ async def test_a_need_and_a_policy_question_get_both_answers(bot):
     assert first[0]["text"].startswith("Thank you for telling me")
     assert second[0]["text"] == "What is disability leave?"  # the policy answer
     assert "Disability leave is" in second[1]["text"]
+
+
+async def test_telling_the_bot_how_things_are_gets_the_services_alone(bot):
+    """A statement about oneself is not a policy question, even when the FAQ has an entry on
+    the subject (here, the coordinator's service); asking about it gets the policy answer."""
+    [card] = cards_of(await bot.say(TeamsUser(), "I just want to talk to someone in confidence"))
+    assert "Staff Support Coordinator" in card_text(card)
+    asked = cards_of(await bot.say(TeamsUser(), "what does a staff support coordinator do?"))
+    assert "What does a staff support coordinator do?" in [c["body"][0]["text"] for c in asked]
