@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core import directory
+from core import audit, directory
 from core.models import Person
 from core.orgconfig import OrgConfig
 from core.privacy import Secrets
@@ -422,6 +422,14 @@ async def coordinator_action(
         return row, f"This request is already {row.status}."
     row.handled_by, row.updated_at = coordinator, now
     session.add(row)
+    # Who acted on whose request, in the audit log the person sees in their own export.
+    audit.record(
+        session,
+        actor=coordinator,
+        action=audit.COORDINATOR_ACCESS,
+        at=now,
+        subject=row.requester_aad_id,
+    )
     await counting.bump(
         session,
         event,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
+from core.audit import AuditEntry
 from scheduler.models import OutboxMessage
 from signposting.models import CoordinatorRequest, SignpostingCount
 from signposting.referrals import remind_unpicked_requests
@@ -144,6 +145,11 @@ async def test_a_coordinator_request_end_to_end(make_bot):
     assert "Closed" in card_text(cards_of(await bot.say(person, "my requests"))[0])
     for event in ("coordinator_requested", "coordinator_contacted", "coordinator_closed"):
         assert await _counted(bot, event) == 1, event
+    async with bot.services.sessions() as session:
+        audited = (await session.exec(select(AuditEntry))).all()
+    assert [(e.actor, e.action, e.subject) for e in audited] == [
+        (PRIMARY, "coordinator_access", person.aad_object_id)
+    ] * 2, "each time a coordinator acts on a request, against the person it concerns"
 
 
 async def test_the_backup_is_told_when_nobody_picks_a_request_up(make_bot):
