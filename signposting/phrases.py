@@ -13,6 +13,9 @@ mapped). In a phrase:
 - `...`            a gap of any length, across breaks too: both parts somewhere in the message,
                    in this order ("cant do this anymore ... goodbye")
 - `~word`          this word, or a word one typing slip away from it
+- `a & b`          both parts somewhere in the message, in any order and not on the same words
+                   ("pills & in front of me"); the match is where the first part is, the
+                   others are conditions. Used for a risk word that needs a second cue.
 
 So `passed away` is two words in a row, `lost my|our dad` matches "lost my dad" and "lost our
 dad", and `(passed away|passed on)` matches either pair.
@@ -20,7 +23,9 @@ dad", and `(passed away|passed on)` matches either pair.
 A typing slip is a letter missed, added or changed, or two letters swapped. Typo tolerance is
 asked for word by word (`~stressed`, `~bereave*`), only on distinctive words of at least
 `fuzzy_min_length` letters: one slip turns many ordinary words into others ("betting" and
-"getting"), so it is kept for words where that cannot happen.
+"getting"), so it is kept for words where that cannot happen. A shorter `~word` of four or
+more letters allows only two neighbouring letters swapped ("wnat" for "want"), the commonest
+slip on a phone and the one least likely to make another word.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ from functools import lru_cache
 
 BREAK = "|"
 GAP_WORDS = 3
+SWAP_MIN = 4
+AND = "&"
 _CLAUSE_PUNCTUATION = re.compile(r"[.,;:!?()\[\]{}\n\r\t\"“”]+|\s-\s|\s–\s|\s—\s")
 _NOT_WORD = re.compile(r"[^\w|]+|_")
 _WORD = re.compile(r"^[a-z0-9]+$")
@@ -64,10 +71,14 @@ class Element:
 
 @dataclass(frozen=True)
 class Phrase:
-    """A compiled phrase; `text` is what the rule says, used to explain a match."""
+    """A compiled phrase; `text` is what the rule says, used to explain a match.
+
+    `conditions` are the further parts of an `a & b` phrase: each must match somewhere else in
+    the message for the phrase to match where its `elements` do."""
 
     text: str
     elements: tuple[Element, ...]
+    conditions: tuple[tuple[Element, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -127,7 +138,18 @@ def _parts(text: str) -> list[str]:
 
 def compile_phrase(text: str) -> Phrase:
     """Parse one rule phrase, raising PhraseError naming the part that is wrong."""
-    parts = _parts(text)
+    if AND in text:
+        pieces = text.split(AND)
+        if any(not piece.strip() for piece in pieces):
+            raise PhraseError(f"{text!r}: '&' goes between two parts, each with words")
+        head, *rest = (_elements(piece.strip(), text) for piece in pieces)
+        return Phrase(text, head, tuple(rest))
+    return Phrase(text, _elements(text, text))
+
+
+def _elements(part_text: str, text: str) -> tuple[Element, ...]:
+    """The positions of one phrase (or one part of an `a & b` phrase)."""
+    parts = _parts(part_text)
     if not parts:
         raise PhraseError("an empty phrase matches nothing")
     elements: list[Element] = []
@@ -154,7 +176,7 @@ def compile_phrase(text: str) -> Phrase:
         raise PhraseError(f"{text!r} has no required word, so it would match anything")
     if elements[0].gap or elements[-1].gap:
         raise PhraseError(f"{text!r}: a gap ('..', '...') goes between words, not at either end")
-    return Phrase(text, tuple(elements))
+    return tuple(elements)
 
 
 @lru_cache(maxsize=4096)
@@ -187,6 +209,19 @@ def within_one_edit(a: str, b: str) -> bool:
     return a[i:] == b[i + 1 :]
 
 
+def _swapped(a: str, b: str) -> bool:
+    """Whether two words of the same length differ by two neighbouring letters swapped."""
+    if len(a) != len(b):
+        return False
+    diffs = [i for i in range(len(a)) if a[i] != b[i]]
+    return (
+        len(diffs) == 2
+        and diffs[1] == diffs[0] + 1
+        and a[diffs[0]] == b[diffs[1]]
+        and a[diffs[1]] == b[diffs[0]]
+    )
+
+
 def _word_matches(alternative: Alternative, token: str, fuzzy_min: int) -> bool:
     word = alternative.word
     if alternative.prefix:
@@ -201,8 +236,10 @@ def _word_matches(alternative: Alternative, token: str, fuzzy_min: int) -> bool:
         )
     if token == word:
         return True
-    if not alternative.fuzzy or len(word) < fuzzy_min:
+    if not alternative.fuzzy or len(word) < SWAP_MIN:
         return False
+    if len(word) < fuzzy_min:
+        return _swapped(word, token)
     return within_one_edit(word, token)
 
 
@@ -235,16 +272,35 @@ def _ends(
             yield from _ends(rest, tokens, end, fuzzy_min)
 
 
-def find(phrase: Phrase, tokens: Sequence[str], fuzzy_min: int) -> list[Span]:
-    """Every place the phrase matches (one span per start word, the shortest)."""
-    spans: list[Span] = []
+def _places(
+    elements: Sequence[Element], tokens: Sequence[str], fuzzy_min: int
+) -> list[tuple[int, int]]:
+    """Every (start, end) where `elements` match (one per start word, the shortest)."""
+    places: list[tuple[int, int]] = []
     for start in range(len(tokens)):
         if tokens[start] == BREAK:
             continue
-        end = next(_ends(phrase.elements, tokens, start, fuzzy_min), None)
+        end = next(_ends(elements, tokens, start, fuzzy_min), None)
         if end is not None and end > start:
-            spans.append(Span(phrase, start, end))
-    return spans
+            places.append((start, end))
+    return places
+
+
+def find(phrase: Phrase, tokens: Sequence[str], fuzzy_min: int) -> list[Span]:
+    """Every place the phrase matches (one span per start word, the shortest). An `a & b`
+    phrase matches where `a` does, when every other part matches on other words."""
+    places = _places(phrase.elements, tokens, fuzzy_min)
+    if places and phrase.conditions:
+        found = [_places(condition, tokens, fuzzy_min) for condition in phrase.conditions]
+        places = [
+            (start, end)
+            for start, end in places
+            if all(
+                any(other_end <= start or end <= other_start for other_start, other_end in where)
+                for where in found
+            )
+        ]
+    return [Span(phrase, start, end) for start, end in places]
 
 
 @lru_cache(maxsize=64)

@@ -150,3 +150,68 @@ def test_indirect_risk_is_recognised(text):
 )
 def test_idiom_and_someone_elses_harm_do_not_set_it_off(text):
     assert detect(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a risk word with a second cue in the message (`&` phrases)
+        "i have the pills in front of me",
+        "i keep a blade in my bag for when it gets bad",
+        "im on the roof of the multi storey",
+        "might just not come back from my walk tonight, the river's right there",
+        "i'd be doing everyone a favour if i died",
+        "i hate myself so much i want to disappear",
+        "i dont see myself being here by christmas",
+        "if i'm not here on monday you'll know why",
+        "i wnat to die",
+        # threats tied to telling or leaving, weapons, being kept
+        "my partner says if i leave he'll find me and kill me",
+        "he put a knife to my throat",
+        "hes got my passport and says i cant go anywhere without him",
+        "my ex is outside the house and won't leave, im scared",
+    ],
+)
+def test_new_wording_is_recognised(text):
+    assert detect(text) is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "goodbye everyone, it's my last day here, thanks for everything!",
+        "i'm off for two weeks, please look after my plants",
+        "ended up on the bridge road diversion for an hour",
+        "i'm on the roof terrace for lunch if anyone wants to join",
+        "forgot to take my pills this morning, need to pop home",
+        "i could sleep forever after that night shift",
+        "this spreadsheet is going to be the death of me",
+        "grief is weird, it hits me at random on the ward",
+        "my teenage son has been cutting himself, where can i get help for him",
+        "how can i support a colleague who told me they've been having suicidal thoughts",
+        "can you send the paracetamol overdose treatment nomogram",
+        "who's doing the presentation on honour based abuse at induction",
+    ],
+)
+def test_new_idiom_and_policy_do_not_set_it_off(text):
+    assert detect(text) is None
+
+
+def test_and_phrases_need_every_part_on_other_words():
+    from signposting.phrases import PhraseError, compile_phrase, find, words
+
+    phrase = compile_phrase("pills|tablets & in front of me")
+    hit = find(phrase, words("i have the pills in front of me"), 6)
+    assert [(span.start, span.end) for span in hit] == [(3, 4)]
+    assert find(phrase, words("in front of me, the pills"), 6)
+    assert not find(phrase, words("i forgot my pills"), 6)
+    with pytest.raises(PhraseError):
+        compile_phrase("pills & ")
+
+
+def test_short_typo_words_allow_only_a_swap():
+    from signposting.phrases import compile_phrase, find, words
+
+    phrase = compile_phrase("~want to die")
+    assert find(phrase, words("i wnat to die"), 6)
+    assert not find(phrase, words("i wait to die"), 6)
