@@ -296,8 +296,10 @@ class OutboxSender:
             await self._give_up(row, FAILED, "sealed: no data key opens it")
             return
         await self.pacer.acquire()
-        if row.lease_until is not None and self.clock() >= row.lease_until:
-            # Waited past the claim's lease: another sender may have taken it back. Don't send.
+        margin = timedelta(seconds=self.settings.lease_seconds / 4)
+        if row.lease_until is not None and self.clock() >= row.lease_until - margin:
+            # Too little of the claim's lease is left to send and record the outcome before
+            # another sender may take the row back (a slow database): hand it back unsent.
             self._to_release.add(row.id)
             return
         outcome: SendOutcome = await self.transport.send(destination, payload)

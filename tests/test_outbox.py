@@ -291,6 +291,31 @@ async def test_a_sender_that_dies_mid_send_is_replaced_after_its_lease(
     assert connector.texts() == ["Hello"]
 
 
+async def test_a_claim_with_too_little_lease_left_goes_back_unsent(sessions, transport, connector):
+    """A slow wait for a slot (a slow database, a cut rate) must not end in a send another
+    sender may repeat once the lease runs out: the row is handed back and sent later, once."""
+    clock = Clock()
+    await _person(sessions, connector, "p1")
+    await _queue(sessions, PersonalChat("p1"))
+    sender = OutboxSender(sessions, transport, FAST, clock=clock)
+    waited = sender.pacer.acquire
+
+    async def slow_slot() -> None:
+        clock.now += timedelta(seconds=FAST.lease_seconds * 0.8)  # the lease is nearly gone
+        await waited()
+
+    sender.pacer.acquire = slow_slot
+    assert await sender.run_once() == 1
+    assert connector.texts() == []
+    await sender._release_unsent()
+    [row] = await _rows(sessions)
+    assert row.status == "retrying" and row.claimed_by is None and row.attempts == 0
+
+    sender.pacer.acquire = waited
+    await _drain(sender, clock)
+    assert connector.texts() == ["Hello"]
+
+
 async def test_nothing_is_lost_when_the_process_dies_before_sending(sessions, transport, connector):
     """Queued work survives a crash: a new sender (a restarted process) delivers all of it once."""
     clock = Clock()
