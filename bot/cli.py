@@ -485,8 +485,9 @@ def build_parser() -> argparse.ArgumentParser:
         "rotate",
         help="re-encrypt stored data under the first key of WELLBEING_DATA_KEYS",
         description="After putting a new key first in WELLBEING_DATA_KEYS (keeping the old one "
-        "after it), re-encrypt every stored note, conversation state and coordinator request "
-        "under the new key. Then the old key can be removed. See docs/privacy.md.",
+        "after it), re-encrypt every stored note, conversation state, coordinator request and "
+        "sealed queued message under the new key. Then the old key can be removed. See "
+        "docs/privacy.md.",
     )
     rotate_parser.set_defaults(func=cmd_secrets_rotate)
 
