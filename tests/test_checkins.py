@@ -18,18 +18,11 @@ from scheduler import checkins
 from scheduler.models import Cycle, OutboxMessage
 from tests.support import activities
 from tests.support.activities import TeamsUser
+from tests.support.clock import Clock
 from tests.support.fake_connector import Fault
 
 TUESDAY_OPEN = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # Wednesday has begun in UTC+14
 WEDNESDAY_10 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

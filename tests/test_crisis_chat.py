@@ -15,7 +15,7 @@ from dialogs.router import default_router
 from signposting.models import SignpostingCount
 from tests.support import activities
 from tests.support.activities import TeamsTeam, TeamsUser
-from tests.test_signposting_chat import card_text, cards_of, submits
+from tests.support.cards import card_text, cards_of, submits
 
 URGENT_NUMBERS = ("999", "111", "116 123", "85258")
 

@@ -15,28 +15,10 @@ from core.faq.models import FaqEntry, FaqEscalation, FaqExpertsChannel, FaqFeedb
 from core.faq.report import faq_report
 from tests.support import activities
 from tests.support.activities import TeamsTeam, TeamsUser
+from tests.support.cards import card_text
 
 ADMIN = "00000000-0000-0000-0000-0000000000a1"  # roles.admins in the bundled example
 HR_ADMIN = "00000000-0000-0000-0000-0000000000b1"  # roles.hr_admins in the bundled example
-
-
-def card_text(card: dict[str, Any]) -> str:
-    """Every visible string on a card, for asserting on what a person reads."""
-    parts: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key in ("text", "title", "label", "value"):
-                if isinstance(node.get(key), str):
-                    parts.append(node[key])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return "\n".join(parts)
 
 
 def actions(card: dict[str, Any]) -> list[dict[str, Any]]:

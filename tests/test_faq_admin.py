@@ -8,7 +8,8 @@ from sqlmodel import select
 from core.faq.models import FaqEntry
 from tests.support import activities
 from tests.support.activities import TeamsUser
-from tests.test_faq import actions, button, card_text
+from tests.support.cards import card_text
+from tests.test_faq import actions, button
 
 HR_ADMIN = "00000000-0000-0000-0000-0000000000b1"  # roles.hr_admins in the bundled example
 

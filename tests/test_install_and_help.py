@@ -7,24 +7,7 @@ from sqlmodel import select
 from core.models import Conversation, Participation, Person, Team, TeamMember
 from tests.support import activities
 from tests.support.activities import TeamsTeam, TeamsUser
-
-
-def _card_texts(card: dict) -> str:
-    parts: list[str] = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            for key in ("text", "title", "value"):
-                if isinstance(node.get(key), str):
-                    parts.append(node[key])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return "\n".join(parts)
+from tests.support.cards import card_text
 
 
 async def test_personal_install_welcomes_once_and_stores_the_reference(bot):
@@ -32,7 +15,7 @@ async def test_personal_install_welcomes_once_and_stores_the_reference(bot):
     sent = await bot.install(user)
     assert len(sent) == 1
     welcome = sent[0]["attachments"][0]["content"]
-    text = _card_texts(welcome)
+    text = card_text(welcome)
     assert bot.services.org.organisation.name in text
     assert "Your manager never sees your answers" in text
     assert "Nobody reads this chat" in text
@@ -74,7 +57,7 @@ async def test_unknown_text_gets_a_kind_pointer_never_silence(bot):
     user = TeamsUser()
     replies = await bot.say(user, "asdf qwerty")
     assert len(replies) == 1
-    assert "help" in _card_texts(replies[0]["attachments"][0]["content"]).lower()
+    assert "help" in card_text(replies[0]["attachments"][0]["content"]).lower()
 
 
 async def test_uninstall_forgets_the_chat_and_counts_as_stop(bot):

@@ -36,20 +36,13 @@ from signposting import counting
 from tests.conftest import TEST_SECRETS
 from tests.support import activities, chromium
 from tests.support.activities import TeamsUser
+from tests.support.clock import Clock
 
 TENANT = "tenant-1"
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)  # 10:00 in London on the 1st: the card is due
 WEDNESDAYS = [date(2026, 10, 7) + timedelta(weeks=i) for i in range(8)]  # October and November
 LEAD = TeamsUser(name="Lee Lead")
 OUTSIDER = TeamsUser(name="Olu Outsider")
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

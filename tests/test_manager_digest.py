@@ -22,16 +22,9 @@ from scheduler import checkins, digests
 from scheduler.models import Cycle
 from tests.support import activities
 from tests.support.activities import TeamsTeam, TeamsUser
+from tests.support.clock import Clock
 
 TUESDAY_OPEN = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
@@ -21,6 +21,7 @@ from dialogs.events import Card, ChannelPost, PersonalChat, Reply
 from scheduler import outbox
 from scheduler.models import OutboxMessage
 from scheduler.sender import OutboxSender, SenderSettings
+from tests.support.clock import Clock
 from tests.support.fake_connector import Fault
 from tests.support.tokens import FixedTokenCredentialsFactory
 
@@ -32,16 +33,6 @@ FAST = SenderSettings(
     idle_poll_seconds=0.05,
     retry=outbox.RetryPolicy(max_attempts=4, base_seconds=0.01, max_seconds=0.05),
 )
-
-
-class Clock:
-    """A clock tests move by hand (the sender reads it for due times and leases)."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from core.wellbeing import CheckinAnswer
 from scheduler.models import Cycle, CycleRecipient
 from tests.support import activities
 from tests.support.activities import TeamsTeam, TeamsUser
-from tests.test_manager_digest import Clock
+from tests.support.clock import Clock
 
 NOW = datetime(2027, 12, 15, 3, 0, tzinfo=UTC)  # 03:00 in London
 

@@ -12,47 +12,7 @@ from signposting.models import SignpostingCount
 from signposting.routing import services_for_need
 from tests.support import activities
 from tests.support.activities import TeamsTeam, TeamsUser
-
-
-def card_text(card: Any) -> str:
-    """Every string a person can read on a card (texts, titles, values)."""
-    parts: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key in ("text", "title", "value"):
-                if isinstance(node.get(key), str):
-                    parts.append(node[key])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return "\n".join(parts)
-
-
-def submits(card: Any) -> list[dict[str, Any]]:
-    """The data of every Action.Submit on a card, anywhere in it."""
-    found: list[dict[str, Any]] = []
-    if isinstance(card, dict):
-        if card.get("type") == "Action.Submit":
-            found.append(card["data"])
-        for value in card.values():
-            found += submits(value)
-    elif isinstance(card, list):
-        for item in card:
-            found += submits(item)
-    return found
-
-
-def cards_of(sent: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        attachment["content"]
-        for activity in sent
-        for attachment in activity.get("attachments") or []
-    ]
+from tests.support.cards import card_text, cards_of, submits
 
 
 async def press(bot, user: TeamsUser, data: dict[str, Any]) -> list[dict[str, Any]]:

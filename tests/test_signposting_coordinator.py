@@ -15,23 +15,15 @@ from scheduler.models import OutboxMessage
 from signposting.models import CoordinatorRequest, SignpostingCount
 from signposting.referrals import remind_unpicked_requests
 from tests.support.activities import TeamsUser
-from tests.test_signposting_chat import card_text, cards_of, press, submits
+from tests.support.cards import card_text, cards_of, submits
+from tests.support.clock import Clock
+from tests.test_signposting_chat import press
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 PRIMARY = "00000000-0000-0000-0000-0000000000c1"
 BACKUP = "00000000-0000-0000-0000-0000000000c2"
 MANAGER = "00000000-0000-0000-0000-0000000000d1"
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: datetime = T0):
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 async def _rows(bot) -> list[CoordinatorRequest]:
