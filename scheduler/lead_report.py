@@ -16,6 +16,7 @@ from core.models import Person
 from dialogs import leadreport as lead_dialog
 from dialogs.context import Services
 from dialogs.events import PersonalChat, Reply
+from scheduler.models import OutboxMessage
 from scheduler.outbox import enqueue_reply
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,19 @@ async def monthly(services: Services, now: datetime) -> int:
             if leads
             else []
         )
+        keys = {p.aad_object_id: f"lead-report:{month}:{p.aad_object_id}" for p in people}
+        queued_before = set(
+            (
+                await session.exec(
+                    select(OutboxMessage.dedupe_key).where(
+                        OutboxMessage.dedupe_key.in_(list(keys.values()))
+                    )
+                )
+            ).all()
+        )
+        # The job runs every 15 minutes for a week: build the report only for a lead still
+        # waiting for this month's card.
+        people = [p for p in people if keys[p.aad_object_id] not in queued_before]
         if not people:
             return 0
         report = await leadreport.build(session, services.org, start, end, now)
@@ -57,7 +71,7 @@ async def monthly(services: Services, now: datetime) -> int:
                     session,
                     person.tenant_id,
                     Reply(card=card, to=PersonalChat(person.aad_object_id), purpose="notice"),
-                    dedupe_key=f"lead-report:{month}:{person.aad_object_id}",
+                    dedupe_key=keys[person.aad_object_id],
                     now=now,
                 )
             )

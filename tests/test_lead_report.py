@@ -609,12 +609,18 @@ async def test_only_a_lead_gets_the_report_and_the_link_is_short_lived(generated
     assert "Which month" in hint["text"]
 
 
-async def test_the_monthly_card_goes_to_each_lead_once(generated_bot, clock):
+async def test_the_monthly_card_goes_to_each_lead_once(generated_bot, clock, monkeypatch):
     bot, _data = generated_bot
     await bot.install(LEAD)
     before = len(bot.connector.sent)
     assert await lead_report.monthly(bot.services, NOW) == 1
+
+    async def not_again(*_args, **_kwargs):
+        raise AssertionError("the report was built again for a lead who has this month's card")
+
+    monkeypatch.setattr(lead_report.leadreport, "build", not_again)
     assert await lead_report.monthly(bot.services, NOW + timedelta(hours=1)) == 0  # once a month
+    monkeypatch.undo()
     bot.server.app[SENDER].wake()
     await bot.connector.wait_for(before + 1)
     cards = [c for c in bot.connector.cards(LEAD.chat_id) if "Wellbeing report" in json.dumps(c)]
