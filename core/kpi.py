@@ -219,18 +219,8 @@ def parse(text: str, *, source: str = "file", kind: str = "csv") -> list[KpiRow]
 
 def read_file(path: Path) -> list[KpiRow]:
     """Parse a .csv, .yaml or .yml file."""
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".yaml", ".yml"):
-        raise KpiImportError(str(path), ["line 1: use a .csv, .yaml or .yml file"])
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as error:
-        raise KpiImportError(
-            str(path), [f"line 1: cannot read the file ({error.strerror})"]
-        ) from error
-    except UnicodeDecodeError as error:
-        raise KpiImportError(str(path), ["line 1: the file is not UTF-8 text"]) from error
-    return parse(text, source=str(path), kind="csv" if suffix == ".csv" else "yaml")
+    text, kind = tabular.read_table_file(path, KpiImportError)
+    return parse(text, source=str(path), kind=kind)
 
 
 async def replace(session: AsyncSession, rows: list[KpiRow], now: datetime) -> int:

@@ -174,14 +174,8 @@ def parse(text: str, *, source: str = "file", kind: str = "csv") -> list[Importe
 
 
 def read_file(path: Path) -> list[ImportedTeam]:
-    """Parse a CSV or YAML file (by its extension)."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as error:
-        raise OrgImportError(str(path), [f"cannot read the file ({error.strerror})"]) from error
-    except UnicodeDecodeError as error:
-        raise OrgImportError(str(path), ["the file is not UTF-8 text"]) from error
-    kind = "yaml" if path.suffix.lower() in (".yaml", ".yml") else "csv"
+    """Parse a .csv, .yaml or .yml file (by its extension)."""
+    text, kind = tabular.read_table_file(path, OrgImportError)
     return parse(text, source=str(path), kind=kind)
 
 

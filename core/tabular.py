@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Collection, Sequence
+from pathlib import Path
 
 import yaml
 
@@ -20,6 +21,21 @@ class ImportProblems(Exception):
             f"{source}: {len(problems)} problem(s); nothing was imported:\n"
             + "\n".join(f"  {p}" for p in problems)
         )
+
+
+def read_table_file(path: Path, error: type[ImportProblems]) -> tuple[str, str]:
+    """The text of a .csv, .yaml or .yml file and which of the two it is; `error` (the
+    import's own ImportProblems) says what is wrong with the file itself."""
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".yaml", ".yml"):
+        raise error(str(path), ["line 1: use a .csv, .yaml or .yml file"])
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as problem:
+        raise error(str(path), [f"line 1: cannot read the file ({problem.strerror})"]) from problem
+    except UnicodeDecodeError as problem:
+        raise error(str(path), ["line 1: the file is not UTF-8 text"]) from problem
+    return text, "csv" if suffix == ".csv" else "yaml"
 
 
 def column_name(name: object) -> str:
