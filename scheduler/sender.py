@@ -157,7 +157,6 @@ class OutboxSender:
         rate = self._fanout_rate(senders=1)
         self.pacer = SlotPacer(rate, settings.rate_per_second)
         self.rate = AdaptiveRate(self.pacer, ceiling=rate)
-        self.senders = 1
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._in_flight: set[int] = set()
@@ -179,15 +178,14 @@ class OutboxSender:
         )
 
     async def heartbeat(self) -> None:
-        """Say this sender is alive, and take its share of the rate from the live count."""
+        """Say this sender is alive, and take its place in the timetable among the live ones."""
         now = self.clock()
         ttl = timedelta(seconds=self.settings.heartbeat_ttl_seconds)
         async with self.sessions() as session:
             await leases.acquire(session, leases.SENDER_PREFIX + self.worker, self.worker, now, ttl)
             live = await leases.live_senders(session, now)
-        self.senders = max(1, len(live))
-        self.pacer.take_part(live.index(self.worker) if self.worker in live else 0, self.senders)
-        rate = self._fanout_rate(self.senders)
+        self.pacer.take_part(live.index(self.worker) if self.worker in live else 0, len(live))
+        rate = self._fanout_rate(self.pacer.senders)
         self.rate.ceiling = rate
         self.pacer.rate = min(self.pacer.rate, rate)
 
