@@ -271,35 +271,13 @@ async def _organisation_weeks(session: AsyncSession, start: date, end: date) -> 
             .order_by(reporting.FrozenGroup.scheduled_for)
         )
     ).all()
-    ks = {
-        c.cycle_id: c.k
-        for c in (
-            await session.exec(
-                select(reporting.FrozenCycle).where(
-                    reporting.FrozenCycle.scheduled_for >= start,
-                    reporting.FrozenCycle.scheduled_for <= end,
-                )
-            )
-        ).all()
-    }
+    ks = await reporting.cycle_thresholds(session, start, end)
     return [
-        WeekOutcome(row.scheduled_for, _row_figures(row, ks.get(row.cycle_id, aggregates.MIN_K)))
+        WeekOutcome(
+            row.scheduled_for, reporting.figures_of(row, ks.get(row.cycle_id, aggregates.MIN_K))
+        )
         for row in rows
     ]
-
-
-def _row_figures(row: reporting.FrozenGroup, k: int) -> Figures | None:
-    """A frozen row's figures when it was shown (core.aggregates checks the rules again)."""
-    if not row.shown:
-        return None
-    columns = {
-        "respondents": row.respondents,
-        "population": row.population,
-        "mood": row.mood,
-        "affecting": row.affecting,
-        "pulse": row.pulse,
-    }
-    return aggregates.restore(row.kind, row.key, columns, k)
 
 
 async def _using_directorates(session: AsyncSession, org: OrgConfig) -> set[str]:

@@ -105,7 +105,8 @@ def store(
         )
 
 
-def _figures(row: FrozenGroup, k: int) -> Figures | None:
+def figures_of(row: FrozenGroup, k: int) -> Figures | None:
+    """A frozen row's figures when it was shown (core.aggregates checks the rules again)."""
     if not row.shown:
         return None
     return aggregates.restore(
@@ -144,7 +145,7 @@ async def previous_shown(
             .limit(1)
         )
     ).first()
-    return _figures(row, await _k_of(session, row.cycle_id)) if row else None
+    return figures_of(row, await _k_of(session, row.cycle_id)) if row else None
 
 
 async def summary_for(
@@ -165,7 +166,7 @@ async def summary_for(
     ).first()
     if row is None:
         return None
-    figures = _figures(row, await _k_of(session, cycle_id))
+    figures = figures_of(row, await _k_of(session, cycle_id))
     previous = (
         await previous_shown(session, kind, key, row.scheduled_for) if figures is not None else None
     )
@@ -201,6 +202,16 @@ class Report:
     teams: tuple[Summary, ...]
 
 
+async def cycle_thresholds(session: AsyncSession, start: date, end: date) -> dict[int, int]:
+    """The threshold k each cycle between two dates was frozen with."""
+    cycles = await session.exec(
+        select(FrozenCycle).where(
+            FrozenCycle.scheduled_for >= start, FrozenCycle.scheduled_for <= end
+        )
+    )
+    return {cycle.cycle_id: cycle.k for cycle in cycles.all()}
+
+
 async def report(
     session: AsyncSession, start: date, end: date, questions: CheckinQuestions
 ) -> Report:
@@ -215,21 +226,12 @@ async def report(
             .order_by(FrozenGroup.scheduled_for, FrozenGroup.id)
         )
     ).all()
-    ks = {
-        c.cycle_id: c.k
-        for c in (
-            await session.exec(
-                select(FrozenCycle).where(
-                    FrozenCycle.scheduled_for >= start, FrozenCycle.scheduled_for <= end
-                )
-            )
-        ).all()
-    }
+    ks = await cycle_thresholds(session, start, end)
     shown: dict[tuple[str, str], list[Figures]] = defaultdict(list)
     names: dict[tuple[str, str], str] = {}
     for row in rows:
         names[(row.kind, row.key)] = row.name
-        figures = _figures(row, ks.get(row.cycle_id, aggregates.MIN_K))
+        figures = figures_of(row, ks.get(row.cycle_id, aggregates.MIN_K))
         if figures is not None:
             shown[(row.kind, row.key)].append(figures)
 
