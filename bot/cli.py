@@ -525,8 +525,17 @@ def build_parser() -> argparse.ArgumentParser:
         "every table into DIR, for the Wellbeing Wednesday check-ins scheduled from --from to "
         "--to. Aggregates only, with the same privacy rules as the managers' summaries.",
     )
-    report.add_argument("--from", dest="start", required=True, type=_date, metavar="DATE")
-    report.add_argument("--to", dest="end", required=True, type=_date, metavar="DATE")
+    report.add_argument(
+        "--from",
+        dest="start",
+        required=True,
+        type=_date,
+        metavar="DATE",
+        help="first day, YYYY-MM-DD",
+    )
+    report.add_argument(
+        "--to", dest="end", required=True, type=_date, metavar="DATE", help="last day, YYYY-MM-DD"
+    )
     report.add_argument("--out", required=True, metavar="DIR", help="folder to write into")
     report.set_defaults(func=cmd_report)
     return parser
