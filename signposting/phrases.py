@@ -2,8 +2,8 @@
 
 Rules are data, so they need a language a wellbeing lead can read. A phrase is words separated
 by spaces, matched against the message's words after normalisation (lower case, apostrophes
-dropped so "can't" is "cant", hyphens and other punctuation as spaces, common chat spellings
-mapped). In a phrase:
+dropped so "can't" is "cant", hyphens and other punctuation as spaces, laughing emoji as
+"lol", common chat spellings mapped). In a phrase:
 
 - `a|b|c`          any one of these words
 - `(a b|c d|e)`    any one of these word sequences
@@ -44,6 +44,8 @@ _CLAUSE_PUNCTUATION = re.compile(r"[.,;:!?()\[\]{}\n\r\t\"“”]+|\s-\s|\s–\s
 _NOT_WORD = re.compile(r"[^\w|]+|_")
 _WORD = re.compile(r"^[a-z0-9]+$")
 _EXPANSIONS = {"'s": "", "'ll": " will"}
+# Laughing emoji read as the word "lol", so a joke marked with one is read like one marked "lol".
+_LAUGHING = re.compile("[\U0001f602\U0001f923\U0001f606\U0001f639]")
 _CONTRACTIONS = re.compile(r"(?<=\w)('s|'ll)(?!\w)")
 
 
@@ -79,6 +81,37 @@ class Phrase:
     text: str
     elements: tuple[Element, ...]
     conditions: tuple[tuple[Element, ...], ...] = ()
+    needs: tuple[tuple[frozenset[str], ...], ...] = ()
+    """A quick necessary test, from the positions spelled with plain words only: for each,
+    the word sets of its choices; one set must be wholly among the message's words."""
+    starts: frozenset[str] | None = None
+    """The plain words the match can begin with, when its first position is plain."""
+
+    def could_match(self, present: frozenset[str] | set[str]) -> bool:
+        return all(any(words <= present for words in choice) for choice in self.needs)
+
+
+def _plain_choices(element: Element) -> tuple[frozenset[str], ...] | None:
+    """The word sets of a required position spelled in plain words (no `*`, no `~`), else None."""
+    if element.gap or element.optional:
+        return None
+    if any(alt.prefix or alt.fuzzy for option in element.options for alt in option):
+        return None
+    return tuple(frozenset(alt.word for alt in option) for option in element.options)
+
+
+def _with_shortcuts(
+    text: str, elements: tuple[Element, ...], conditions: tuple[tuple[Element, ...], ...] = ()
+) -> Phrase:
+    needs = tuple(
+        choice
+        for part in (elements, *conditions)
+        for element in part
+        if (choice := _plain_choices(element)) is not None
+    )
+    first = _plain_choices(elements[0])
+    starts = frozenset(option[0].word for option in elements[0].options) if first else None
+    return Phrase(text, elements, conditions, needs, starts)
 
 
 @dataclass(frozen=True)
@@ -143,8 +176,8 @@ def compile_phrase(text: str) -> Phrase:
         if any(not piece.strip() for piece in pieces):
             raise PhraseError(f"{text!r}: '&' goes between two parts, each with words")
         head, *rest = (_elements(piece.strip(), text) for piece in pieces)
-        return Phrase(text, head, tuple(rest))
-    return Phrase(text, _elements(text, text))
+        return _with_shortcuts(text, head, tuple(rest))
+    return _with_shortcuts(text, _elements(text, text))
 
 
 def _elements(part_text: str, text: str) -> tuple[Element, ...]:
@@ -273,12 +306,15 @@ def _ends(
 
 
 def _places(
-    elements: Sequence[Element], tokens: Sequence[str], fuzzy_min: int
+    elements: Sequence[Element],
+    tokens: Sequence[str],
+    fuzzy_min: int,
+    starts: frozenset[str] | None = None,
 ) -> list[tuple[int, int]]:
     """Every (start, end) where `elements` match (one per start word, the shortest)."""
     places: list[tuple[int, int]] = []
     for start in range(len(tokens)):
-        if tokens[start] == BREAK:
+        if tokens[start] == BREAK or (starts is not None and tokens[start] not in starts):
             continue
         end = next(_ends(elements, tokens, start, fuzzy_min), None)
         if end is not None and end > start:
@@ -289,7 +325,9 @@ def _places(
 def find(phrase: Phrase, tokens: Sequence[str], fuzzy_min: int) -> list[Span]:
     """Every place the phrase matches (one span per start word, the shortest). An `a & b`
     phrase matches where `a` does, when every other part matches on other words."""
-    places = _places(phrase.elements, tokens, fuzzy_min)
+    if phrase.needs and not phrase.could_match(set(tokens)):
+        return []
+    places = _places(phrase.elements, tokens, fuzzy_min, phrase.starts)
     if places and phrase.conditions:
         found = [_places(condition, tokens, fuzzy_min) for condition in phrase.conditions]
         places = [
@@ -315,6 +353,7 @@ def words(text: str, spellings: Mapping[str, str] | None = None) -> list[str]:
     """The message as normalised words, with `|` standing for a clause break (. , ; ! ? …)."""
     text = unicodedata.normalize("NFKC", text or "").lower()
     text = text.replace("\u2019", "'").replace("\u2018", "'")
+    text = _LAUGHING.sub(" lol ", text)
     text = _CLAUSE_PUNCTUATION.sub(f" {BREAK} ", text)
     text = _CONTRACTIONS.sub(lambda m: _EXPANSIONS[m.group(1)], text)
     text = text.replace("'", "")
