@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core.orgconfig import load_org_config  # noqa: E402
+from signposting import crisis_model  # noqa: E402
 from signposting.crisis import detect  # noqa: E402
 from signposting.needs import detect_needs, explain  # noqa: E402
 
@@ -81,10 +82,13 @@ def evaluate(data: dict[str, Any], support) -> dict[str, Any]:
     positive = crisis.get("positive") or []
     idiom = crisis.get("idiom") or []
     policy = crisis.get("policy") or []
+    everyday = crisis.get("everyday") or []
     fired = lambda texts: [t for t in texts if detect(t, support) is not None]  # noqa: E731
     missed_crisis = [t for t in positive if detect(t, support) is None]
+    by_phrases = [t for t in positive if detect(t, support, use_model=False) is not None]
     idiom_alarms, policy_alarms = fired(idiom), fired(policy)
     need_text_alarms = fired([item["text"] for item in items])
+    everyday_alarms = fired(everyday)
     return {
         "messages": len(items),
         "routing_exact": _ratio(exact, len(items)),
@@ -92,17 +96,21 @@ def evaluate(data: dict[str, Any], support) -> dict[str, Any]:
         "per_need": per_need,
         "crisis_recall": _ratio(len(positive) - len(missed_crisis), len(positive)),
         "crisis_positive": len(positive),
+        "crisis_recall_phrases_only": _ratio(len(by_phrases), len(positive)),
         "false_alarm_idiom": _ratio(len(idiom_alarms), len(idiom)),
         "idiom": len(idiom),
         "false_alarm_policy": _ratio(len(policy_alarms), len(policy)),
         "policy": len(policy),
         "false_alarm_need_messages": _ratio(len(need_text_alarms), len(items)),
+        "false_alarm_everyday": _ratio(len(everyday_alarms), len(everyday)),
+        "everyday": len(everyday),
         "unknown_labels": sorted(unknown),
         "_misses": misses,
         "_crisis_missed": missed_crisis,
         "_idiom_alarms": idiom_alarms,
         "_policy_alarms": policy_alarms,
         "_need_text_alarms": need_text_alarms,
+        "_everyday_alarms": everyday_alarms,
     }
 
 
@@ -136,7 +144,10 @@ def main(argv: list[str] | None = None) -> int:
         "any correct need (messages with a labelled need where at least one need found is "
         f"labelled): {_percent(result['any_correct_need'])}"
     )
-    print(f"\ncrisis recall: {_percent(result['crisis_recall'])} of {result['crisis_positive']}")
+    print(
+        f"\ncrisis recall: {_percent(result['crisis_recall'])} of {result['crisis_positive']}"
+        f" (the phrases alone: {_percent(result['crisis_recall_phrases_only'])})"
+    )
     print(
         f"crisis false alarms on idiom: {_percent(result['false_alarm_idiom'])} "
         f"of {result['idiom']}"
@@ -149,6 +160,11 @@ def main(argv: list[str] | None = None) -> int:
         "crisis false alarms on the need messages: "
         f"{_percent(result['false_alarm_need_messages'])} of {result['messages']}"
     )
+    if result["everyday"]:
+        print(
+            "crisis false alarms on everyday hard news: "
+            f"{_percent(result['false_alarm_everyday'])} of {result['everyday']}"
+        )
     if args.explain:
         if args.set == "heldout":
             print("\n(--explain is not shown for the held-out set: it is not for tuning)")
@@ -161,11 +177,15 @@ def main(argv: list[str] | None = None) -> int:
                         f"      {finding.need}: {finding.phrase!r} on {finding.matched!r}"
                         f" -> {finding.outcome}"
                     )
-            for key in ("_crisis_missed", "_idiom_alarms", "_policy_alarms", "_need_text_alarms"):
+            keys = ("_crisis_missed", "_idiom_alarms", "_policy_alarms", "_need_text_alarms")
+            for key in (*keys, "_everyday_alarms"):
                 for text in result[key]:
                     signal = detect(text, support)
                     why = f" ({signal.rule}: {signal.phrase!r})" if signal else ""
+                    model = crisis_model.shipped()
+                    pushes = ", ".join(f"{f[2:]!r} {w:+.2f}" for f, w in model.explain(text, 4))
                     print(f"  {key.strip('_')}: {text!r}{why}")
+                    print(f"      model {model.score(text):.2f}: {pushes}")
     summary = {k: v for k, v in result.items() if not k.startswith("_")}
     summary["set"] = args.set
     print(json.dumps(summary, sort_keys=True))

@@ -176,14 +176,20 @@ async def crisis_stage(turn: Turn) -> list[Reply] | None:
     """Before anything else: words that signal risk get urgent help, in private, and a count.
 
     The message itself is not stored or logged; the dialog state is left as it was, so whatever
-    was in progress can carry on afterwards.
+    was in progress can carry on afterwards. When only the learned model raised it (no phrase
+    did), the services for any need in the same words follow the urgent help, so a message
+    the model misread ("we lost dad on Sunday") still reaches the help it was about.
     """
     text = turn.event.text
-    if not text or detect(text, _support(turn)) is None:
+    signal = detect(text, _support(turn)) if text else None
+    if signal is None:
         return None
     await count_events(turn, [(counting.CRISIS_SHOWN, "", "")])
     log.info("urgent help shown in a %s conversation", turn.event.conversation_kind)
-    return _private(turn, crisis_replies(turn.services.org))
+    replies = crisis_replies(turn.services.org)
+    if signal.rule == "model":
+        replies += await need_stage(turn) or []
+    return _private(turn, replies)
 
 
 async def need_stage(turn: Turn) -> list[Reply] | None:

@@ -196,6 +196,37 @@ class Detection(_Strict):
         return value
 
 
+class CrisisModelSettings(_Strict):
+    """The learned check beside the phrases (signposting/crisis_model.py)."""
+
+    enabled: bool = Field(
+        True,
+        description="Ask the learned model as well as the phrases ('false': the phrases alone).",
+    )
+    threshold: float = Field(
+        0.5,
+        gt=0,
+        lt=1,
+        description="The model's score (0 to 1) at which a message counts as a crisis. Lower "
+        "catches more and raises more false alarms: bench/train_crisis_model.py prints both.",
+    )
+    min_words: int = Field(
+        3,
+        ge=1,
+        description="The fewest words a message needs before the model may raise the alarm on "
+        "its own: a word or two ('stop', 'help me') is too little to judge, and is left to "
+        "the phrases.",
+    )
+    veto_below: float = Field(
+        0.2,
+        ge=0,
+        lt=1,
+        description="A phrase that fires is set aside when the model's score is below this: "
+        "the model has learned talk about other people and about policy that phrases mistake "
+        "('my daughter has been self harming, how can I help her?'). 0 keeps every phrase.",
+    )
+
+
 class Crisis(_Strict):
     """What signals risk to life or safety. Deliberately sensitive to a person speaking of
     themselves; everyday idiom and talk about policy must not set it off."""
@@ -234,6 +265,10 @@ class Crisis(_Strict):
         default_factory=list,
         description="Words that, just before a phrase, make someone else its subject "
         "('they want to die').",
+    )
+    model: CrisisModelSettings = Field(
+        default_factory=CrisisModelSettings,
+        description="The learned check that catches wording the phrases miss.",
     )
 
     @field_validator("phrases", "harm_phrases", "topic_phrases", "idioms", "policy_context")

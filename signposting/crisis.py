@@ -2,8 +2,12 @@
 
 Deliberately sensitive to a person speaking of themselves ("I want to end it all", "he hits
 me"), with typos and in lower case; deliberately deaf to everyday idiom ("this rota is killing
-me") and to talk about the subject ("is there suicide prevention training?"). The phrases are
-data (the `support.crisis` config section). A signal carries the rule that fired, never the text.
+me") and to talk about the subject ("is there suicide prevention training?"). Two readers
+look at every message: phrases, which are data (the `support.crisis` config section) and say
+exactly what they found, and a learned model (signposting/crisis_model.py) that catches wording
+no phrase names. Either can raise the alarm; the model overrules a phrase only when it is all
+but sure the message is about someone else or about policy. A signal carries the rule that
+fired, never the text.
 
 The check-in calls `detect(text, support)` on its free text; every chat message goes through
 the crisis stage in dialogs/support.py first.
@@ -16,10 +20,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from signposting.config import SupportConfig
+from signposting import crisis_model
+from signposting.config import CrisisModelSettings, SupportConfig
 from signposting.phrases import BREAK, Span, cached_phrase, find, words
 
-Rule = Literal["phrases", "harm_phrases", "topic_phrases"]
+Rule = Literal["phrases", "harm_phrases", "topic_phrases", "model"]
 
 # Words that may stand between a subject and what they say ("they just want to die").
 _BETWEEN = frozenset(
@@ -111,24 +116,31 @@ def _someone_else(tokens: Sequence[str], start: int, third_person: frozenset[str
     return position >= 0 and tokens[position] != BREAK and tokens[position] in third_person
 
 
-def detect(text: str, support: SupportConfig | None = None) -> CrisisSignal | None:
-    """A crisis signal when the text speaks of risk to the writer's life or safety, else None.
+@dataclass(frozen=True)
+class PhraseReading:
+    """What the phrases made of a message: the signal they raised, if any, and whether a joke
+    marker ('lol') is in it."""
 
-    `support` is the organisation's `support` config section; without it the shipped rules apply.
-    """
-    support = support or _default_support()
-    rules, detection = support.crisis, support.detection
-    tokens = words(text, detection.spellings)
-    if not tokens:
-        return None
-    fuzzy = detection.fuzzy_min_length
+    signal: CrisisSignal | None
+    joke: bool
+    words: int
+    """How many words the message has."""
+
+
+def read_phrases(tokens: Sequence[str], support: SupportConfig) -> PhraseReading:
+    rules = support.crisis
+    fuzzy = support.detection.fuzzy_min_length
     idioms = _spans(rules.idioms, tokens, fuzzy)
     third_person = frozenset(rules.third_person)
+    joke = bool(set(rules.joke_markers) & set(tokens))
 
     def clear(span: Span) -> bool:
         """An idiom cancels a phrase it overlaps, unless the phrase carries on past its end
         ("my mum will kill me" is idiom; "he will kill me if I leave" is not)."""
         return not any(idiom.overlaps(span) and span.end <= idiom.end for idiom in idioms)
+
+    def reading(signal: CrisisSignal | None) -> PhraseReading:
+        return PhraseReading(signal, joke, sum(token != BREAK for token in tokens))
 
     for span in _spans(rules.harm_phrases, tokens, fuzzy):
         # The writer is who is harmed unless nothing in the match says so ("being abused") and
@@ -137,15 +149,60 @@ def detect(text: str, support: SupportConfig | None = None) -> CrisisSignal | No
             _FIRST_PERSON & set(tokens[span.start : span.end]) or tokens[span.start] in third_person
         )
         if clear(span) and (named or not _someone_else(tokens, span.start, third_person)):
-            return CrisisSignal("harm_phrases", span.phrase.text)
-    if set(rules.joke_markers) & set(tokens):
-        return None
+            return reading(CrisisSignal("harm_phrases", span.phrase.text))
+    if joke:
+        return reading(None)
     for span in _spans(rules.phrases, tokens, fuzzy):
         if clear(span) and not _someone_else(tokens, span.start, third_person):
-            return CrisisSignal("phrases", span.phrase.text)
+            return reading(CrisisSignal("phrases", span.phrase.text))
     topics = _spans(rules.topic_phrases, tokens, fuzzy)
     if topics and not _spans(rules.policy_context, tokens, fuzzy):
         for span in topics:
             if clear(span) and not _someone_else(tokens, span.start, third_person):
-                return CrisisSignal("topic_phrases", span.phrase.text)
-    return None
+                return reading(CrisisSignal("topic_phrases", span.phrase.text))
+    return reading(None)
+
+
+def detect(
+    text: str,
+    support: SupportConfig | None = None,
+    *,
+    use_model: bool = True,
+    model: crisis_model.CrisisModel | None = None,
+) -> CrisisSignal | None:
+    """A crisis signal when the text speaks of risk to the writer's life or safety, else None.
+
+    `support` is the organisation's `support` config section; without it the shipped rules
+    apply. The phrases and the learned model (if enabled) are both asked: a phrase that fires
+    stands unless the model is all but sure the message is about someone else or about policy
+    (`veto_below`); otherwise the model fires on its own at `threshold`, unless a joke marker
+    says the message is a joke ("lol", 😂). `use_model=False` asks the phrases alone and `model` stands in for the shipped one (both
+    for measuring).
+    """
+    support = support or _default_support()
+    tokens = words(text, support.detection.spellings)
+    if not tokens:
+        return None
+    phrases = read_phrases(tokens, support)
+    settings = support.crisis.model
+    if not (use_model and settings.enabled):
+        return phrases.signal
+    return combine(phrases, (model or crisis_model.shipped()).score(text), settings)
+
+
+def combine(
+    phrases: PhraseReading, score: float, settings: CrisisModelSettings
+) -> CrisisSignal | None:
+    """The verdict from both readers: a phrase stands unless the model's score is under
+    `veto_below`; without one, the model raises it at `threshold` unless it is a joke or
+    too short for the model to judge (a bare "stop" or "help" is a command, not a crisis).
+
+    A joke marker never cancels being harmed by someone ("he hits me lol"), so the model's
+    doubt, which a joke marker feeds, cannot either."""
+    if phrases.signal is not None:
+        if phrases.joke and phrases.signal.rule == "harm_phrases":
+            return phrases.signal
+        return phrases.signal if score >= settings.veto_below else None
+    if phrases.joke or phrases.words < settings.min_words or score < settings.threshold:
+        return None
+    return CrisisSignal("model", f"score at or above {settings.threshold}")

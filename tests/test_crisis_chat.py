@@ -12,6 +12,7 @@ from sqlmodel import SQLModel, select
 import core.tables  # noqa: F401  (every table, so the scan below sees them all)
 from dialogs import support
 from dialogs.router import default_router
+from signposting.crisis import detect
 from signposting.models import SignpostingCount
 from tests.support import activities
 from tests.support.activities import TeamsTeam, TeamsUser
@@ -80,6 +81,30 @@ async def test_idiom_and_policy_talk_do_not_get_the_crisis_card(bot, said):
     user = TeamsUser()
     sent = await bot.say(user, said)
     assert not any("If you need help now" in card_text(c) for c in cards_of(sent))
+
+
+async def test_wording_only_the_model_knows_gets_urgent_help_then_the_matching_services(bot):
+    """No phrase names this; the learned model raises it. The urgent help comes first, and the
+    services for what it was about follow, in case the model misread it."""
+    said = "my ex keeps turning up in the hospital car park waiting for me"
+    assert detect(said, use_model=False) is None
+    user = TeamsUser()
+    await bot.install(user)
+    sent = await bot.say(user, said)
+    assert_urgent_help_first(sent)
+    services = [card_text(card) for card in cards_of(sent)[1:]]
+    assert len(services) == 1 and "Relationships and home life" in services[0]
+    async with bot.services.sessions() as session:
+        counted = {c.event for c in (await session.exec(select(SignpostingCount))).all()}
+    assert {"crisis_shown", "need_recognised"} <= counted
+
+
+async def test_a_phrase_crisis_is_urgent_help_alone(bot):
+    user = TeamsUser()
+    await bot.install(user)
+    sent = await bot.say(user, "my husband hits me and i cant cope with the bills")
+    assert_urgent_help_first(sent)
+    assert len(cards_of(sent)) == 1
 
 
 async def test_a_crisis_message_is_counted_but_never_stored_or_logged(bot, caplog):

@@ -1,0 +1,244 @@
+"""Fit the crisis model (signposting/crisis_model.py) on the development sets, and say how well
+it generalises before writing it.
+
+    python bench/train_crisis_model.py              # cross-check, then write the model
+    python bench/train_crisis_model.py --check-only # cross-check only
+    python bench/train_crisis_model.py --no-check   # write the model only (a minute)
+
+Training data: every set in TRAINING_SETS. Positives are `crisis.positive`; negatives are
+`crisis.idiom`, `crisis.policy`, `crisis.everyday` and the need messages. The blind set of the
+current round (bench/data/crisis_heldout_4.yaml) is never read here.
+
+The cross-check leaves one set out at a time, fits on the rest, and scores the left-out set
+with the phrase rules and the model together, at several thresholds: figures for wording the
+model has not seen. Needs scikit-learn (a development dependency); the bot itself only reads
+the written weights. Ends with one line of JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from signposting import crisis_model  # noqa: E402
+from signposting.config import CrisisModelSettings, SupportConfig  # noqa: E402
+from signposting.crisis import combine, read_phrases  # noqa: E402
+from signposting.phrases import words  # noqa: E402
+
+DATA = ROOT / "bench" / "data"
+TRAINING_SETS = [
+    DATA / "needs_dev.yaml",
+    DATA / "needs_heldout_2.yaml",
+    DATA / "crisis_heldout_3.yaml",
+    DATA / "crisis_train_a.yaml",
+    DATA / "crisis_train_b.yaml",
+    DATA / "crisis_train_c.yaml",
+    DATA / "crisis_train_d.yaml",
+    DATA / "crisis_train_e.yaml",
+    DATA / "crisis_train_f.yaml",
+    DATA / "crisis_train_g.yaml",
+    DATA / "crisis_train_h.yaml",
+    DATA / "crisis_train_i.yaml",
+    DATA / "crisis_train_j.yaml",
+]
+BLIND_SET = "crisis_heldout_4.yaml"
+NEGATIVE_KINDS = ("idiom", "policy", "everyday", "needs")
+THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
+VETO_BELOW = CrisisModelSettings().veto_below
+TUNED_ON = ("needs_dev", "needs_heldout_2")
+URGENT_HELP_COMMAND = "urgent help"
+C = 10.0
+CHAR_MIN_DF = 2
+
+
+def read_set(path: Path) -> dict[str, list[str]]:
+    data = yaml.safe_load(path.read_text()) or {}
+    crisis = data.get("crisis") or {}
+    return {
+        "positive": list(crisis.get("positive") or []),
+        "idiom": list(crisis.get("idiom") or []),
+        "policy": list(crisis.get("policy") or []),
+        "everyday": list(crisis.get("everyday") or []),
+        "needs": [item["text"] for item in data.get("needs") or []],
+    }
+
+
+def bot_traffic() -> list[str]:
+    """What the bot hears all day and must never take for a crisis: its own typed commands
+    (crisis comes before commands) and HR questions for the FAQ channel (the FAQ's entries and
+    its tuning questions; never its blind set). Always negatives, never left out."""
+    from dialogs.router import default_commands
+
+    texts = [
+        phrase
+        for command in default_commands().commands
+        if command.typed and command.name != URGENT_HELP_COMMAND
+        for phrase in command.all_phrases
+    ]
+    faq = yaml.safe_load((ROOT / "core" / "faq" / "data" / "faq.yaml").read_text())
+    for entry in faq["entries"]:
+        texts += [entry["question"], *entry.get("phrasings", [])]
+    tuning = yaml.safe_load((ROOT / "tests" / "fixtures" / "faq_eval.yaml").read_text())
+    for part in ("tune", "tune_seen", "out_of_scope"):
+        texts += [item["q"] if isinstance(item, dict) else item for item in tuning.get(part, [])]
+    return texts
+
+
+def examples(sets: list[dict[str, list[str]]]) -> tuple[list[str], list[int]]:
+    """Texts and labels (1: the writer's own risk) of these sets, plus the bot's traffic."""
+    texts: list[str] = bot_traffic()
+    labels: list[int] = [0] * len(texts)
+    for one in sets:
+        texts += one["positive"]
+        labels += [1] * len(one["positive"])
+        for kind in NEGATIVE_KINDS:
+            texts += one[kind]
+            labels += [0] * len(one[kind])
+    return texts, labels
+
+
+def fit(texts: list[str], labels: list[int], spellings: dict[str, str]) -> crisis_model.CrisisModel:
+    """Logistic regression on the model's own features (so scoring in plain Python matches)."""
+    from scipy.sparse import csr_matrix
+    from sklearn.linear_model import LogisticRegression
+
+    counts = [crisis_model.term_counts(words(text, spellings)) for text in texts]
+    df: Counter[str] = Counter()
+    for one in counts:
+        df.update(one.keys())
+    n = len(texts)
+    idf = {
+        feature: math.log((1 + n) / (1 + seen)) + 1
+        for feature, seen in df.items()
+        if seen >= CHAR_MIN_DF or crisis_model.block_of(feature) == "w"
+    }
+    index = {feature: i for i, feature in enumerate(sorted(idf))}
+    rows, cols, values = [], [], []
+    for row, one in enumerate(counts):
+        for feature, value in crisis_model.weighted(one, idf).items():
+            rows.append(row)
+            cols.append(index[feature])
+            values.append(value)
+    matrix = csr_matrix((values, (rows, cols)), shape=(n, len(index)))
+    regression = LogisticRegression(C=C, class_weight="balanced", max_iter=5000)
+    regression.fit(matrix, labels)
+    coef = {feature: float(regression.coef_[0][i]) for feature, i in index.items()}
+    return crisis_model.CrisisModel(float(regression.intercept_[0]), idf, coef, spellings)
+
+
+def cross_check(named: dict[str, dict[str, list[str]]], support: SupportConfig) -> dict[str, Any]:
+    """Leave each crisis-only set out in turn, fit on the rest, and give the verdict of phrases
+    and model together (signposting.crisis.combine) on wording the model was not fitted on.
+
+    The two need sets are not left out: the phrases were tuned on them, so their figures would
+    say nothing about new wording."""
+    spellings = dict(support.detection.spellings)
+    figures: dict[str, Any] = {}
+    readings = {
+        text: read_phrases(words(text, spellings), support)
+        for one in named.values()
+        for texts in one.values()
+        for text in texts
+    }
+    for left_out, held in named.items():
+        if left_out in TUNED_ON:
+            continue
+        rest = [one for name, one in named.items() if name != left_out]
+        model = fit(*examples(rest), spellings)
+        per_kind: dict[str, Any] = {}
+        for kind in ("positive", *NEGATIVE_KINDS):
+            texts = held[kind]
+            if not texts:
+                continue
+            scores = [model.score(text) for text in texts]
+            rules = [readings[text].signal is not None for text in texts]
+            per_kind[kind] = {"n": len(texts), "rules": round(sum(rules) / len(texts), 4)}
+            for threshold in THRESHOLDS:
+                at = CrisisModelSettings(threshold=threshold, veto_below=VETO_BELOW)
+                hits = [
+                    combine(readings[text], score, at) is not None
+                    for text, score in zip(texts, scores, strict=True)
+                ]
+                per_kind[kind][f"with_model_{threshold}"] = round(sum(hits) / len(texts), 4)
+        figures[left_out] = per_kind
+    return figures
+
+
+def _totals(figures: dict[str, Any]) -> dict[str, Any]:
+    """Every left-out set pooled: each kind's share over all its messages."""
+    totals: dict[str, Any] = {}
+    for kinds in figures.values():
+        for kind, row in kinds.items():
+            pooled = totals.setdefault(kind, {"n": 0})
+            pooled["n"] += row["n"]
+            for key, share in row.items():
+                if key != "n":
+                    pooled[key] = pooled.get(key, 0.0) + share * row["n"]
+    return {
+        kind: {
+            key: (value if key == "n" else round(value / row["n"], 4)) for key, value in row.items()
+        }
+        for kind, row in totals.items()
+    }
+
+
+def _print(figures: dict[str, Any]) -> None:
+    header = "set               kind        n  rules " + "  ".join(f" ≥{t:.1f}" for t in THRESHOLDS)
+    print("left-out set: share flagged by the phrases alone, and by phrases and model together")
+    print(f"at each threshold (veto_below {VETO_BELOW}); positive: recall, the rest: false alarms")
+    print(header)
+    for name, kinds in figures.items():
+        for kind, row in kinds.items():
+            cells = "  ".join(f"{100 * row[f'with_model_{t}']:4.1f}" for t in THRESHOLDS)
+            print(f"{name:17} {kind:9} {row['n']:4}  {100 * row['rules']:5.1f}  {cells}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check-only", action="store_true", help="cross-check, write nothing")
+    parser.add_argument("--no-check", action="store_true", help="write the model, no cross-check")
+    parser.add_argument("--out", type=Path, default=crisis_model.MODEL_PATH)
+    parser.add_argument(
+        "--sets", type=Path, nargs="+", default=TRAINING_SETS, help="training sets (YAML)"
+    )
+    args = parser.parse_args()
+    if any(path.name == BLIND_SET for path in args.sets):
+        parser.error(f"{BLIND_SET} is the blind set of this round: never fit on it")
+
+    support = SupportConfig()
+    named = {path.stem: read_set(path) for path in args.sets}
+    result: dict[str, Any] = {"C": C, "veto_below": VETO_BELOW}
+    if not args.no_check:
+        figures = cross_check(named, support)
+        figures["all left out"] = _totals(figures)
+        _print(figures)
+        result["cross_check"] = figures
+    if not args.check_only:
+        texts, labels = examples(list(named.values()))
+        model = fit(texts, labels, dict(support.detection.spellings))
+        about = {
+            "fitted_on": [path.name for path in args.sets],
+            "positives": sum(labels),
+            "negatives": len(labels) - sum(labels),
+            "C": C,
+        }
+        weights = [(f, model.idf[f], model.coef[f]) for f in model.idf]
+        crisis_model.save(args.out, model.intercept, weights, model.spellings, about)
+        result.update(about, features=len(weights), written=str(args.out))
+        print(f"\nwrote {args.out}: {len(weights)} features, {about}")
+    print(json.dumps(result, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

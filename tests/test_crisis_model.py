@@ -1,0 +1,157 @@
+"""The learned crisis check: its features, its arithmetic, the shipped weights, and the switch."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from signposting import crisis_model
+from signposting.config import SupportConfig
+from signposting.crisis import CrisisSignal, detect
+from signposting.phrases import words
+
+
+def test_features_are_words_pairs_within_a_clause_and_letter_runs():
+    counts = crisis_model.term_counts(words("Can't sleep. Want out"))
+    assert counts["w cant"] == 1 and counts["p cant sleep"] == 1
+    assert counts["p want out"] == 1
+    assert "p sleep want" not in counts  # a full stop ends the pair
+    assert counts["c  c"] == 1 and counts["c out "] == 1 and counts["c sleep"] == 1
+    assert not any(feature.startswith("c ") and len(feature) - 2 > 5 for feature in counts)
+
+
+def test_each_block_is_scaled_to_unit_length_and_unknown_features_are_ignored():
+    idf = {"w a": 1.0, "w b": 2.0, "c ab": 3.0}
+    values = crisis_model.weighted({"w a": 1, "w b": 3, "c ab": 2, "w unknown": 5}, idf)
+    assert set(values) == {"w a", "w b", "c ab"}
+    assert math.isclose(values["w a"] ** 2 + values["w b"] ** 2, 1.0)
+    assert math.isclose(values["c ab"], 1.0)
+    # a term seen three times counts 1 + ln 3 times, weighed by its idf
+    assert math.isclose(values["w b"] / values["w a"], (1 + math.log(3)) * 2.0)
+
+
+def test_score_is_the_logistic_of_the_weighted_sum_and_survives_saving(tmp_path: Path):
+    weights = [("w hello", 1.5, 2.0), ("c he", 1.0, -1.0), ("w there", 1.2, 0.5)]
+    path = tmp_path / "model.json.gz"
+    crisis_model.save(path, -0.25, weights, {"hiya": "hello"}, {"note": "test"})
+    model = crisis_model.load(path)
+    features = model.features("Hiya THERE")  # the spelling makes "hiya" the word "hello"
+    expected = -0.25 + sum(value * model.coef[f] for f, value in features.items())
+    assert features and "w hello" in features
+    assert math.isclose(model.score("Hiya THERE"), 1 / (1 + math.exp(-expected)))
+    assert model.score("") == 0.0
+    assert model.explain("hello")[0][0] == "w hello"
+
+
+def test_a_model_of_another_format_is_refused(tmp_path: Path):
+    path = tmp_path / "model.json.gz"
+    crisis_model.save(path, 0.0, [], {}, {})
+    payload = json.loads(gzip.decompress(path.read_bytes()))
+    payload["format"] = 99
+    path.write_bytes(gzip.compress(json.dumps(payload).encode()))
+    with pytest.raises(ValueError, match="format"):
+        crisis_model.load(path)
+
+
+def test_scoring_in_plain_python_matches_the_fitted_regression():
+    """The bot scores without scikit-learn: the same text must get the fitter's probability."""
+    pytest.importorskip("sklearn")
+    from scipy.sparse import csr_matrix
+    from sklearn.linear_model import LogisticRegression
+
+    from bench.train_crisis_model import fit
+
+    texts = [
+        "i want to die",
+        "no point going on",
+        "bought rope today",
+        "he hits me",
+        "this rota is killing me",
+        "my phone died",
+        "suicide prevention training dates?",
+        "dead tired",
+    ]
+    labels = [1, 1, 1, 1, 0, 0, 0, 0]
+    model = fit(texts, labels, {})
+
+    index = {f: i for i, f in enumerate(sorted(model.idf))}
+    rows = [model.features(text) for text in texts]
+    matrix = csr_matrix(
+        (
+            [v for row in rows for v in row.values()],
+            (
+                [n for n, row in enumerate(rows) for _ in row],
+                [index[f] for row in rows for f in row],
+            ),
+        ),
+        shape=(len(texts), len(index)),
+    )
+    reference = LogisticRegression(C=10.0, class_weight="balanced", max_iter=5000)
+    reference.fit(matrix, labels)
+    for text, probability in zip(texts, reference.predict_proba(matrix)[:, 1], strict=True):
+        assert math.isclose(model.score(text), probability, rel_tol=1e-6)
+
+
+def test_the_shipped_model_was_fitted_with_the_shipped_spellings_and_never_on_a_blind_set():
+    model = crisis_model.shipped()
+    assert dict(model.spellings) == dict(SupportConfig().detection.spellings)
+    about = json.loads(gzip.decompress(crisis_model.MODEL_PATH.read_bytes()))["about"]
+    assert about["fitted_on"] and not any("heldout_4" in name for name in about["fitted_on"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "every night after my shift i sit with the knife and think about it",
+        "tied something round my neck last night, stopped myself but only just",
+        "parked up at the reservoir. dont think im driving home",
+    ],
+)
+def test_the_model_catches_wording_no_phrase_names(text):
+    """Messages the phrases miss, from an earlier blind set (now tuning data)."""
+    assert detect(text, use_model=False) is None
+    assert detect(text) == CrisisSignal("model", "score at or above 0.5")
+
+
+def test_an_organisation_can_switch_the_model_off_or_move_its_threshold():
+    text = "every night after my shift i sit with the knife and think about it"
+    base = SupportConfig().model_dump()
+    base["crisis"]["model"] = {"enabled": False, "threshold": 0.5}
+    assert detect(text, SupportConfig.model_validate(base)) is None
+    base["crisis"]["model"] = {"enabled": True, "threshold": 0.999999}
+    assert detect(text, SupportConfig.model_validate(base)) is None
+    base["crisis"]["model"] = {"enabled": True, "threshold": 1.5}
+    with pytest.raises(ValueError, match="threshold"):
+        SupportConfig.model_validate(base)
+
+
+def test_a_joke_marker_keeps_the_model_quiet_but_never_hides_harm():
+    assert crisis_model.shipped().score("i want to die of embarrassment lol") < 1
+    assert detect("i want to die of embarrassment lol") is None
+    assert detect("i want to die 😂 just sent my manager a message meant for my husband") is None
+    assert detect("he hits me when he's been drinking lol") is not None
+
+
+def test_everyday_idiom_is_quiet_with_the_phrases_alone():
+    """The xfails in test_crisis_detector.py: what the phrases make of them without the model."""
+    for text in ("I cut myself shaving", "goodbye everyone, it's my last day here!"):
+        assert detect(text, use_model=False) is None
+
+
+def test_no_command_raises_the_alarm():
+    """Crisis comes before commands, so the model must never take "stop" or "help" for one."""
+    from dialogs.router import default_commands
+
+    for command in default_commands().commands:
+        for phrase in command.all_phrases if command.typed else ():
+            signal = detect(phrase)
+            assert signal is None or command.name == "urgent help", (phrase, signal)
+
+
+def test_a_word_or_two_is_left_to_the_phrases():
+    assert detect("stop") is None and detect("help me") is None
+    assert detect("suicidal again") == detect("suicidal again", use_model=False) is not None
