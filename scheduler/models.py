@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Date, Index, Text
+from sqlalchemy import Column, Date, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 from core.models import UTCDateTime, utcnow
@@ -15,13 +15,34 @@ QUEUED, SENDING, RETRYING, HELD = "queued", "sending", "retrying", "held"
 SENT, FAILED, UNREACHABLE, ABORTED = "sent", "failed", "unreachable", "aborted"
 PENDING_STATES = (QUEUED, RETRYING)
 FINAL_STATES = (SENT, FAILED, UNREACHABLE, ABORTED)
+# The predicates of the outbox's partial indexes (migration 0008): waiting for a sender, and
+# leased to one. The claim queries repeat them exactly.
+PENDING_WHERE = "status IN ('queued', 'retrying')"
+LEASED_WHERE = "status = 'sending'"
 
 
 class OutboxMessage(SQLModel, table=True):
     """One message to deliver, written in the same transaction as the reason to send it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    # Two partial indexes, one per claim query, each matching its WHERE exactly so a claim reads
+    # only the rows it takes (the planner stops at LIMIT); a row is in neither once it is final,
+    # and no index covers a column every update changes beyond what the claim needs.
+    __table_args__ = (
+        Index(
+            "ix_outbox_pending",
+            "next_attempt_at",
+            "id",
+            postgresql_where=text(PENDING_WHERE),
+            sqlite_where=text(PENDING_WHERE),
+        ),
+        Index(
+            "ix_outbox_leased",
+            "lease_until",
+            postgresql_where=text(LEASED_WHERE),
+            sqlite_where=text(LEASED_WHERE),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     dedupe_key: str | None = Field(default=None, unique=True, max_length=256)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.db import upsert_insert
@@ -146,47 +146,120 @@ async def enqueue_reply(
     )
 
 
-async def claim(
-    session: AsyncSession, worker: str, limit: int, now: datetime, lease: timedelta
-) -> list[OutboxMessage]:
-    """Take up to `limit` due messages for this sender, including ones whose sender died.
+def _is_postgres(session: AsyncSession) -> bool:
+    return session.bind is not None and session.bind.dialect.name == "postgresql"
 
-    One UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING, so two senders never take the same
-    row: SQLite runs it atomically, and PostgreSQL's SKIP LOCKED lets every replica drain at once.
-    """
-    due = or_(
-        and_(OutboxMessage.status.in_(PENDING_STATES), OutboxMessage.next_attempt_at <= now),
-        and_(OutboxMessage.status == SENDING, OutboxMessage.lease_until < now),
-    )
-    chosen = (
-        select(OutboxMessage.id)
-        .where(due)
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .limit(limit)
-    )
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        chosen = chosen.with_for_update(skip_locked=True)
+
+def _pending_and_due(now: datetime) -> ColumnElement[bool]:
+    """Waiting for a sender and due: the predicate of `ix_outbox_pending`, plus the time."""
+    return and_(OutboxMessage.status.in_(PENDING_STATES), OutboxMessage.next_attempt_at <= now)
+
+
+def _lease_expired(now: datetime) -> ColumnElement[bool]:
+    """Leased to a sender that did not settle it in time (it died): `ix_outbox_leased`."""
+    return and_(OutboxMessage.status == SENDING, OutboxMessage.lease_until < now)
+
+
+async def _take(
+    session: AsyncSession,
+    which: ColumnElement[bool],
+    order: Sequence[Any],
+    limit: int,
+    values: dict[str, Any],
+) -> list[OutboxMessage]:
+    """WITH chosen AS (SELECT … ORDER BY … LIMIT n) UPDATE … WHERE id IN chosen RETURNING the
+    rows: two senders never take the same row (SQLite runs it atomically; PostgreSQL's SKIP
+    LOCKED lets every replica take rows at once), and `which` is rechecked on the row as updated.
+
+    The choice is a materialized CTE, made once: as a plain `IN (subquery)` PostgreSQL may run
+    the subquery again for each row it updates (a nested-loop semi-join), and since SKIP LOCKED
+    passes over the rows this very statement has just updated, each run yields new ones and the
+    claim takes far more than `limit`."""
+    chosen = select(OutboxMessage.id).where(which).order_by(*order).limit(limit)
+    if _is_postgres(session):
+        chosen = chosen.with_for_update(skip_locked=True).cte("chosen").prefix_with("MATERIALIZED")
+    else:
+        chosen = chosen.cte("chosen")
     statement = (
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(chosen.scalar_subquery()), due)
-        .values(
-            reclaimed=OutboxMessage.reclaimed + case((OutboxMessage.status == SENDING, 1), else_=0),
-            status=SENDING,
-            claimed_by=worker,
-            lease_until=now + lease,
-            attempts=OutboxMessage.attempts + 1,
-            updated_at=now,
+        .where(OutboxMessage.id.in_(select(chosen.c.id)), which)
+        .values(**values)
+        .returning(OutboxMessage)
+        .execution_options(synchronize_session=False)
+    )
+    return list((await session.exec(statement)).scalars())
+
+
+async def claim(
+    session: AsyncSession,
+    worker: str,
+    limit: int,
+    now: datetime,
+    lease: timedelta,
+    *,
+    reclaim: bool = True,
+    holding: Collection[int] = (),
+) -> list[OutboxMessage]:
+    """Take up to `limit` due messages for this sender and commit; with `reclaim`, first those
+    whose sender died (lease run out), counted in `reclaimed`.
+
+    Two queries, each on the partial index that matches its WHERE, so each reads about as many
+    index entries as it takes rows (one OR over both, ordered, made PostgreSQL read and sort
+    every due row). Expired leases are rare and need no haste, so a sender looks for them only
+    now and then (`reclaim`), and never takes back what it still holds itself (`holding`: ids
+    claimed and not yet settled, whose outcome may be on its way to the database)."""
+    common = {
+        "status": SENDING,
+        "claimed_by": worker,
+        "lease_until": now + lease,
+        "attempts": OutboxMessage.attempts + 1,
+        "updated_at": now,
+    }
+    rows: list[OutboxMessage] = []
+    if reclaim:
+        expired = _lease_expired(now)
+        if holding:
+            expired = and_(expired, OutboxMessage.id.not_in(sorted(holding)))
+        rows += await _take(
+            session,
+            expired,
+            (OutboxMessage.lease_until,),
+            limit,
+            {**common, "reclaimed": OutboxMessage.reclaimed + 1},
         )
-        .returning(OutboxMessage.id)
-    )
-    ids = list((await session.exec(statement)).scalars())
+    if len(rows) < limit:
+        rows += await _take(
+            session,
+            _pending_and_due(now),
+            (OutboxMessage.next_attempt_at, OutboxMessage.id),
+            limit - len(rows),
+            common,
+        )
     await session.commit()
-    if not ids:
-        return []
-    rows = await session.exec(
-        select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
+    return sorted(rows, key=lambda row: row.id)
+
+
+async def any_unsettled(session: AsyncSession) -> bool:
+    """Whether any message still waits for a sender or is being sent: one statement (one
+    snapshot, so a row moving between the two states is not missed), each half the first entry
+    of its partial index (ordered as the index is, so the planner reads it rather than the
+    table, even when its statistics say most rows are still waiting)."""
+    waiting = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status.in_(PENDING_STATES))
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(1)
     )
-    return list(rows.scalars())
+    sending = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == SENDING)
+        .order_by(OutboxMessage.lease_until)
+        .limit(1)
+    )
+    probe = select(
+        or_(waiting.scalar_subquery().is_not(None), sending.scalar_subquery().is_not(None))
+    )
+    return bool((await session.exec(probe)).scalar())
 
 
 def settle(
@@ -212,6 +285,62 @@ def settle(
         row.status = FAILED
         row.last_error = outcome.error or f"HTTP {outcome.status}"
     return row
+
+
+_SETTLED_COLUMNS = (
+    "status",
+    "last_status_code",
+    "lease_until",
+    "claimed_by",
+    "updated_at",
+    "sent_at",
+    "sent_activity_id",
+    "last_error",
+    "next_attempt_at",
+    "conversation_id",
+)
+
+
+def _settle_statement(*, delivered: bool) -> Any:
+    """One UPDATE run for many rows (executemany): every column `settle` may change, by id.
+
+    A delivery is recorded whatever happened to the row since (the message has gone: marking it
+    sent is always right). A failure only while the row is still this sender's claim: had the
+    lease run out and another sender taken it (and perhaps delivered it), a "retry later" must
+    not overwrite that."""
+    table = OutboxMessage.__table__
+    statement = update(table).where(table.c.id == bindparam("b_id"))
+    if not delivered:
+        statement = statement.where(
+            table.c.status == SENDING, table.c.claimed_by == bindparam("b_worker")
+        )
+    return statement.values({name: bindparam("b_" + name) for name in _SETTLED_COLUMNS})
+
+
+async def record_outcomes(
+    session: AsyncSession,
+    outcomes: Sequence[tuple[OutboxMessage, SendOutcome]],
+    now: datetime,
+    policy: RetryPolicy,
+    worker: str,
+) -> list[OutboxMessage]:
+    """Settle a batch of sends (in the caller's transaction) from the rows as claimed: at most
+    two statements for the whole batch, no read. Returns the settled rows, in order."""
+    settled = [settle(row, outcome, now, policy) for row, outcome in outcomes]
+    for delivered in (True, False):
+        params = [
+            {
+                "b_id": row.id,
+                "b_worker": worker,
+                **{"b_" + name: getattr(row, name) for name in _SETTLED_COLUMNS},
+            }
+            for row, (_, outcome) in zip(settled, outcomes, strict=True)
+            if outcome.ok == delivered
+        ]
+        if params:
+            connection = await session.connection()
+            await connection.execute(_settle_statement(delivered=delivered), params)
+    return settled
 
 
 async def release_lease(session: AsyncSession, ids: Sequence[int], now: datetime) -> None:

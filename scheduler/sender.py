@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
@@ -43,6 +44,12 @@ class SenderSettings:
     heartbeat_seconds: float = 2.0
     heartbeat_ttl_seconds: float = 10.0
     retry: outbox.RetryPolicy = field(default_factory=outbox.RetryPolicy)
+    record_seconds: float = 0.1
+    """Send outcomes are written together, at most this long after the first of them arrives:
+    one transaction for many messages instead of one each."""
+    record_batch: int = 500
+    reclaim_seconds: float | None = None
+    """How often to look for claims whose sender died (default: a quarter of the lease)."""
 
 
 class Unresolvable(Exception):
@@ -133,6 +140,16 @@ async def _mark_unreachable(session: AsyncSession, aad_object_id: str, now: date
         session.add(person)
 
 
+class _Outcome(NamedTuple):
+    """A send's answer waiting to be written with others."""
+
+    row: OutboxMessage
+    outcome: SendOutcome
+    destination: Destination
+    deadline: float
+    written: asyncio.Future[str | None]
+
+
 class OutboxSender:
     """One replica's sender loop."""
 
@@ -160,12 +177,18 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._in_flight: set[int] = set()
+        self._held: set[int] = set()  # claimed by this sender and not yet settled or handed back
+        self._waiting: set[int] = set()  # claimed and dispatched, not yet holding a slot
+        self._room = asyncio.Event()
         self._to_release: set[int] = set()
         self._slots = asyncio.Semaphore(settings.concurrency)
         # Sends may be many at once; their database writes are few at once, so the connection
         # pool stays free for people's own messages during a fan-out.
         self._db = asyncio.Semaphore(settings.db_concurrency)
         self._tasks: set[asyncio.Task] = set()
+        self._outcomes: list[_Outcome] = []
+        self._writer: asyncio.Task | None = None
+        self._next_reclaim: datetime | None = None
         self.sent_count = 0
 
     def _fanout_rate(self, senders: int) -> float:
@@ -211,10 +234,13 @@ class OutboxSender:
         return claimed
 
     async def _claim_and_dispatch(self) -> int:
-        """Claim a batch and start its sends, returning once every one of them has a slot, so
-        the next batch is claimed while this one's tail is still in flight (no gaps between
-        batches)."""
+        """Claim a batch and start its sends, returning once at most half a batch is still
+        waiting for a slot: the next batch is claimed and resolved (which may take a second on
+        a busy machine) while this one still has work for every slot of the timetable, so
+        sending never runs dry between batches. At most one and a half batches wait at a time,
+        well within a lease when a batch is a third of what a sender sends in one."""
         now = self.clock()
+        reclaim = self._next_reclaim is None or now >= self._next_reclaim
         async with self.sessions() as session:
             rows = await outbox.claim(
                 session,
@@ -222,20 +248,31 @@ class OutboxSender:
                 self.settings.batch_size,
                 now,
                 timedelta(seconds=self.settings.lease_seconds),
+                reclaim=reclaim,
+                holding=self._held | self._to_release,
             )
+        if reclaim:
+            every = self.settings.reclaim_seconds or self.settings.lease_seconds / 4
+            self._next_reclaim = now + timedelta(seconds=every)
         if not rows:
             return 0
+        self._held.update(row.id for row in rows)
         try:
             destinations = await self._resolve_batch(rows)
         except Exception:
             # Nothing was sent: hand the whole batch back once the database answers again.
             self._to_release.update(row.id for row in rows)
+            self._held.difference_update(row.id for row in rows)
             raise
+        self._waiting.update(row.id for row in rows)
         for row in rows:
-            await self._slots.acquire()
             task = asyncio.create_task(self._deliver(row, destinations[row.id]))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+        ahead = self.settings.batch_size // 2
+        while len(self._waiting) > ahead and not self._stopping.is_set():
+            self._room.clear()
+            await self._room.wait()
         return len(rows)
 
     async def _resolve_batch(
@@ -260,19 +297,27 @@ class OutboxSender:
         return resolved
 
     async def _deliver(self, row: OutboxMessage, destination: Destination | Unresolvable) -> None:
-        """One send, holding one of the `concurrency` slots until it is recorded."""
+        """One send: waits for one of the `concurrency` slots and holds it until recorded."""
         try:
-            if self._stopping.is_set():
-                return
-            self._in_flight.add(row.id)
-            await self._send_one(row, destination)
+            async with self._slots:
+                self._started(row.id)
+                if self._stopping.is_set():
+                    return
+                self._in_flight.add(row.id)
+                await self._send_one(row, destination)
         # The database went away before the send: hand the claim back once it returns.
         except Exception as error:
             log.warning("outbox message %s not sent: %s", row.id, type(error).__name__)
             self._to_release.add(row.id)
         finally:
             self._in_flight.discard(row.id)
-            self._slots.release()
+            self._held.discard(row.id)
+            self._started(row.id)
+
+    def _started(self, row_id: int) -> None:
+        """A dispatched row has a slot (or is done): maybe room to claim the next batch."""
+        self._waiting.discard(row_id)
+        self._room.set()
 
     async def _give_up(self, row: OutboxMessage, status: str, reason: str) -> None:
         """Settle a message that cannot be sent at all, without a request to Teams."""
@@ -311,46 +356,68 @@ class OutboxSender:
     async def _record(
         self, row: OutboxMessage, outcome: SendOutcome, destination: Destination
     ) -> str | None:
-        """Write what Teams answered. The message has gone (or not) whatever the database does,
-        so a failed write is retried until it lands: giving up would send it again later."""
+        """Write what Teams answered, together with the other outcomes of the next moment (one
+        transaction for them all). The message has gone (or not) whatever the database does, so
+        a failed write is retried until it lands: giving up would send it again later."""
+        written: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
         deadline = time.monotonic() + self.settings.lease_seconds
+        self._outcomes.append(_Outcome(row, outcome, destination, deadline, written))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_outcomes(), name="sender-outcomes")
+        return await asyncio.shield(written)
+
+    async def _write_outcomes(self) -> None:
+        """Group commit: wait `record_seconds` for more outcomes, write them all at once; again
+        while any are waiting. One writer at a time per sender."""
         delay = 0.1
-        while True:
+        while self._outcomes:
+            await asyncio.sleep(self.settings.record_seconds)
+            batch = self._outcomes[: self.settings.record_batch]
+            del self._outcomes[: len(batch)]
             try:
-                return await self._settle_limited(row, outcome, destination)
-            # The database is away: keep the outcome and try again, with back-off.
+                async with self._db:
+                    statuses = await self._settle_batch(batch)
+            # The database is away: keep the outcomes and try again, with back-off.
             except Exception as error:
-                if time.monotonic() >= deadline:
-                    log.error(
-                        "outbox message %s: outcome not recorded: %s", row.id, type(error).__name__
-                    )
-                    return None
+                now = time.monotonic()
+                for pending in batch:
+                    if now >= pending.deadline:
+                        log.error(
+                            "outbox message %s: outcome not recorded: %s",
+                            pending.row.id,
+                            type(error).__name__,
+                        )
+                        _resolve(pending.written, None)
+                self._outcomes[:0] = [p for p in batch if now < p.deadline]
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
+                continue
+            delay = 0.1
+            for pending, status in zip(batch, statuses, strict=True):
+                _resolve(pending.written, status)
 
-    async def _settle_limited(
-        self, row: OutboxMessage, outcome: SendOutcome, destination: Destination
-    ) -> str:
-        async with self._db:
-            return await self._settle(row, outcome, destination)
-
-    async def _settle(
-        self, row: OutboxMessage, outcome: SendOutcome, destination: Destination
-    ) -> str:
+    async def _settle_batch(self, batch: list[_Outcome]) -> list[str]:
+        now = self.clock()
         async with self.sessions() as session:
-            fresh = await session.get(OutboxMessage, row.id)
-            outbox.settle(fresh, outcome, self.clock(), self.settings.retry)
-            session.add(fresh)
-            if (
-                fresh.status == SENT
-                and destination.conversation_id is None
-                and outcome.conversation_id
-            ):
-                await _remember_created_chat(session, fresh, destination, outcome.conversation_id)
-            if fresh.status == UNREACHABLE and fresh.aad_object_id and not fresh.thread_id:
-                await _mark_unreachable(session, fresh.aad_object_id, self.clock())
+            settled = await outbox.record_outcomes(
+                session,
+                [(pending.row, pending.outcome) for pending in batch],
+                now,
+                self.settings.retry,
+                self.worker,
+            )
+            for pending, row in zip(batch, settled, strict=True):
+                destination, outcome = pending.destination, pending.outcome
+                if (
+                    row.status == SENT
+                    and destination.conversation_id is None
+                    and outcome.conversation_id
+                ):
+                    await _remember_created_chat(session, row, destination, outcome.conversation_id)
+                if row.status == UNREACHABLE and row.aad_object_id and not row.thread_id:
+                    await _mark_unreachable(session, row.aad_object_id, now)
             await session.commit()
-            return fresh.status
+            return [row.status for row in settled]
 
     async def _release_unsent(self) -> None:
         """Hand back claims whose send never started because the database was away."""
@@ -390,9 +457,14 @@ class OutboxSender:
         """Stop claiming; let in-flight sends finish within the grace time; hand back the rest."""
         self._stopping.set()
         self._wake.set()
-        deadline = asyncio.get_running_loop().time() + grace_seconds
-        while self._in_flight and asyncio.get_running_loop().time() < deadline:
+        self._room.set()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace_seconds
+        while self._in_flight and loop.time() < deadline:
             await asyncio.sleep(0.05)
+        if self._writer is not None and not self._writer.done():
+            # Outcomes already in hand are written before the claims are handed back.
+            await asyncio.wait({self._writer}, timeout=max(0.0, deadline - loop.time()) + 1.0)
         try:
             async with self.sessions() as session:
                 await leases.release(session, leases.SENDER_PREFIX + self.worker, self.worker)
@@ -403,3 +475,8 @@ class OutboxSender:
         # The database is away as we stop: our claims and heartbeat simply expire instead.
         except Exception as error:
             log.warning("could not hand back claims on stopping: %s", type(error).__name__)
+
+
+def _resolve(future: asyncio.Future[str | None], status: str | None) -> None:
+    if not future.done():
+        future.set_result(status)
