@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
 from aiohttp import web
-from botbuilder.core import ConversationState, TurnContext
+from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 from botframework.connector.auth import ServiceClientCredentialsFactory
@@ -208,7 +208,7 @@ def create_app(
     services.public_url = settings.public_url or f"http://{settings.host}:{settings.port}"
     adapter = CloudAdapter(build_authentication(settings, credentials_factory))
     adapter.on_turn_error = _on_turn_error
-    bot = WellbeingBot(services, default_router(), ConversationState(DatabaseStorage(sessions)))
+    bot = WellbeingBot(services, default_router(), DatabaseStorage(sessions), transport)
 
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings

@@ -21,10 +21,36 @@ from dialogs.events import Reply, reply_from_payload
 from scheduler.transport import Destination, SendOutcome
 
 TOKEN_REUSE_SECONDS = 30 * 60
+# Replies within a turn are retried as the SDK's connector client retried them (msrest's
+# policy): up to three more times on a timeout, a dropped connection, 408 or a 5xx other than
+# 501 and 505, after 0, 1.6 and 3.2 s (or a 503's Retry-After, at most 10 s).
+REPLY_RETRIES = 3
+REPLY_BACKOFF = 0.8
+REPLY_RETRY_AFTER_CAP = 10.0
+REPLY_RETRY_STATUSES = frozenset({408, *range(500, 600)} - {501, 505})
 
 
 class RosterError(Exception):
     """Teams would not list a team's members (the message is the status, never the data)."""
+
+
+class ReplyError(Exception):
+    """The Bot Connector did not take a reply (the message is the status, never the data)."""
+
+
+def reply_address(incoming: Any) -> dict[str, Any]:
+    """What the SDK's conversation reference puts on a reply to `incoming` (a botbuilder
+    Activity): where it goes, from the bot, to the sender, in the sender's locale, as a reply."""
+    fields = {
+        "serviceUrl": incoming.service_url,
+        "channelId": incoming.channel_id,
+        "from": incoming.recipient.serialize() if incoming.recipient else None,
+        "conversation": incoming.conversation.serialize() if incoming.conversation else None,
+        "recipient": incoming.from_property.serialize() if incoming.from_property else None,
+        "locale": incoming.locale,
+        "replyToId": incoming.id,
+    }
+    return {key: value for key, value in fields.items() if value is not None}
 
 
 def mention_entities(reply: Reply) -> list[dict[str, Any]]:
@@ -119,6 +145,44 @@ class ConnectorTransport:
                 payload if isinstance(payload, dict) else {},
                 _retry_after(response.headers),
             )
+
+    async def reply(self, address: dict[str, Any], activity: dict[str, Any]) -> None:
+        """Send a message within a turn, addressed by `reply_address`: a reply to the incoming
+        activity, or, when `activity` has an id, an update of that message (the pressed card).
+        Built as JSON directly: the SDK's msrest serialiser and its `requests` thread cost
+        several milliseconds of CPU a message. Raises ReplyError when it is not taken."""
+        assert self._session is not None, "transport not started"
+        body = {**activity, **address}
+        conversation = quote(body["conversation"]["id"], safe="")
+        base = f"{body['serviceUrl'].rstrip('/')}/v3/conversations/{conversation}/activities"
+        if activity.get("id"):
+            method, url = "PUT", f"{base}/{quote(activity['id'], safe='')}"
+        elif body.get("replyToId"):
+            method, url = "POST", f"{base}/{quote(body['replyToId'], safe='')}"
+        else:
+            method, url = "POST", base
+        for attempt in range(REPLY_RETRIES + 1):
+            retry_after = None
+            try:
+                async with self._session.request(
+                    method, url, json=body, headers=await self._headers()
+                ) as response:
+                    await response.read()
+                    if 200 <= response.status < 300:
+                        return
+                    problem = f"HTTP {response.status}"
+                    if response.status not in REPLY_RETRY_STATUSES:
+                        raise ReplyError(problem)
+                    if response.status == 503:
+                        retry_after = _retry_after(response.headers)
+            except (TimeoutError, aiohttp.ClientError) as error:
+                problem = type(error).__name__
+            if attempt == REPLY_RETRIES:
+                raise ReplyError(problem)
+            delay = REPLY_BACKOFF * 2 ** (attempt - 1) if attempt else 0.0
+            if retry_after is not None:
+                delay = min(retry_after, REPLY_RETRY_AFTER_CAP)
+            await asyncio.sleep(delay)
 
     async def list_members(self, service_url: str, team_id: str) -> list[dict[str, Any]]:
         """Every member of a team, page by page (Teams' paged member listing)."""

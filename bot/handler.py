@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import replace
+from typing import Any
 
-from botbuilder.core import ConversationState, MessageFactory, TurnContext
+from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.core.bot import Bot
 from botbuilder.schema import (
     Activity,
@@ -16,11 +21,13 @@ from botbuilder.schema import (
 )
 
 from bot import teams
-from bot.cards import card_attachment
+from bot.cards import attachment_json, card_attachment
+from bot.connector import ConnectorTransport, mention_entities, reply_address
+from bot.storage import DatabaseStorage
 from core import directory
 from dialogs import basics
 from dialogs.context import Services, Turn
-from dialogs.events import Incoming, PersonalChat, Reply
+from dialogs.events import Card, Incoming, PersonalChat, Reply
 from dialogs.router import Router
 from scheduler.outbox import enqueue_reply
 
@@ -28,15 +35,56 @@ log = logging.getLogger(__name__)
 
 DIALOG_STATE = "dialog"
 
+# Turns that may hold a database connection at once. The pool has 20 (core/db.py); the outbox
+# sender's writes take at most 4 (scheduler/sender.py, db_concurrency), plus its heartbeat and
+# claim. Turns beyond these wait here, first come first served, instead of timing out at the
+# pool during a fan-out (a turn holds one connection, lent to all its sessions).
+TURN_CONNECTIONS = 12
+
+
+def state_key(activity: Activity) -> str:
+    """botbuilder ConversationState's storage key, so state stored by either is the same row."""
+    channel_id = activity.channel_id
+    conversation_id = activity.conversation.id if activity.conversation else None
+    if not channel_id or not conversation_id:
+        raise TypeError("activity has no channel id or conversation id")
+    return f"{channel_id}/conversations/{conversation_id}"
+
+
+def _fingerprint(document: dict[str, Any]) -> str:
+    return json.dumps(
+        {k: v for k, v in document.items() if k != "e_tag"}, sort_keys=True, default=repr
+    )
+
 
 class WellbeingBot(Bot):
     """Converts Teams activities to neutral events, runs the router, and sends what it returns."""
 
-    def __init__(self, services: Services, router: Router, conversation_state: ConversationState):
+    def __init__(
+        self,
+        services: Services,
+        router: Router,
+        storage: DatabaseStorage,
+        transport: ConnectorTransport | None = None,
+    ):
         self.services = services
         self.router = router
-        self.conversation_state = conversation_state
-        self.dialog_state = conversation_state.create_property(DIALOG_STATE)
+        self.storage = storage
+        self.transport = transport  # sends the turn's replies; without it, the SDK does
+        self._connections = asyncio.Semaphore(TURN_CONNECTIONS)
+
+    @contextlib.asynccontextmanager
+    async def _database(self) -> AsyncIterator[None]:
+        """The database part of a message turn: one connection for all of it (checked out once,
+        after waiting for a free place among TURN_CONNECTIONS), given back before the replies go
+        out over HTTP."""
+        one_connection = getattr(self.services.sessions, "one_connection", None)
+        async with self._connections:
+            if one_connection is None:
+                yield
+                return
+            async with one_connection():
+                yield
 
     async def on_turn(self, context: TurnContext) -> None:
         activity = context.activity
@@ -60,13 +108,16 @@ class WellbeingBot(Bot):
         event = teams.to_incoming(activity)
         if not event.personal and not teams.mentions_bot(activity) and not event.value:
             return
-        await self._remember_sender(context)
-        await self._run(context, event)
+        async with self._database():
+            replies = await self._route(context, event, await self._remember_sender(context))
+        await self._deliver(context, event, replies)
 
     async def _on_card_action(self, context: TurnContext) -> None:
         """Action.Execute: the card that replaces the pressed one goes in the invoke response."""
-        await self._remember_sender(context)
-        replacement = await self._run(context, teams.to_incoming(context.activity))
+        event = teams.to_incoming(context.activity)
+        async with self._database():
+            replies = await self._route(context, event, await self._remember_sender(context))
+        replacement = await self._deliver(context, event, replies)
         if replacement is not None and replacement.card is not None:
             body = {
                 "statusCode": 200,
@@ -85,15 +136,24 @@ class WellbeingBot(Bot):
             )
         )
 
-    async def _run(self, context: TurnContext, event: Incoming) -> Reply | None:
-        """Route the event; send or queue what comes back. Returns the card that replaces the
-        pressed one when the event came from Action.Execute (the caller answers with it)."""
-        state = await self.dialog_state.get(context, dict)
+    async def _route(
+        self, context: TurnContext, event: Incoming, document: dict[str, Any] | None
+    ) -> list[Reply]:
+        """Route the event with the conversation's dialog state (`document`, as stored, or None);
+        queue the replies addressed elsewhere. The state is written back only when it changed (a
+        conversation with no dialog in progress and none stored gets no row)."""
+        key = state_key(context.activity)
+        stored = document is not None
+        document = document if stored else {}
+        before = _fingerprint(document)
+        if DIALOG_STATE not in document:
+            document[DIALOG_STATE] = {}
+        state = document[DIALOG_STATE]
         replies = await self.router.on_message(
             Turn(event=event, services=self.services, state=state)
         )
-        await self.dialog_state.set(context, state)
-        await self.conversation_state.save_changes(context)
+        if (stored or document != {DIALOG_STATE: {}}) and _fingerprint(document) != before:
+            await self.storage.write({key: document})  # conditional on the e-tag read
         queued = [reply for reply in replies if reply.to is not None]
         if queued:
             async with self.services.sessions() as session:
@@ -101,26 +161,48 @@ class WellbeingBot(Bot):
                     await enqueue_reply(session, event.tenant_id, reply, now=self.services.clock())
                 await session.commit()
             self.services.wake_sender()
+        return replies
+
+    async def _deliver(
+        self, context: TurnContext, event: Incoming, replies: list[Reply]
+    ) -> Reply | None:
+        """Send the replies to this conversation. Returns the card that replaces the pressed one
+        when the event came from Action.Execute (the caller answers with it)."""
         replacement = None
+        address = None
         for reply in replies:
             if reply.to is not None:
                 continue
             if reply.replaces_card and event.via_invoke:
                 replacement = reply
-            elif reply.replaces_card and context.activity.reply_to_id:
+                continue
+            if self.transport is not None and address is None:
+                address = reply_address(context.activity)
+            if reply.replaces_card and context.activity.reply_to_id:
+                if address is not None:
+                    update = {**card_message(reply.card), "id": context.activity.reply_to_id}
+                    await self.transport.reply(address, update)
+                    continue
                 update = MessageFactory.attachment(card_attachment(reply.card))
                 update.id = context.activity.reply_to_id
                 await context.update_activity(update)
+            elif address is not None:
+                for message in reply_messages(reply):
+                    await self.transport.reply(address, message)
             else:
                 await send_reply(context, reply)
         return replacement
 
-    async def _remember_sender(self, context: TurnContext) -> None:
-        """Every message refreshes the stored reference: service URLs change by region."""
+    async def _remember_sender(self, context: TurnContext) -> dict[str, Any] | None:
+        """Every message refreshes the stored reference: service URLs change by region. Returns
+        the conversation's stored dialog state (None when there is none), read in the same
+        transaction: one query for the routing rows, one for the state, one commit."""
         activity = context.activity
         info = teams.conversation_info(activity)
         person = teams.aad_object_id(activity)
+        key = state_key(activity)
         async with self.services.sessions() as session:
+            loaded = await directory.load_routing(session, info.id, person)
             await directory.remember_conversation(session, info)
             if person:
                 await directory.remember_person(
@@ -131,7 +213,10 @@ class WellbeingBot(Bot):
                     time_zone=teams.time_zone(activity),
                     personal_conversation_id=info.id if info.kind == "personal" else None,
                 )
+            document = (await self.storage.read_in(session, [key])).get(key)
             await session.commit()
+        del loaded
+        return document
 
     async def _on_installation_update(self, context: TurnContext) -> None:
         activity = context.activity
@@ -227,6 +312,33 @@ class WellbeingBot(Bot):
             await directory.add_members(session, team["id"], joined)
             await directory.remove_members(session, team["id"], left)
             await session.commit()
+
+
+def card_message(card: Card) -> dict[str, Any]:
+    """MessageFactory.attachment's message, as the Bot Connector's JSON."""
+    return {
+        "type": "message",
+        "attachmentLayout": "list",
+        "attachments": [attachment_json(card)],
+        "inputHint": "acceptingInput",
+    }
+
+
+def reply_messages(reply: Reply) -> list[dict[str, Any]]:
+    """What `send_reply` sends, as the Bot Connector's JSON: the text, then the card."""
+    messages = []
+    if reply.text:
+        message: dict[str, Any] = {
+            "type": "message",
+            "text": reply.text,
+            "inputHint": "acceptingInput",
+        }
+        if reply.mentions:
+            message["entities"] = mention_entities(reply)
+        messages.append(message)
+    if reply.card:
+        messages.append(card_message(reply.card))
+    return messages
 
 
 async def send_reply(context: TurnContext, reply: Reply) -> None:

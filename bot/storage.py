@@ -45,17 +45,24 @@ class DatabaseStorage(Storage):
         if not keys:
             return {}
         async with self._sessions() as session:
-            rows = await session.exec(
-                select(StateRecord.key, StateRecord.document, StateRecord.etag).where(
-                    StateRecord.key.in_(list(keys))
-                )
+            return await self.read_in(session, keys)
+
+    @staticmethod
+    async def read_in(session: AsyncSession, keys: list[str]) -> dict[str, Any]:
+        """`read`, in the caller's transaction (a turn reads its state with its other rows)."""
+        if not keys:
+            return {}
+        rows = await session.exec(
+            select(StateRecord.key, StateRecord.document, StateRecord.etag).where(
+                StateRecord.key.in_(list(keys))
             )
-            found = {}
-            for key, document, etag in rows:
-                item = json.loads(document)
-                item["e_tag"] = etag
-                found[key] = item
-            return found
+        )
+        found = {}
+        for key, document, etag in rows:
+            item = json.loads(document)
+            item["e_tag"] = etag
+            found[key] = item
+        return found
 
     async def write(self, changes: dict[str, Any]) -> None:
         if changes is None:

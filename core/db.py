@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -12,7 +17,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -65,8 +75,77 @@ def create_engine(url: str) -> AsyncEngine:
     )
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+@dataclass
+class _Borrowed:
+    """One pooled connection lent to one task (a turn) for the sessions it opens in turn."""
+
+    engine: AsyncEngine
+    connection: AsyncConnection
+    task: asyncio.Task | None
+    open: bool = False
+
+
+_BORROWED: ContextVar[_Borrowed | None] = ContextVar("borrowed_connection", default=None)
+
+
+class _OnBorrowedConnection(AsyncSession):
+    """A session on the turn's connection; closing it hands the connection back to the turn."""
+
+    def __init__(self, borrowed: _Borrowed, **kw: Any):
+        super().__init__(bind=borrowed.connection, **kw)
+        self._borrowed = borrowed
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            self._borrowed.open = False
+
+
+class Sessions(async_sessionmaker[AsyncSession]):
+    """The session factory. Inside `one_connection()`, the sessions one task opens one after
+    another all run on one pooled connection: each is still its own transaction (it begins on
+    the idle connection, and its commit or close ends it), but a turn checks a connection out,
+    and pings it, once instead of once per session. A session opened while another is open on
+    that connection, by another task (tasks started from the turn copy its context) or on
+    another engine gets a pooled connection of its own, as it would anyway."""
+
+    def __call__(self, **local_kw: Any) -> AsyncSession:
+        borrowed = _BORROWED.get()
+        if (
+            borrowed is not None
+            and not borrowed.open
+            and not local_kw
+            and borrowed.engine is self.kw.get("bind")
+            and borrowed.task is asyncio.current_task()
+            and not borrowed.connection.closed
+        ):
+            borrowed.open = True
+            return _OnBorrowedConnection(borrowed, expire_on_commit=False)
+        return super().__call__(**local_kw)
+
+    @contextlib.asynccontextmanager
+    async def one_connection(self) -> AsyncIterator[None]:
+        """Lend one connection to the sessions this task opens until the block ends."""
+        engine = self.kw.get("bind")
+        current = _BORROWED.get()
+        if not isinstance(engine, AsyncEngine) or (
+            current is not None
+            and current.engine is engine
+            and current.task is asyncio.current_task()
+        ):
+            yield
+            return
+        async with engine.connect() as connection:
+            token = _BORROWED.set(_Borrowed(engine, connection, asyncio.current_task()))
+            try:
+                yield
+            finally:
+                _BORROWED.reset(token)
+
+
+def session_factory(engine: AsyncEngine) -> Sessions:
+    return Sessions(engine, class_=AsyncSession, expire_on_commit=False)
 
 
 async def ping(engine: AsyncEngine, timeout: float = 3.0) -> None:

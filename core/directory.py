@@ -30,6 +30,23 @@ class ConversationInfo:
     team_id: str | None = None
 
 
+async def load_routing(
+    session: AsyncSession, conversation_id: str, aad_object_id: str | None
+) -> list[Any]:
+    """Load a conversation's row and its person's in one query, so `remember_conversation` and
+    `remember_person` right after find them in the session instead of asking one by one. Keep
+    what it returns while they run: the session holds its rows only weakly."""
+    if aad_object_id:
+        statement = (
+            select(Conversation, Person)
+            .outerjoin(Person, Person.aad_object_id == aad_object_id)
+            .where(Conversation.id == conversation_id)
+        )
+    else:
+        statement = select(Conversation).where(Conversation.id == conversation_id)
+    return list((await session.exec(statement)).all())
+
+
 async def remember_conversation(session: AsyncSession, info: ConversationInfo) -> None:
     """Store or refresh a conversation reference (service URLs change by region, so always refresh)."""
     row = await session.get(Conversation, info.id) or Conversation(

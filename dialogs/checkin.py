@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import select, update
 
 from core.checkinconfig import CalendarNote, CheckinQuestions
 from core.db import upsert_insert
@@ -147,22 +147,40 @@ def parse_submission(
 
 
 async def record_answer(
-    services: Services, aad_object_id: str, answer: Answer, *, card_id: str, cycle_id: int | None
+    services: Services,
+    aad_object_id: str,
+    answer: Answer,
+    *,
+    card_id: str,
+    cycle_id: int | None,
+    counts: list[tuple[str, str, str]] | None = None,
 ) -> tuple[bool, bool]:
-    """Store an answer once per card. Returns (stored now, counted as on-demand)."""
+    """Store an answer once per card, and bump the `counts` (event, need, service) in the same
+    transaction when it is stored now. Returns (stored now, counted as on-demand).
+
+    An answer counts towards its cycle only while that cycle is open (not closed or aborted, and
+    before it closes); otherwise it is stored as an on-demand check-in. The insert itself checks,
+    so storing costs one statement. A duplicate is reported as on-demand only when it named no
+    cycle (nothing uses that flag for duplicates)."""
     now = services.clock()
     pseudonym = services.secrets.pseudonym(aad_object_id)
     async with services.sessions() as session:
-        on_demand = cycle_id is None
-        if cycle_id is not None:
-            cycle = await session.get(Cycle, cycle_id)
-            if cycle is None or cycle.status in (CLOSED, CYCLE_ABORTED) or now >= cycle.closes_at:
-                on_demand, cycle_id = True, None
+        open_cycle = (
+            select(Cycle.id)
+            .where(
+                Cycle.id == cycle_id,
+                Cycle.status.not_in((CLOSED, CYCLE_ABORTED)),
+                Cycle.closes_at > now,
+            )
+            .scalar_subquery()
+            if cycle_id is not None
+            else None
+        )
         statement = (
             upsert_insert(session, CheckinAnswer)
             .values(
                 pseudonym=pseudonym,
-                cycle_id=cycle_id,
+                cycle_id=open_cycle,
                 card_id=card_id,
                 mood=answer.mood,
                 affecting=answer.affecting,
@@ -171,14 +189,32 @@ async def record_answer(
                 answered_at=now,
             )
             .on_conflict_do_nothing(index_elements=["pseudonym", "card_id"])
-            .returning(CheckinAnswer.id)
+            .returning(CheckinAnswer.id, CheckinAnswer.cycle_id)
         )
-        stored = (await session.exec(statement)).first() is not None
-        if stored and cycle_id is not None:
-            recipient = await session.get(CycleRecipient, (cycle_id, aad_object_id))
-            if recipient is not None:
-                recipient.answered = True
-                session.add(recipient)
+        row = (await session.exec(statement)).first()
+        stored = row is not None
+        on_demand = row[1] is None if stored else cycle_id is None
+        cycle_id = row[1] if stored else None
+        if cycle_id is not None:
+            await session.exec(
+                update(CycleRecipient)
+                .where(
+                    CycleRecipient.cycle_id == cycle_id,
+                    CycleRecipient.aad_object_id == aad_object_id,
+                    CycleRecipient.answered.is_(False),
+                )
+                .values(answered=True)
+            )
+        if stored:
+            for event, need, service in counts or ():
+                await counting.bump(
+                    session,
+                    event,
+                    now,
+                    time_zone=services.org.organisation.timezone,
+                    need=need,
+                    service=service,
+                )
         await session.commit()
     return stored, on_demand
 
@@ -254,8 +290,14 @@ async def submit(turn: Turn, _argument: str) -> list[Reply]:
             error=problem,
         )
         return [Reply(card=card, replaces_card=True)]
+    shown = _services_for(turn, answer)
     stored, on_demand = await record_answer(
-        turn.services, turn.event.user_id, answer, card_id=card_id, cycle_id=cycle_id
+        turn.services,
+        turn.event.user_id,
+        answer,
+        card_id=card_id,
+        cycle_id=cycle_id,
+        counts=_shown_counts(shown),
     )
     thanks = thanks_card(
         questions,
@@ -265,7 +307,7 @@ async def submit(turn: Turn, _argument: str) -> list[Reply]:
     )
     replies = [Reply(card=thanks, replaces_card=True)]
     if stored:
-        replies += await support_after(turn, answer)
+        replies += _support_replies(turn, answer, shown)  # counted with the answer
     if answer.note and detect(answer.note, turn.services.org.support) is not None:
         # Urgent help comes first. The note stays the person's own encrypted note, unflagged.
         await count_events(turn, [(counting.CRISIS_SHOWN, "", "")])
@@ -273,18 +315,22 @@ async def submit(turn: Turn, _argument: str) -> list[Reply]:
     return replies
 
 
-async def support_after(turn: Turn, answer: Answer) -> list[Reply]:
-    """The acknowledgement and, where the answers suggest it, the services that could help."""
-    org = turn.services.org
-    services = services_for_checkin(
-        answer.mood, answer.affecting, answer.pulse, support=org.support
-    )
+def _services_for(turn: Turn, answer: Answer) -> list:
+    support = turn.services.org.support
+    return services_for_checkin(answer.mood, answer.affecting, answer.pulse, support=support)
+
+
+def _shown_counts(services: list) -> list[tuple[str, str, str]]:
+    return [(counting.SERVICE_SHOWN, "", s.id) for s in services]
+
+
+def _support_replies(turn: Turn, answer: Answer, services: list) -> list[Reply]:
     replies = [acknowledgement(answer)]
     if services:
         replies.append(
             Reply(
                 card=services_card(
-                    org,
+                    turn.services.org,
                     "Support you could try",
                     "Based on what you said, these might help. "
                     "It's up to you, and it's confidential.",
@@ -292,8 +338,15 @@ async def support_after(turn: Turn, answer: Answer) -> list[Reply]:
                 )
             )
         )
-        await count_events(turn, [(counting.SERVICE_SHOWN, "", s.id) for s in services])
     return replies
+
+
+async def support_after(turn: Turn, answer: Answer) -> list[Reply]:
+    """The acknowledgement and, where the answers suggest it, the services that could help."""
+    services = _services_for(turn, answer)
+    if services:
+        await count_events(turn, _shown_counts(services))
+    return _support_replies(turn, answer, services)
 
 
 def on_demand_card(turn: Turn) -> Card:
