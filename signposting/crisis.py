@@ -128,6 +128,8 @@ class PhraseReading:
 
 
 def read_phrases(tokens: Sequence[str], support: SupportConfig) -> PhraseReading:
+    """The phrases' reading of a message's words: harm first, then (unless it is a joke) the
+    writer speaking of themselves, then the subject named outside talk about policy."""
     rules = support.crisis
     fuzzy = support.detection.fuzzy_min_length
     idioms = _spans(rules.idioms, tokens, fuzzy)
@@ -164,11 +166,7 @@ def read_phrases(tokens: Sequence[str], support: SupportConfig) -> PhraseReading
 
 
 def detect(
-    text: str,
-    support: SupportConfig | None = None,
-    *,
-    use_model: bool = True,
-    model: crisis_model.CrisisModel | None = None,
+    text: str, support: SupportConfig | None = None, *, use_model: bool = True
 ) -> CrisisSignal | None:
     """A crisis signal when the text speaks of risk to the writer's life or safety, else None.
 
@@ -176,8 +174,8 @@ def detect(
     apply. The phrases and the learned model (if enabled) are both asked: a phrase that fires
     stands unless the model is all but sure the message is about someone else or about policy
     (`veto_below`); otherwise the model fires on its own at `threshold`, unless a joke marker
-    says the message is a joke ("lol", 😂). `use_model=False` asks the phrases alone and `model` stands in for the shipped one (both
-    for measuring).
+    says the message is a joke ("lol", 😂) or it is too short to judge. `use_model=False` asks
+    the phrases alone, for measuring them.
     """
     support = support or _default_support()
     tokens = words(text, support.detection.spellings)
@@ -187,7 +185,7 @@ def detect(
     settings = support.crisis.model
     if not (use_model and settings.enabled):
         return phrases.signal
-    return combine(phrases, (model or crisis_model.shipped()).score(text), settings)
+    return combine(phrases, crisis_model.shipped().score(text), settings)
 
 
 def combine(
