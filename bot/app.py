@@ -39,6 +39,7 @@ from scheduler import leases
 from scheduler.jobs import build_scheduler
 from scheduler.pacing import RateMeter
 from scheduler.sender import OutboxSender
+from signposting import crisis_model
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +191,10 @@ def create_app(
 ) -> web.Application:
     """Build the whole web app; nothing happens at import time."""
     org = org or load_org_config(settings.org_config)
+    if org.support.crisis.model.enabled:
+        # Read the crisis model now: a missing or damaged file stops the bot at start, not on
+        # the message of someone who needs urgent help.
+        crisis_model.shipped()
     engine = db.create_engine(settings.database_url)
     sessions = db.session_factory(engine)
     credentials_factory = credentials_factory or credentials_factory_for(settings)

@@ -156,3 +156,19 @@ def test_no_command_raises_the_alarm():
 def test_a_word_or_two_is_left_to_the_phrases():
     assert detect("stop") is None and detect("help me") is None
     assert detect("suicidal again") == detect("suicidal again", use_model=False) is not None
+
+
+def test_a_damaged_model_stops_the_bot_at_start_not_on_someones_message(tmp_path, monkeypatch):
+    from bot.app import create_app
+    from core.settings import Settings
+
+    damaged = tmp_path / "crisis_model.json.gz"
+    damaged.write_bytes(b"not a model")
+    monkeypatch.setattr(crisis_model, "MODEL_PATH", damaged)
+    settings = Settings(_env_file=None, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/bot.db")
+    crisis_model.shipped.cache_clear()
+    try:
+        with pytest.raises(gzip.BadGzipFile):
+            create_app(settings)
+    finally:
+        crisis_model.shipped.cache_clear()
