@@ -10,24 +10,22 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
-from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.core import TurnContext
 from botbuilder.core.bot import Bot
 from botbuilder.schema import (
     Activity,
     ActivityTypes,
-    ChannelAccount,
     InvokeResponse,
-    Mention,
 )
 
 from bot import teams
-from bot.cards import attachment_json, card_attachment
-from bot.connector import ConnectorTransport, mention_entities, reply_address
+from bot.cards import attachment_json
+from bot.connector import ConnectorTransport, outgoing_activity, reply_address
 from bot.storage import DatabaseStorage
 from core import directory
 from dialogs import basics
 from dialogs.context import Services, Turn
-from dialogs.events import Card, Incoming, PersonalChat, Reply
+from dialogs.events import Incoming, PersonalChat, Reply
 from dialogs.router import Router
 from scheduler.outbox import enqueue_reply
 
@@ -65,12 +63,12 @@ class WellbeingBot(Bot):
         services: Services,
         router: Router,
         storage: DatabaseStorage,
-        transport: ConnectorTransport | None = None,
+        transport: ConnectorTransport,
     ):
         self.services = services
         self.router = router
         self.storage = storage
-        self.transport = transport  # sends the turn's replies; without it, the SDK does
+        self.transport = transport  # sends the turn's replies as well as the outbox's
         self._connections = asyncio.Semaphore(TURN_CONNECTIONS)
 
     @contextlib.asynccontextmanager
@@ -122,7 +120,7 @@ class WellbeingBot(Bot):
             body = {
                 "statusCode": 200,
                 "type": "application/vnd.microsoft.card.adaptive",
-                "value": card_attachment(replacement.card).content,
+                "value": attachment_json(replacement.card)["content"],
             }
         else:
             body = {
@@ -169,28 +167,18 @@ class WellbeingBot(Bot):
         """Send the replies to this conversation. Returns the card that replaces the pressed one
         when the event came from Action.Execute (the caller answers with it)."""
         replacement = None
-        address = None
+        address = reply_address(context.activity)
         for reply in replies:
             if reply.to is not None:
                 continue
             if reply.replaces_card and event.via_invoke:
                 replacement = reply
-                continue
-            if self.transport is not None and address is None:
-                address = reply_address(context.activity)
-            if reply.replaces_card and context.activity.reply_to_id:
-                if address is not None:
-                    update = {**card_message(reply.card), "id": context.activity.reply_to_id}
-                    await self.transport.reply(address, update)
-                    continue
-                update = MessageFactory.attachment(card_attachment(reply.card))
-                update.id = context.activity.reply_to_id
-                await context.update_activity(update)
-            elif address is not None:
+            elif reply.replaces_card and context.activity.reply_to_id:
+                update = {**reply_messages(reply)[-1], "id": context.activity.reply_to_id}
+                await self.transport.reply(address, update)
+            else:
                 for message in reply_messages(reply):
                     await self.transport.reply(address, message)
-            else:
-                await send_reply(context, reply)
         return replacement
 
     async def _remember_sender(self, context: TurnContext) -> dict[str, Any] | None:
@@ -314,44 +302,14 @@ class WellbeingBot(Bot):
             await session.commit()
 
 
-def card_message(card: Card) -> dict[str, Any]:
-    """MessageFactory.attachment's message, as the Bot Connector's JSON."""
-    return {
-        "type": "message",
-        "attachmentLayout": "list",
-        "attachments": [attachment_json(card)],
-        "inputHint": "acceptingInput",
-    }
-
-
 def reply_messages(reply: Reply) -> list[dict[str, Any]]:
-    """What `send_reply` sends, as the Bot Connector's JSON: the text, then the card."""
+    """A reply in the turn as Bot Connector JSON: its text (with any mentions), then its card,
+    each built as the outbox builds a message (bot.connector.outgoing_activity)."""
     messages = []
     if reply.text:
-        message: dict[str, Any] = {
-            "type": "message",
-            "text": reply.text,
-            "inputHint": "acceptingInput",
-        }
-        if reply.mentions:
-            message["entities"] = mention_entities(reply)
-        messages.append(message)
+        messages.append(outgoing_activity(replace(reply, card=None, replaces_card=False)))
     if reply.card:
-        messages.append(card_message(reply.card))
+        messages.append(
+            outgoing_activity(replace(reply, text=None, mentions=(), replaces_card=False))
+        )
     return messages
-
-
-async def send_reply(context: TurnContext, reply: Reply) -> None:
-    """Text, then the card (with its plain-text form for clients that show no cards)."""
-    if reply.text:
-        message = MessageFactory.text(reply.text)
-        if reply.mentions:
-            message.entities = [
-                Mention(
-                    mentioned=ChannelAccount(id=m.user_id, name=m.name), text=m.tag, type="mention"
-                )
-                for m in reply.mentions
-            ]
-        await context.send_activity(message)
-    if reply.card:
-        await context.send_activity(MessageFactory.attachment(card_attachment(reply.card)))

@@ -4,12 +4,9 @@ entities, both for outbox sends and for replies sent during a turn."""
 from __future__ import annotations
 
 import pytest
-from botbuilder.core import TurnContext
-from botbuilder.core.adapters import TestAdapter
-from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
 
 from bot.connector import outgoing_activity
-from bot.handler import send_reply
+from bot.handler import reply_messages
 from dialogs.events import ChannelPost, Mention, Reply, reply_from_payload, reply_payload
 
 MENTION = Mention("29:alex", "Alex Wilber")
@@ -39,18 +36,7 @@ def test_outbox_sends_carry_the_mention_entity():
     assert "entities" not in outgoing_activity(Reply(text="plain"))
 
 
-async def test_replies_in_the_turn_carry_the_mention_entity():
-    adapter = TestAdapter()
-    incoming = Activity(
-        type="message",
-        channel_id="msteams",
-        conversation=ConversationAccount(id="19:c;messageid=1"),
-        from_property=ChannelAccount(id="29:alex"),
-        recipient=ChannelAccount(id="28:bot"),
-        service_url="https://example.invalid",
-    )
-    context = TurnContext(adapter, incoming)
-    await send_reply(context, REPLY)
-    [sent] = adapter.activity_buffer
-    assert sent.text == REPLY.text
-    assert [entity.serialize() for entity in sent.entities] == [ENTITY]
+def test_replies_in_the_turn_carry_the_mention_entity():
+    [sent] = reply_messages(REPLY)
+    assert sent["text"] == REPLY.text
+    assert sent["entities"] == [ENTITY]
