@@ -19,12 +19,14 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot.app import SERVICES, create_app
+from bot.connector import ConnectorTransport
 from core import privacy
 from core.orgconfig import OrgConfig, load_org_config
 from core.settings import Settings
 from dialogs.context import Services
 from tests.support import activities
 from tests.support.fake_connector import FakeConnector
+from tests.support.tokens import FixedTokenCredentialsFactory
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_SECRETS = {**privacy.generate(), "WELLBEING_SCHEDULER": "false"}
@@ -88,6 +90,20 @@ async def connector() -> AsyncIterator[FakeConnector]:
     fake.url = str(server.make_url("/"))
     yield fake
     await server.close()
+
+
+@pytest.fixture
+async def transport(connector) -> AsyncIterator[ConnectorTransport]:
+    """The real connector client against the fake Bot Connector, with short timeouts."""
+    transport = ConnectorTransport(
+        Settings(_env_file=None),
+        FixedTokenCredentialsFactory("x"),
+        timeout=0.5,
+        connect_timeout=0.5,
+    )
+    await transport.start()
+    yield transport
+    await transport.close()
 
 
 @dataclass

@@ -43,19 +43,6 @@ async def sessions(database_url):
     await engine.dispose()
 
 
-@pytest.fixture
-async def transport(connector):
-    transport = ConnectorTransport(
-        Settings(_env_file=None),
-        FixedTokenCredentialsFactory("x"),
-        timeout=0.5,
-        connect_timeout=0.5,
-    )
-    await transport.start()
-    yield transport
-    await transport.close()
-
-
 async def _person(sessions, connector, aad: str, *, with_chat: bool = True) -> None:
     async with sessions() as session:
         chat = f"a:personal-{aad}" if with_chat else None

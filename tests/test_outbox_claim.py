@@ -9,16 +9,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import inspect, text
 
-from bot.connector import ConnectorTransport
 from core import db
-from core.settings import Settings
 from dialogs.events import PersonalChat, Reply
 from scheduler import outbox
 from scheduler.models import OutboxMessage
 from scheduler.sender import OutboxSender, SenderSettings
 from scheduler.transport import SendOutcome
 from tests.support.clock import Clock
-from tests.support.tokens import FixedTokenCredentialsFactory
 from tests.test_outbox import FAST, _person, _queue, _rows
 
 LEASE = timedelta(seconds=30)
@@ -36,19 +33,6 @@ async def engine(database_url):
 @pytest.fixture
 def sessions(engine):
     return db.session_factory(engine)
-
-
-@pytest.fixture
-async def transport(connector):
-    transport = ConnectorTransport(
-        Settings(_env_file=None),
-        FixedTokenCredentialsFactory("x"),
-        timeout=0.5,
-        connect_timeout=0.5,
-    )
-    await transport.start()
-    yield transport
-    await transport.close()
 
 
 async def _queue_many(sessions, n: int, start: int = 0) -> None:
