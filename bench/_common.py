@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import ipaddress
+import json
 import os
 import platform
 import secrets
@@ -39,6 +40,23 @@ def require_loopback(host: str | None, what: str) -> None:
         raise SystemExit(f"{what}: cannot resolve {host!r}") from error
     if not all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses):
         raise SystemExit(f"{what}: {host!r} is not a loopback address; refusing")
+
+
+def require_loopback_database(url: str) -> None:
+    """`--db-url` must name a server on this machine (see require_loopback)."""
+    require_loopback(make_url(url).host or "127.0.0.1", "--db-url")
+
+
+def report(figures: dict[str, Any], keys: tuple[str, ...], save: Path | None) -> None:
+    """Print the headline figures, then every figure as ONE line of JSON (also to `save`)."""
+    width = max(len(key) for key in keys)
+    for key in keys:
+        print(f"{key:>{width}}: {figures[key]}")
+    line = json.dumps(figures, sort_keys=True)
+    if save:
+        save.parent.mkdir(parents=True, exist_ok=True)
+        save.write_text(line + "\n")
+    print(line)
 
 
 def machine() -> dict[str, Any]:

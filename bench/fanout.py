@@ -34,7 +34,8 @@ from _common import (
     machine,
     machine_cpu_percent,
     org_config,
-    require_loopback,
+    report,
+    require_loopback_database,
     start_connector,
     stop_process,
     system_cpu,
@@ -489,32 +490,28 @@ def main() -> None:
         asyncio.run(replica(json.loads(args.replica_config)))
         return
     if args.db == "postgres":
-        from sqlalchemy.engine import make_url
-
-        require_loopback(make_url(args.db_url).host or "127.0.0.1", "--db-url")
+        require_loopback_database(args.db_url)
     if args.kill_one_at and args.replicas < 2:
         parser.error("--kill-one-at needs --replicas 2 or more")
     figures = asyncio.run(parent(args))
-    for key in (
-        "seconds",
-        "attempts",
-        "delivered",
-        "goodput",
-        "over_limit",
-        "lost",
-        "duplicates",
-        "unreachable",
-        "peak_rss_mb",
-        "cpu_percent",
-        "connector_cpu_percent",
-        "machine_cpu_percent",
-    ):
-        print(f"{key:>22}: {figures[key]}")
-    line = json.dumps(figures, sort_keys=True)
-    if args.save:
-        args.save.parent.mkdir(parents=True, exist_ok=True)
-        args.save.write_text(line + "\n")
-    print(line)
+    report(
+        figures,
+        (
+            "seconds",
+            "attempts",
+            "delivered",
+            "goodput",
+            "over_limit",
+            "lost",
+            "duplicates",
+            "unreachable",
+            "peak_rss_mb",
+            "cpu_percent",
+            "connector_cpu_percent",
+            "machine_cpu_percent",
+        ),
+        args.save,
+    )
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import tempfile
 import time
@@ -24,12 +23,15 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (
+    DEFAULT_PG,
     ROOT,
     Database,
     insert_people,
     machine,
     machine_cpu_percent,
     org_config,
+    report,
+    require_loopback_database,
     start_connector,
     stop_process,
     system_cpu,
@@ -413,7 +415,7 @@ def main() -> None:
         "--connector-rps", type=float, default=50.0, help="limit counted (not enforced)"
     )
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--db-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--db-url", default=DEFAULT_PG, help="PostgreSQL server (loopback only)")
     parser.add_argument("--save", type=Path)
     parser.add_argument("--serve", choices=["app", "echo"], help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -421,32 +423,27 @@ def main() -> None:
         asyncio.run(serve(args.serve, args.db_url))
         return
     if args.db == "postgres":
-        from _common import require_loopback
-        from sqlalchemy.engine import make_url
-
-        require_loopback(make_url(args.db_url).host or "127.0.0.1", "--db-url")
+        require_loopback_database(args.db_url)
     figures = asyncio.run(parent(args))
-    for key in (
-        "throughput",
-        "p50_ms",
-        "p95_ms",
-        "p99_ms",
-        "errors",
-        "max_rate_p99_under_250ms",
-        "answers_stored",
-        "answers_lost",
-        "echo_p50_ms",
-        "echo_p99_ms",
-        "ratio_p99",
-        "ratio_max_rate",
-        "machine_cpu_percent",
-    ):
-        print(f"{key:>26}: {figures[key]}")
-    line = json.dumps(figures, sort_keys=True)
-    if args.save:
-        args.save.parent.mkdir(parents=True, exist_ok=True)
-        args.save.write_text(line + "\n")
-    print(line)
+    report(
+        figures,
+        (
+            "throughput",
+            "p50_ms",
+            "p95_ms",
+            "p99_ms",
+            "errors",
+            "max_rate_p99_under_250ms",
+            "answers_stored",
+            "answers_lost",
+            "echo_p50_ms",
+            "echo_p99_ms",
+            "ratio_p99",
+            "ratio_max_rate",
+            "machine_cpu_percent",
+        ),
+        args.save,
+    )
 
 
 if __name__ == "__main__":

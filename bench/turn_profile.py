@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import contextvars
 import cProfile
-import json
 import pstats
 import statistics
 import sys
@@ -40,9 +39,12 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (
+    DEFAULT_PG,
     Database,
     machine,
     org_config,
+    report,
+    require_loopback_database,
     start_connector,
     stop_process,
 )
@@ -244,31 +246,31 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--notes", action="store_true", help="a private note on every 4th answer")
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--db-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--db-url", default=DEFAULT_PG, help="PostgreSQL server (loopback only)")
     parser.add_argument("--profile", type=Path, help="write a cProfile of the measured turns")
     parser.add_argument("--top", type=int, default=40, help="functions shown with --profile")
     parser.add_argument("--save", type=Path)
     args = parser.parse_args()
+    if args.db == "postgres":
+        require_loopback_database(args.db_url)
     figures = asyncio.run(run(args))
-    for key in (
-        "statements_per_turn",
-        "statements_first_answer",
-        "statements_repeat_answer",
-        "commits_per_turn",
-        "pool_checkouts_per_turn",
-        "cpu_ms_per_turn",
-        "cpu_ms_p50",
-        "wall_ms_p50",
-        "wall_ms_p99",
-        "sender_statements_meanwhile",
-    ):
-        print(f"{key:>28}: {figures[key]}")
     print(f"{'by kind':>28}: {figures['by_kind_per_turn']}")
-    line = json.dumps(figures, sort_keys=True)
-    if args.save:
-        args.save.parent.mkdir(parents=True, exist_ok=True)
-        args.save.write_text(line + "\n")
-    print(line)
+    report(
+        figures,
+        (
+            "statements_per_turn",
+            "statements_first_answer",
+            "statements_repeat_answer",
+            "commits_per_turn",
+            "pool_checkouts_per_turn",
+            "cpu_ms_per_turn",
+            "cpu_ms_p50",
+            "wall_ms_p50",
+            "wall_ms_p99",
+            "sender_statements_meanwhile",
+        ),
+        args.save,
+    )
 
 
 if __name__ == "__main__":
