@@ -22,6 +22,7 @@ import json
 import math
 import sys
 from collections import Counter
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +81,8 @@ def read_set(path: Path) -> dict[str, list[str]]:
     }
 
 
-def bot_traffic() -> list[str]:
+@lru_cache(maxsize=1)
+def bot_traffic() -> tuple[str, ...]:
     """What the bot hears all day and must never take for a crisis: its own typed commands
     (crisis comes before commands) and HR questions for the FAQ channel (the FAQ's entries and
     its tuning questions; never its blind set). Always negatives, never left out."""
@@ -98,12 +100,12 @@ def bot_traffic() -> list[str]:
     tuning = yaml.safe_load((ROOT / "tests" / "fixtures" / "faq_eval.yaml").read_text())
     for part in ("tune", "tune_seen", "out_of_scope"):
         texts += [item["q"] if isinstance(item, dict) else item for item in tuning.get(part, [])]
-    return texts
+    return tuple(texts)
 
 
 def examples(sets: list[dict[str, list[str]]]) -> tuple[list[str], list[int]]:
     """Texts and labels (1: the writer's own risk) of these sets, plus the bot's traffic."""
-    texts: list[str] = bot_traffic()
+    texts: list[str] = list(bot_traffic())
     labels: list[int] = [0] * len(texts)
     for one in sets:
         texts += one["positive"]
