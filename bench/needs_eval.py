@@ -5,7 +5,9 @@
     python bench/needs_eval.py --set PATH [--config ORG_YAML] [--explain]
 
 A set is YAML: `needs:` a list of {text, needs: [ids]} (an empty list means no need), and
-`crisis:` with lists `positive` (must fire), `idiom` and `policy` (must not fire).
+`crisis:` with lists `positive` (must fire), `idiom`, `policy` and optionally `everyday` (must
+not fire). Crisis figures are for phrases and the learned model together, with the phrases'
+share of the recall alone beside it.
 
 Need routing is right for a message when the set of needs found equals the labelled set
 exactly (an empty set for a message with no need). "Any correct need" is, over messages with
