@@ -129,6 +129,30 @@ def person_id(prefix: str, i: int) -> str:
     return f"{prefix}{i:06d}"
 
 
+def answerer_id(i: int) -> str:
+    """The Entra object id of the i-th simulated person answering a check-in."""
+    return f"00000000-0000-4000-8000-{i:012d}"
+
+
+def checkin_submission(
+    i: int, connector_url: str, cycle_id: int, week: int, mood: int, note: str | None = None
+) -> dict[str, Any]:
+    """A real-shaped Action.Execute `checkin.submit` from the i-th person, a new card each time."""
+    from tests.support.activities import TeamsUser, card_execute
+
+    data: dict[str, Any] = {
+        "command": "checkin submit",
+        "card_id": secrets.token_hex(16),
+        "cycle_id": cycle_id,
+        "week": week,
+        "mood": str(mood),
+    }
+    if note:
+        data["note"] = note
+    user = TeamsUser(aad_object_id=answerer_id(i))
+    return card_execute(user, connector_url, "checkin.submit", data)
+
+
 def conversation_id(aad: str) -> str:
     return f"a:personal-{aad}"
 

@@ -14,7 +14,6 @@ import asyncio
 import sys
 import tempfile
 import time
-import uuid
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from _common import (
     DEFAULT_PG,
     ROOT,
     Database,
+    checkin_submission,
     insert_people,
     machine,
     machine_cpu_percent,
@@ -159,7 +159,6 @@ async def phase(
 ) -> dict[str, Any]:
     """Open loop: request n is sent at start + n/rate whatever came back before; latency is
     measured from that scheduled time, so a stalled server cannot hide its queue."""
-    from tests.support.activities import TeamsUser, card_execute
 
     latencies: list[float] = []
     errors: dict[str, int] = {}
@@ -171,15 +170,7 @@ async def phase(
         nonlocal ok_cards
         i = counter[0] % people
         counter[0] += 1
-        user = TeamsUser(aad_object_id=f"00000000-0000-4000-8000-{i:012d}")
-        data = {
-            "command": "checkin submit",
-            "card_id": uuid.uuid4().hex,
-            "cycle_id": cycle_id,
-            "week": week,
-            "mood": str(1 + n % 5),
-        }
-        body = card_execute(user, connector_url, "checkin.submit", data)
+        body = checkin_submission(i, connector_url, cycle_id, week, 1 + n % 5)
         try:
             async with http.post(url, json=body) as response:
                 text = await response.text()

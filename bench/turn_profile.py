@@ -41,6 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (
     DEFAULT_PG,
     Database,
+    answerer_id,
+    checkin_submission,
     machine,
     org_config,
     report,
@@ -52,8 +54,7 @@ from _common import (
 IN_TURN: contextvars.ContextVar[Counter | None] = contextvars.ContextVar("in_turn", default=None)
 
 
-def person(i: int) -> str:
-    return f"00000000-0000-4000-8000-{i:012d}"
+NOTE = "A private note about this week, long enough to encrypt."
 
 
 async def setup_cycle(engine, services, people: int) -> int:
@@ -72,7 +73,7 @@ async def setup_cycle(engine, services, people: int) -> int:
     rows = [
         {
             "cycle_id": cycle_id,
-            "aad_object_id": person(i),
+            "aad_object_id": answerer_id(i),
             "due_at": now,
             "answered": False,
             "reminded": False,
@@ -113,7 +114,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     from bot.app import ENGINE, SERVICES, create_app
     from core import privacy
     from core.settings import Settings
-    from tests.support.activities import TeamsUser, card_execute
 
     tmp = tempfile.TemporaryDirectory(prefix="bench-turn-")
     database = Database(args.db, args.db_url, Path(tmp.name))
@@ -159,17 +159,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         async with aiohttp.ClientSession() as http:
 
             async def one(n: int, measured: bool) -> None:
-                user = TeamsUser(aad_object_id=person(n % args.people))
-                data = {
-                    "command": "checkin submit",
-                    "card_id": uuid.uuid4().hex,
-                    "cycle_id": cycle_id,
-                    "week": week,
-                    "mood": str(1 + n % 5),
-                }
-                if args.notes and n % 4 == 0:
-                    data["note"] = "A private note about this week, long enough to encrypt."
-                body = card_execute(user, connector_url, "checkin.submit", data)
+                note = NOTE if args.notes and n % 4 == 0 else None
+                body = checkin_submission(
+                    n % args.people, connector_url, cycle_id, week, 1 + n % 5, note
+                )
                 counts: Counter = Counter()
                 key = uuid.uuid4().hex
                 pending[key] = counts
