@@ -7,7 +7,7 @@ it generalises before writing it.
 
 Training data: every set in TRAINING_SETS. Positives are `crisis.positive`; negatives are
 `crisis.idiom`, `crisis.policy`, `crisis.everyday` and the need messages. The blind set of the
-current round (bench/data/crisis_heldout_6.yaml) is never read here.
+current round (bench/data/crisis_heldout_7.yaml) is never read here.
 
 The cross-check leaves one set out at a time, fits on the rest, and scores the left-out set
 with the phrase rules and the model together, at several thresholds: figures for wording the
@@ -43,6 +43,7 @@ TRAINING_SETS = [
     DATA / "crisis_heldout_3.yaml",
     DATA / "crisis_heldout_4.yaml",
     DATA / "crisis_heldout_5.yaml",
+    DATA / "crisis_heldout_6.yaml",
     DATA / "crisis_train_a.yaml",
     DATA / "crisis_train_b.yaml",
     DATA / "crisis_train_c.yaml",
@@ -55,11 +56,14 @@ TRAINING_SETS = [
     DATA / "crisis_train_j.yaml",
     DATA / "crisis_train_k.yaml",
     DATA / "crisis_train_l.yaml",
+    DATA / "crisis_train_m.yaml",
+    DATA / "crisis_train_n.yaml",
 ]
 # The latest blind set: written before the model it scores, scored once (2026-11-24: recall
-# 96.0%, false alarms 1% idiom, 1% policy; bench/results/needs-eval-crisis-heldout-6.json). It joins
-# TRAINING_SETS when the next round's blind set has been committed, never before.
-BLIND_SET = "crisis_heldout_6.yaml"
+# 96.0%, false alarms 2% idiom, 0% policy, 11% everyday; bench/results/
+# needs-eval-crisis-heldout-7.json). It joins TRAINING_SETS when the next round's blind set has
+# been committed, never before.
+BLIND_SET = "crisis_heldout_7.yaml"
 NEGATIVE_KINDS = ("idiom", "policy", "everyday", "needs")
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
 VETO_BELOW = CrisisModelSettings().veto_below

@@ -217,6 +217,15 @@ class CrisisModelSettings(_Strict):
         "its own: a word or two ('stop', 'help me') is too little to judge, and is left to "
         "the phrases.",
     )
+    joke_threshold: float = Field(
+        0.9,
+        gt=0,
+        le=1,
+        description="The score the model needs on its own when a joke marker ('lol', 😂) is in "
+        "the message: a joke raises the bar rather than silencing the model, because people "
+        "laugh off what they mean ('lol i've literally picked the date'). Never below "
+        "`threshold`; 1 keeps the model quiet on every joke.",
+    )
     veto_below: float = Field(
         0.2,
         ge=0,
@@ -258,8 +267,13 @@ class Crisis(_Strict):
     joke_markers: list[str] = Field(
         default_factory=list,
         description="Words that mark a message as a joke ('lol', 'haha'): a person "
-        "speaking of themselves or naming the subject is then taken as idiom. Never applied to "
-        "being harmed by someone.",
+        "speaking of themselves or naming the subject is then taken as idiom, and the learned "
+        "model needs `model.joke_threshold`. Never applied to being harmed by someone.",
+    )
+    joke_retractions: list[str] = Field(
+        default_factory=list,
+        description="Phrases that take a joke marker back ('not joking', 'i mean it', 'that "
+        "wasn't a figure of speech'): with one, the message is read as meant.",
     )
     third_person: list[str] = Field(
         default_factory=list,
@@ -271,7 +285,9 @@ class Crisis(_Strict):
         description="The learned check that catches wording the phrases miss.",
     )
 
-    @field_validator("phrases", "harm_phrases", "topic_phrases", "idioms", "policy_context")
+    @field_validator(
+        "phrases", "harm_phrases", "topic_phrases", "idioms", "policy_context", "joke_retractions"
+    )
     @classmethod
     def _rules(cls, value: list[str]) -> list[str]:
         return _phrases(value)

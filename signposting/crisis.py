@@ -119,7 +119,7 @@ def _someone_else(tokens: Sequence[str], start: int, third_person: frozenset[str
 @dataclass(frozen=True)
 class PhraseReading:
     """What the phrases made of a message: the signal they raised, if any, and whether a joke
-    marker ('lol') is in it."""
+    marker ('lol') is in it and not taken back ('not joking')."""
 
     signal: CrisisSignal | None
     joke: bool
@@ -134,7 +134,9 @@ def read_phrases(tokens: Sequence[str], support: SupportConfig) -> PhraseReading
     fuzzy = support.detection.fuzzy_min_length
     idioms = _spans(rules.idioms, tokens, fuzzy)
     third_person = frozenset(rules.third_person)
-    joke = bool(set(rules.joke_markers) & set(tokens))
+    joke = bool(set(rules.joke_markers) & set(tokens)) and not _spans(
+        rules.joke_retractions, tokens, fuzzy
+    )
 
     def clear(span: Span) -> bool:
         """An idiom cancels a phrase it overlaps, unless the phrase carries on past its end
@@ -173,9 +175,9 @@ def detect(
     `support` is the organisation's `support` config section; without it the shipped rules
     apply. The phrases and the learned model (if enabled) are both asked: a phrase that fires
     stands unless the model is all but sure the message is about someone else or about policy
-    (`veto_below`); otherwise the model fires on its own at `threshold`, unless a joke marker
-    says the message is a joke ("lol", 😂) or it is too short to judge. `use_model=False` asks
-    the phrases alone, for measuring them.
+    (`veto_below`); otherwise the model fires on its own at `threshold` (at `joke_threshold`
+    when a joke marker such as "lol" or 😂 is not taken back), unless the message is too short
+    to judge. `use_model=False` asks the phrases alone, for measuring them.
     """
     support = support or _default_support()
     tokens = words(text, support.detection.spellings)
@@ -192,8 +194,10 @@ def combine(
     phrases: PhraseReading, score: float, settings: CrisisModelSettings
 ) -> CrisisSignal | None:
     """The verdict from both readers: a phrase stands unless the model's score is under
-    `veto_below`; without one, the model raises it at `threshold` unless it is a joke or
-    too short for the model to judge (a bare "stop" or "help" is a command, not a crisis).
+    `veto_below`; without one, the model raises it at `threshold` unless the message is too
+    short for it to judge (a bare "stop" or "help" is a command, not a crisis). A joke marker
+    raises the model's bar to `joke_threshold`: it silences the phrases ("i want to die lol"),
+    but people also laugh off what they mean ("lol i've literally picked the date").
 
     A joke marker never cancels being harmed by someone ("he hits me lol"), so the model's
     doubt, which a joke marker feeds, cannot either."""
@@ -201,6 +205,7 @@ def combine(
         if phrases.joke and phrases.signal.rule == "harm_phrases":
             return phrases.signal
         return phrases.signal if score >= settings.veto_below else None
-    if phrases.joke or phrases.words < settings.min_words or score < settings.threshold:
+    bar = max(settings.joke_threshold, settings.threshold) if phrases.joke else settings.threshold
+    if phrases.words < settings.min_words or score < bar:
         return None
-    return CrisisSignal("model", f"score at or above {settings.threshold}")
+    return CrisisSignal("model", f"score at or above {bar}")

@@ -11,8 +11,8 @@ import pytest
 
 from bench.train_crisis_model import BLIND_SET
 from signposting import crisis_model
-from signposting.config import SupportConfig
-from signposting.crisis import CrisisSignal, detect
+from signposting.config import CrisisModelSettings, SupportConfig
+from signposting.crisis import CrisisSignal, PhraseReading, combine, detect, read_phrases
 from signposting.phrases import words
 
 
@@ -135,6 +135,46 @@ def test_a_joke_marker_keeps_the_model_quiet_but_never_hides_harm():
     assert detect("i want to die of embarrassment lol") is None
     assert detect("i want to die 😂 just sent my manager a message meant for my husband") is None
     assert detect("he hits me when he's been drinking lol") is not None
+
+
+def test_a_joke_marker_raises_the_models_bar_without_silencing_it():
+    """People laugh off what they mean: on a joke the model needs `joke_threshold`, never less
+    than `threshold`, and 1 keeps it quiet."""
+    joke = PhraseReading(signal=None, joke=True, words=6)
+    meant = PhraseReading(signal=None, joke=False, words=6)
+    settings = CrisisModelSettings(threshold=0.5, joke_threshold=0.9)
+    assert combine(meant, 0.6, settings) == CrisisSignal("model", "score at or above 0.5")
+    assert combine(joke, 0.6, settings) is None
+    assert combine(joke, 0.95, settings) == CrisisSignal("model", "score at or above 0.9")
+    assert combine(joke, 0.999, settings.model_copy(update={"joke_threshold": 1.0})) is None
+    higher = CrisisModelSettings(threshold=0.97, joke_threshold=0.9)
+    assert combine(joke, 0.95, higher) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "wanna die lol. not lol actually",
+        "i want to die haha. i mean it",
+        "kms 😂 no joke, I've been looking at how",
+    ],
+)
+def test_a_joke_taken_back_is_read_as_meant(text):
+    assert read_phrases(words(text), SupportConfig()).joke is False
+    assert detect(text) is not None
+
+
+def test_joke_retractions_are_checked_like_every_rule_phrase():
+    base = SupportConfig().model_dump()
+    base["crisis"]["joke_retractions"] = ["not-joking!"]
+    with pytest.raises(ValueError, match="joke_retractions"):
+        SupportConfig.model_validate(base)
+
+
+def test_a_joke_left_standing_still_quiets_the_phrases():
+    assert read_phrases(words("i want to die lol"), SupportConfig()).joke is True
+    assert detect("this rota is killing me lol, seriously") is None
+    assert detect("i could murder a brew lol for real") is None
 
 
 def test_everyday_idiom_is_quiet_with_the_phrases_alone():
