@@ -53,8 +53,9 @@ CONCURRENCY = 64
 
 
 def batch_size(rate: float, headroom: float, replicas: int) -> int:
-    """About a third of what one replica sends in a lease: few batch boundaries (the sender waits
-    for a whole batch before claiming the next), yet a batch always goes out within its lease."""
+    """The most one claim may take: about a third of what one replica sends in a lease, so a
+    claim always goes out within its lease. Claims are smaller in practice: about 2 s of the
+    replica's share (SenderSettings.claim_seconds)."""
     share = rate * (1 - headroom) / replicas
     return int(min(500, max(32, share * LEASE_SECONDS / 3)))
 

@@ -38,6 +38,12 @@ class SenderSettings:
     min_headroom: float = 0.01
     concurrency: int = 32
     batch_size: int = 64
+    """The most messages one claim takes."""
+    claim_seconds: float = 2.0
+    """A claim takes about this many seconds of this sender's share of the rate (never more
+    than `batch_size`, never fewer than 8): with several replicas, small claims keep their last
+    batches even, so no replica is left sending the tail alone at its share of the timetable
+    while the others' slots go unused."""
     lease_seconds: float = 120.0
     idle_poll_seconds: float = 1.0
     db_concurrency: int = 4
@@ -222,6 +228,11 @@ class OutboxSender:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), self.settings.heartbeat_seconds)
 
+    def claim_size(self) -> int:
+        """How many messages to claim: `claim_seconds` of this sender's slots."""
+        share = self.pacer.rate / self.pacer.senders * self.settings.claim_seconds
+        return max(min(8, self.settings.batch_size), min(self.settings.batch_size, int(share)))
+
     def wake(self) -> None:
         """New work was enqueued: look now instead of at the next poll."""
         self._wake.set()
@@ -237,15 +248,16 @@ class OutboxSender:
         """Claim a batch and start its sends, returning once at most half a batch is still
         waiting for a slot: the next batch is claimed and resolved (which may take a second on
         a busy machine) while this one still has work for every slot of the timetable, so
-        sending never runs dry between batches. At most one and a half batches wait at a time,
-        well within a lease when a batch is a third of what a sender sends in one."""
+        sending never runs dry between batches. At most one and a half claims wait at a time,
+        a few seconds of sending, well within a lease."""
         now = self.clock()
         reclaim = self._next_reclaim is None or now >= self._next_reclaim
+        size = self.claim_size()
         async with self.sessions() as session:
             rows = await outbox.claim(
                 session,
                 self.worker,
-                self.settings.batch_size,
+                size,
                 now,
                 timedelta(seconds=self.settings.lease_seconds),
                 reclaim=reclaim,
@@ -269,7 +281,7 @@ class OutboxSender:
             task = asyncio.create_task(self._deliver(row, destinations[row.id]))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        ahead = self.settings.batch_size // 2
+        ahead = size // 2
         while len(self._waiting) > ahead and not self._stopping.is_set():
             self._room.clear()
             await self._room.wait()

@@ -286,3 +286,19 @@ async def test_the_next_batch_is_claimed_while_the_last_one_still_has_work_waiti
     await asyncio.gather(*list(sender._tasks))
     assert sorted(connector.texts()) == sorted(f"m{i}" for i in range(8))
     assert {r.status for r in await _rows(sessions)} == {"sent"}
+
+
+def test_each_replica_claims_a_few_seconds_of_its_share_of_the_timetable(transport):
+    """With three replicas each sends a third of the rate: a claim of a whole batch would leave
+    the one holding the last of the queue sending alone while the others' slots go unused."""
+    settings = SenderSettings(rate_per_second=50, batch_size=500, claim_seconds=2.0)
+    sender = OutboxSender(None, transport, settings)  # type: ignore[arg-type]
+    sender.pacer.rate = 49.5
+    sender.pacer.take_part(0, 1)
+    assert sender.claim_size() == 99
+    sender.pacer.take_part(2, 3)
+    assert sender.claim_size() == 33
+    sender.pacer.take_part(0, 50)
+    assert sender.claim_size() == 8
+    small = OutboxSender(None, transport, SenderSettings(batch_size=4))  # type: ignore[arg-type]
+    assert small.claim_size() == 4
