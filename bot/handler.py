@@ -76,13 +76,8 @@ class WellbeingBot(Bot):
         """The database part of a message turn: one connection for all of it (checked out once,
         after waiting for a free place among TURN_CONNECTIONS), given back before the replies go
         out over HTTP."""
-        one_connection = getattr(self.services.sessions, "one_connection", None)
-        async with self._connections:
-            if one_connection is None:
-                yield
-                return
-            async with one_connection():
-                yield
+        async with self._connections, self.services.sessions.one_connection():
+            yield
 
     async def on_turn(self, context: TurnContext) -> None:
         activity = context.activity

@@ -190,7 +190,11 @@ async def schema_is_current(engine: AsyncEngine) -> bool:
         return await connection.run_sync(_is_current)
 
 
+def is_postgres(session: AsyncSession) -> bool:
+    """Whether the session talks to PostgreSQL (else SQLite, the embedded default)."""
+    return session.bind is not None and session.bind.dialect.name == "postgresql"
+
+
 def upsert_insert(session: AsyncSession, table):
     """An INSERT that can say ON CONFLICT (DO NOTHING / DO UPDATE) on the session's backend."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return (postgresql.insert if is_postgres(session) else sqlite.insert)(table)

@@ -206,15 +206,9 @@ async def record_answer(
                 .values(answered=True)
             )
         if stored:
-            for event, need, service in counts or ():
-                await counting.bump(
-                    session,
-                    event,
-                    now,
-                    time_zone=services.org.organisation.timezone,
-                    need=need,
-                    service=service,
-                )
+            await counting.bump_each(
+                session, counts or (), now, time_zone=services.org.organisation.timezone
+            )
         await session.commit()
     return stored, on_demand
 

@@ -7,9 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel.ext.asyncio.session import AsyncSession
-
+from core.db import Sessions
 from core.models import utcnow
 from core.orgconfig import OrgConfig
 from core.privacy import Secrets
@@ -24,7 +22,7 @@ if TYPE_CHECKING:
 class Services:
     """Long-lived things a turn may use; built once by the app factory."""
 
-    sessions: async_sessionmaker[AsyncSession]
+    sessions: Sessions
     org: OrgConfig
     commands: CommandTable
     secrets: Secrets

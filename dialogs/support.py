@@ -54,15 +54,9 @@ def _private(turn: Turn, replies: list[Reply]) -> list[Reply]:
 async def count_events(turn: Turn, events: list[tuple[str, str, str]]) -> None:
     """Bump counters (event, need, service) in one transaction."""
     async with turn.services.sessions() as session:
-        for event, need, service in events:
-            await counting.bump(
-                session,
-                event,
-                turn.now,
-                time_zone=turn.services.org.organisation.timezone,
-                need=need,
-                service=service,
-            )
+        await counting.bump_each(
+            session, events, turn.now, time_zone=turn.services.org.organisation.timezone
+        )
         await session.commit()
 
 

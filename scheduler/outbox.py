@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, bindparam, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.db import upsert_insert
+from core.db import is_postgres, upsert_insert
 from core.models import utcnow
 from core.privacy import Secrets, SecretsError
 from dialogs.events import ChannelPost, PersonalChat, Recipient, Reply, reply_payload
@@ -146,10 +146,6 @@ async def enqueue_reply(
     )
 
 
-def _is_postgres(session: AsyncSession) -> bool:
-    return session.bind is not None and session.bind.dialect.name == "postgresql"
-
-
 def _pending_and_due(now: datetime) -> ColumnElement[bool]:
     """Waiting for a sender and due: the predicate of `ix_outbox_pending`, plus the time."""
     return and_(OutboxMessage.status.in_(PENDING_STATES), OutboxMessage.next_attempt_at <= now)
@@ -176,7 +172,7 @@ async def _take(
     passes over the rows this very statement has just updated, each run yields new ones and the
     claim takes far more than `limit`."""
     chosen = select(OutboxMessage.id).where(which).order_by(*order).limit(limit)
-    if _is_postgres(session):
+    if is_postgres(session):
         chosen = chosen.with_for_update(skip_locked=True).cte("chosen").prefix_with("MATERIALIZED")
     else:
         chosen = chosen.cte("chosen")

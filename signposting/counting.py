@@ -7,6 +7,7 @@ from a card are invisible to the bot, so they are not counted.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -58,3 +59,15 @@ async def bump(
         set_={"count": SignpostingCount.count + insert.excluded.count},
     )
     await session.exec(statement)
+
+
+async def bump_each(
+    session: AsyncSession,
+    events: Iterable[tuple[str, str, str]],
+    now: datetime,
+    *,
+    time_zone: str = "UTC",
+) -> None:
+    """`bump` each (event, need, service) once, in the caller's transaction."""
+    for event, need, service in events:
+        await bump(session, event, now, time_zone=time_zone, need=need, service=service)
