@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from core.orgconfig import load_org_config  # noqa: E402
 from signposting import crisis_model  # noqa: E402
+from signposting.config import SupportConfig  # noqa: E402
 from signposting.crisis import detect  # noqa: E402
 from signposting.needs import detect_needs, explain  # noqa: E402
 
@@ -92,6 +94,7 @@ def evaluate(data: dict[str, Any], support) -> dict[str, Any]:
     need_text_alarms = fired([item["text"] for item in items])
     everyday_alarms = fired(everyday)
     return {
+        "crisis_check_ms": _time_per_message(positive + idiom + policy + everyday, support),
         "messages": len(items),
         "routing_exact": _ratio(exact, len(items)),
         "any_correct_need": _ratio(any_right, with_need),
@@ -114,6 +117,17 @@ def evaluate(data: dict[str, Any], support) -> dict[str, Any]:
         "_need_text_alarms": need_text_alarms,
         "_everyday_alarms": everyday_alarms,
     }
+
+
+def _time_per_message(texts: list[str], support: SupportConfig) -> float | None:
+    """Mean wall time of one crisis check (phrases and model), after a first call loads them."""
+    if not texts:
+        return None
+    detect(texts[0], support)
+    started = time.perf_counter()
+    for text in texts:
+        detect(text, support)
+    return round(1000 * (time.perf_counter() - started) / len(texts), 2)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -162,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         "crisis false alarms on the need messages: "
         f"{_percent(result['false_alarm_need_messages'])} of {result['messages']}"
     )
+    if result["crisis_check_ms"] is not None:
+        print(f"time: {result['crisis_check_ms']} ms a message for the crisis check")
     if result["everyday"]:
         print(
             "crisis false alarms on everyday hard news: "

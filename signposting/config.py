@@ -204,7 +204,7 @@ class CrisisModelSettings(_Strict):
         description="Ask the learned model as well as the phrases ('false': the phrases alone).",
     )
     threshold: float = Field(
-        0.5,
+        0.4,
         gt=0,
         lt=1,
         description="The model's score (0 to 1) at which a message counts as a crisis. Lower "

@@ -1,14 +1,20 @@
 """A small learned check for risk in a message, behind the crisis phrases.
 
 Phrase rules are exact about what they catch and blind to wording nobody wrote down: on blind
-sets they caught 62–84% of messages about a person's own risk. This model is a logistic
-regression over word pairs and letter runs (so typos and new phrasings still share features
-with what it was fitted on), fitted by `bench/train_crisis_model.py` on the labelled
-development sets only. The fitted weights are data (signposting/data/crisis_model.json.gz); this
-module only reads them and scores, in plain Python, so the bot needs no learning library.
+sets they caught 56–84% of messages about a person's own risk. This model has two parts, both
+fitted by `bench/train_crisis_model.py` on the labelled development sets only:
+
+- the words: a logistic regression over words, word pairs and letter runs (so typos and new
+  phrasings still share features with what it was fitted on), scored in plain Python;
+- the meaning: a one-layer network over the pretrained sentence encoder's vector
+  (signposting/sentence_encoder.py), which knows words the labelled sets never used.
+
+The score is a weighted mean of the two probabilities (`Meaning.weight` is the meaning's
+share). The fitted weights are data (signposting/data/crisis_model.json.gz); this module only
+reads them and scores, so the bot needs no learning library.
 
 Scoring is deterministic: the same text always gets the same score, and `explain` names the
-features that pushed it, for the evaluation script (never for logs).
+word features that pushed it, for the evaluation script (never for logs).
 """
 
 from __future__ import annotations
@@ -18,14 +24,17 @@ import json
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
+from signposting import sentence_encoder
 from signposting.phrases import BREAK, words
 
 MODEL_PATH = Path(__file__).resolve().parent / "data" / "crisis_model.json.gz"
-FORMAT = 1
+FORMAT = 2
 CHAR_SIZES = range(2, 6)
 
 
@@ -70,25 +79,89 @@ def weighted(counts: Mapping[str, int], idf: Mapping[str, float]) -> dict[str, f
     }
 
 
+def logistic(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+@dataclass(frozen=True)
+class Meaning:
+    """A network over the sentence encoder's vector: one hidden layer of rectified units and a
+    logistic output (what scikit-learn's MLPClassifier fits). `weight` is its share of the
+    model's score."""
+
+    hidden_weights: np.ndarray
+    """(encoder dimensions, hidden units)"""
+    hidden_bias: np.ndarray
+    output_weights: np.ndarray
+    output_bias: float
+    weight: float
+
+    def probability(self, vector: np.ndarray) -> float:
+        hidden = np.maximum(vector @ self.hidden_weights + self.hidden_bias, 0.0)
+        return logistic(float(hidden @ self.output_weights) + self.output_bias)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "weight": self.weight,
+            "hidden_weights": np.round(self.hidden_weights, 6).tolist(),
+            "hidden_bias": np.round(self.hidden_bias, 6).tolist(),
+            "output_weights": np.round(self.output_weights, 6).tolist(),
+            "output_bias": round(self.output_bias, 6),
+        }
+
+    @classmethod
+    def from_json(cls, payload: Mapping[str, object]) -> Meaning:
+        def array(key: str) -> np.ndarray:
+            return np.asarray(payload[key], dtype=np.float32)
+
+        return cls(
+            hidden_weights=array("hidden_weights"),
+            hidden_bias=array("hidden_bias"),
+            output_weights=array("output_weights"),
+            output_bias=float(payload["output_bias"]),  # type: ignore[arg-type]
+            weight=float(payload["weight"]),  # type: ignore[arg-type]
+        )
+
+
 @dataclass(frozen=True)
 class CrisisModel:
-    """Fitted weights: for every known feature its idf and its coefficient."""
+    """Fitted weights: for every known feature its idf and its coefficient, and the meaning
+    network (None: the words alone decide)."""
 
     intercept: float
     idf: Mapping[str, float]
     coef: Mapping[str, float]
     spellings: Mapping[str, str]
+    meaning: Meaning | None = None
+    encoder: sentence_encoder.SentenceEncoder | None = field(default=None, compare=False)
+    """None: the shipped encoder, loaded on first use."""
 
     def features(self, text: str) -> dict[str, float]:
         return weighted(term_counts(words(text, self.spellings)), self.idf)
 
-    def score(self, text: str) -> float:
-        """How likely the message is about the writer's own risk, from 0 to 1."""
+    def words_score(self, text: str) -> float:
+        """The words' probability that the message is about the writer's own risk."""
         features = self.features(text)
         if not features:
             return 0.0
-        z = self.intercept + sum(value * self.coef[f] for f, value in features.items())
-        return 1.0 / (1.0 + math.exp(-z))
+        return logistic(self.intercept + sum(value * self.coef[f] for f, value in features.items()))
+
+    def meaning_score(self, text: str, vector: np.ndarray | None = None) -> float:
+        """The meaning network's probability; `vector` is the text's encoding if known."""
+        if self.meaning is None:
+            raise ValueError("this crisis model has no meaning network")
+        if vector is None:
+            encoder = self.encoder or sentence_encoder.shipped()
+            vector = encoder.embed([text])[0]
+        return self.meaning.probability(vector)
+
+    def score(self, text: str, vector: np.ndarray | None = None) -> float:
+        """How likely the message is about the writer's own risk, from 0 to 1."""
+        by_words = self.words_score(text)
+        if self.meaning is None or not text.strip():
+            return by_words
+        share = self.meaning.weight
+        return (1.0 - share) * by_words + share * self.meaning_score(text, vector)
 
     def explain(self, text: str, top: int = 6) -> list[tuple[str, float]]:
         """The features that pushed the score up most, with their contribution."""
@@ -103,6 +176,7 @@ def save(
     weights: Iterable[tuple[str, float, float]],
     spellings: Mapping[str, str],
     about: Mapping[str, object],
+    meaning: Meaning | None = None,
 ) -> None:
     """Write a fitted model: `weights` holds (feature, idf, coefficient)."""
     payload = {
@@ -111,6 +185,7 @@ def save(
         "intercept": round(intercept, 6),
         "spellings": dict(sorted(spellings.items())),
         "features": {f: [round(idf, 5), round(coef, 5)] for f, idf, coef in sorted(weights)},
+        "meaning": meaning.to_json() if meaning is not None else None,
     }
     data = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
     path.write_bytes(gzip.compress(data, mtime=0))
@@ -126,10 +201,15 @@ def load(path: Path = MODEL_PATH) -> CrisisModel:
         idf={f: float(v[0]) for f, v in features.items()},
         coef={f: float(v[1]) for f, v in features.items()},
         spellings=payload["spellings"],
+        meaning=Meaning.from_json(payload["meaning"]) if payload.get("meaning") else None,
     )
 
 
 @lru_cache(maxsize=1)
 def shipped() -> CrisisModel:
-    """The model that ships with the bot, read once."""
-    return load(MODEL_PATH)
+    """The model that ships with the bot, read once, with its encoder loaded (so a damaged
+    file stops the bot at start, not on someone's message)."""
+    model = load(MODEL_PATH)
+    if model.meaning is not None:
+        return replace(model, encoder=sentence_encoder.shipped())
+    return model

@@ -7,13 +7,15 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bench.train_crisis_model import BLIND_SET
-from signposting import crisis_model
+from signposting import crisis_model, sentence_encoder
 from signposting.config import CrisisModelSettings, SupportConfig
 from signposting.crisis import CrisisSignal, PhraseReading, combine, detect, read_phrases
 from signposting.phrases import words
+from signposting.sentence_encoder import DIMENSIONS
 
 
 def test_features_are_words_pairs_within_a_clause_and_letter_runs():
@@ -46,6 +48,54 @@ def test_score_is_the_logistic_of_the_weighted_sum_and_survives_saving(tmp_path:
     assert math.isclose(model.score("Hiya THERE"), 1 / (1 + math.exp(-expected)))
     assert model.score("") == 0.0
     assert model.explain("hello")[0][0] == "w hello"
+
+
+def fake_meaning(hidden: int = 3, weight: float = 0.4) -> crisis_model.Meaning:
+    generator = np.random.default_rng(7)
+    return crisis_model.Meaning(
+        hidden_weights=generator.normal(size=(DIMENSIONS, hidden)).astype(np.float32),
+        hidden_bias=generator.normal(size=hidden).astype(np.float32),
+        output_weights=generator.normal(size=hidden).astype(np.float32),
+        output_bias=-0.3,
+        weight=weight,
+    )
+
+
+def test_the_score_is_the_weighted_mean_of_words_and_meaning_and_survives_saving(tmp_path):
+    meaning = fake_meaning()
+    path = tmp_path / "model.json.gz"
+    crisis_model.save(path, 0.1, [("w die", 1.0, 3.0)], {}, {}, meaning)
+    model = crisis_model.load(path)
+    vector = sentence_encoder.shipped().embed(["i want to die"])[0]
+    hidden = np.maximum(vector @ meaning.hidden_weights + meaning.hidden_bias, 0)
+    by_meaning = 1 / (1 + math.exp(-(float(hidden @ meaning.output_weights) - 0.3)))
+    assert math.isclose(model.meaning_score("i want to die"), by_meaning, rel_tol=1e-4)
+    expected = 0.6 * model.words_score("i want to die") + 0.4 * by_meaning
+    assert math.isclose(model.score("i want to die"), expected, rel_tol=1e-4)
+    assert model.score("i want to die", vector) == model.score("i want to die")
+    assert model.score("   ") == model.words_score("   ") == 0.0
+
+
+def test_the_meaning_network_scores_as_the_fitted_one_does():
+    """The bot runs the network in numpy: the same vector must get the fitter's probability."""
+    pytest.importorskip("sklearn")
+    from bench.train_crisis_model import fit_meaning
+
+    generator = np.random.default_rng(3)
+    vectors = generator.normal(size=(60, DIMENSIONS)).astype(np.float32)
+    labels = [int(row[:5].sum() > 0) for row in vectors]
+    meaning = fit_meaning(vectors, labels)
+    from sklearn.neural_network import MLPClassifier
+
+    reference = MLPClassifier(
+        hidden_layer_sizes=(meaning.hidden_bias.shape[0],),
+        alpha=1e-3,
+        early_stopping=True,
+        max_iter=300,
+        random_state=0,
+    ).fit(vectors, labels)
+    for vector, probability in zip(vectors, reference.predict_proba(vectors)[:, 1], strict=True):
+        assert math.isclose(meaning.probability(vector), probability, rel_tol=1e-4, abs_tol=1e-6)
 
 
 def test_a_model_of_another_format_is_refused(tmp_path: Path):
@@ -100,6 +150,7 @@ def test_scoring_in_plain_python_matches_the_fitted_regression():
 def test_the_shipped_model_was_fitted_with_the_shipped_spellings_and_never_on_a_blind_set():
     model = crisis_model.shipped()
     assert dict(model.spellings) == dict(SupportConfig().detection.spellings)
+    assert model.meaning is not None and model.encoder is sentence_encoder.shipped()
     about = json.loads(gzip.decompress(crisis_model.MODEL_PATH.read_bytes()))["about"]
     assert about["fitted_on"] and BLIND_SET not in about["fitted_on"]
 
@@ -115,7 +166,8 @@ def test_the_shipped_model_was_fitted_with_the_shipped_spellings_and_never_on_a_
 def test_the_model_catches_wording_no_phrase_names(text):
     """Messages the phrases miss, from an earlier blind set (now tuning data)."""
     assert detect(text, use_model=False) is None
-    assert detect(text) == CrisisSignal("model", "score at or above 0.5")
+    threshold = CrisisModelSettings().threshold
+    assert detect(text) == CrisisSignal("model", f"score at or above {threshold}")
 
 
 def test_an_organisation_can_switch_the_model_off_or_move_its_threshold():
@@ -212,3 +264,21 @@ def test_a_damaged_model_stops_the_bot_at_start_not_on_someones_message(tmp_path
             create_app(settings)
     finally:
         crisis_model.shipped.cache_clear()
+
+
+def test_a_damaged_encoder_stops_the_bot_at_start_too(tmp_path, monkeypatch):
+    from bot.app import create_app
+    from core.settings import Settings
+
+    damaged = tmp_path / "sentence_encoder.onnx"
+    damaged.write_bytes(b"not a network")
+    monkeypatch.setattr(sentence_encoder, "MODEL_PATH", damaged)
+    settings = Settings(_env_file=None, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/bot.db")
+    crisis_model.shipped.cache_clear()
+    sentence_encoder.shipped.cache_clear()
+    try:
+        with pytest.raises(Exception, match=r"(?i)protobuf|onnx|load"):
+            create_app(settings)
+    finally:
+        crisis_model.shipped.cache_clear()
+        sentence_encoder.shipped.cache_clear()
