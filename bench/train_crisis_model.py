@@ -78,9 +78,9 @@ C = 10.0
 CHAR_MIN_DF = 2
 HIDDEN_UNITS = 256
 MEANING_WEIGHT = 0.4
-"""The meaning network's share of the score. Over the 19 left-out sets, 0.4 beside the words
-moved recall up a point at the same false alarms; alone, the network catches less than the
-words (2026-11-24, bench/README.md)."""
+"""The meaning network's share of the score, chosen on the 18 left-out writers of 2026-11-24
+(README, crisis section): at 0.4 beside the words recall rose about a point at the same false
+alarms; alone, the network catches less than the words."""
 
 
 def read_set(path: Path) -> dict[str, list[str]]:
@@ -283,15 +283,14 @@ def main() -> int:
     support = SupportConfig()
     named = {path.stem: read_set(path) for path in args.sets}
     result: dict[str, Any] = {"C": C, "veto_below": VETO_BELOW, "meaning_weight": MEANING_WEIGHT}
-    every_text = examples(list(named.values()))[0]
-    vectors = encodings(every_text)
+    texts, labels = examples(list(named.values()))
+    vectors = encodings(texts)  # every text of every set: the left-out ones too
     if not args.no_check:
         figures = cross_check(named, support, vectors)
         figures["all left out"] = _totals(figures)
         _print(figures)
         result["cross_check"] = figures
     if not args.check_only:
-        texts, labels = examples(list(named.values()))
         model = fit(texts, labels, dict(support.detection.spellings), vectors)
         about = {
             "fitted_on": [path.name for path in args.sets],

@@ -21,7 +21,7 @@ from dialogs.events import Card, Reply
 from dialogs.support import count_events, crisis_replies, services_card
 from scheduler.models import CLOSED, CYCLE_ABORTED, Cycle, CycleRecipient
 from signposting import counting
-from signposting.crisis import detect
+from signposting.crisis import detect_off_loop
 from signposting.routing import services_for_checkin
 
 MAX_NOTE_CHARS = 2000
@@ -302,7 +302,7 @@ async def submit(turn: Turn, _argument: str) -> list[Reply]:
     replies = [Reply(card=thanks, replaces_card=True)]
     if stored:
         replies += _support_replies(turn, answer, shown)  # counted with the answer
-    if answer.note and detect(answer.note, turn.services.org.support) is not None:
+    if answer.note and await detect_off_loop(answer.note, turn.services.org.support) is not None:
         # Urgent help comes first. The note stays the person's own encrypted note, unflagged.
         await count_events(turn, [(counting.CRISIS_SHOWN, "", "")])
         replies = crisis_replies(turn.services.org) + replies

@@ -17,7 +17,7 @@ from dialogs.context import Turn
 from dialogs.events import Card, PersonalChat, Reply
 from signposting import counting, referrals
 from signposting.config import Service, SupportConfig
-from signposting.crisis import detect
+from signposting.crisis import detect_off_loop
 from signposting.models import ACTIVE_STATES
 from signposting.needs import detect_needs
 from signposting.routing import services_for_need, services_for_needs
@@ -175,7 +175,7 @@ async def crisis_stage(turn: Turn) -> list[Reply] | None:
     the model misread ("we lost dad on Sunday") still reaches the help it was about.
     """
     text = turn.event.text
-    signal = detect(text, _support(turn)) if text else None
+    signal = await detect_off_loop(text, _support(turn)) if text else None
     if signal is None:
         return None
     await count_events(turn, [(counting.CRISIS_SHOWN, "", "")])
@@ -323,9 +323,8 @@ async def _send_request(turn: Turn, _argument: str) -> list[Reply]:
     except referrals.FormError as error:
         card = _form_card(turn, error=str(error), values=value, token=str(value.get("token", "")))
         return [Reply(card=card, replaces_card=True)]
-    first = (
-        crisis_replies(turn.services.org) if form.note and detect(form.note, _support(turn)) else []
-    )
+    in_note = form.note and await detect_off_loop(form.note, _support(turn))
+    first = crisis_replies(turn.services.org) if in_note else []
     org = turn.services.org
     async with turn.services.sessions() as session:
         try:

@@ -9,12 +9,13 @@ no phrase names. Either can raise the alarm; the model overrules a phrase only w
 but sure the message is about someone else or about policy. A signal carries the rule that
 fired, never the text.
 
-The check-in calls `detect(text, support)` on its free text; every chat message goes through
-the crisis stage in dialogs/support.py first.
+The check-in calls `detect_off_loop(text, support)` on its free text; every chat message goes
+through the crisis stage in dialogs/support.py first.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -188,6 +189,13 @@ def detect(
     if not (use_model and settings.enabled):
         return phrases.signal
     return combine(phrases, crisis_model.shipped().score(text), settings)
+
+
+async def detect_off_loop(text: str, support: SupportConfig | None = None) -> CrisisSignal | None:
+    """`detect` on a worker thread, for the bot's turns: the sentence encoder's few milliseconds
+    run outside the event loop (onnxruntime releases the GIL), so other people's turns and the
+    sender's timetable are not held up while one message is read."""
+    return await asyncio.to_thread(detect, text, support)
 
 
 def combine(

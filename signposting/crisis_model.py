@@ -96,6 +96,18 @@ class Meaning:
     output_bias: float
     weight: float
 
+    def __post_init__(self) -> None:
+        hidden = self.hidden_bias.shape
+        if (
+            self.hidden_weights.shape != (sentence_encoder.DIMENSIONS, *hidden)
+            or self.output_weights.shape != hidden
+            or not 0.0 <= self.weight <= 1.0
+        ):
+            raise ValueError(
+                f"crisis model: meaning network of shape {self.hidden_weights.shape}, "
+                f"{self.output_weights.shape} and weight {self.weight} does not fit the encoder"
+            )
+
     def probability(self, vector: np.ndarray) -> float:
         hidden = np.maximum(vector @ self.hidden_weights + self.hidden_bias, 0.0)
         return logistic(float(hidden @ self.output_weights) + self.output_bias)

@@ -76,6 +76,16 @@ def test_the_score_is_the_weighted_mean_of_words_and_meaning_and_survives_saving
     assert model.score("   ") == model.words_score("   ") == 0.0
 
 
+def test_a_meaning_network_that_does_not_fit_the_encoder_is_refused():
+    meaning = fake_meaning()
+    with pytest.raises(ValueError, match="does not fit"):
+        crisis_model.Meaning(
+            meaning.hidden_weights[:100], meaning.hidden_bias, meaning.output_weights, 0.0, 0.4
+        )
+    with pytest.raises(ValueError, match="does not fit"):
+        fake_meaning(weight=1.5)
+
+
 def test_the_meaning_network_scores_as_the_fitted_one_does():
     """The bot runs the network in numpy: the same vector must get the fitter's probability."""
     pytest.importorskip("sklearn")
@@ -282,3 +292,22 @@ def test_a_damaged_encoder_stops_the_bot_at_start_too(tmp_path, monkeypatch):
     finally:
         crisis_model.shipped.cache_clear()
         sentence_encoder.shipped.cache_clear()
+
+
+async def test_the_bot_reads_a_message_on_a_worker_thread(monkeypatch):
+    """The encoder's few milliseconds must not hold up everyone else's turns on the loop."""
+    import threading
+
+    from signposting import crisis
+
+    threads: list[int] = []
+    real = crisis.detect
+
+    def recording(*args):
+        threads.append(threading.get_ident())
+        return real(*args)
+
+    monkeypatch.setattr(crisis, "detect", recording)
+    text = "i want to end it all tonight"
+    assert await crisis.detect_off_loop(text) == real(text) is not None
+    assert threads and threads[0] != threading.get_ident()
