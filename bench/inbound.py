@@ -39,6 +39,17 @@ from _common import (
 
 P99_LIMIT_MS = 250.0
 REQUEST_TIMEOUT = 10.0
+NOTES = (
+    "short staffed again, third week running",
+    "fine thanks, bit tired after nights",
+    "my back is sore from moving patients",
+    "worried about money since the rent went up",
+    "good week actually, the new rota helps",
+    "lost my nan on sunday, funeral is next week",
+    "struggling to switch off when i get home",
+)
+"""Free-text notes for --note-every: everyday answers, none of them a crisis (so every
+answer gets the same thanks card), of the lengths people write."""
 
 
 # ------------------------------------------------------------------ servers (child process) --
@@ -156,6 +167,7 @@ async def phase(
     week: int,
     expect: str | None,
     counter: list[int],
+    note_every: int = 0,
 ) -> dict[str, Any]:
     """Open loop: request n is sent at start + n/rate whatever came back before; latency is
     measured from that scheduled time, so a stalled server cannot hide its queue."""
@@ -170,7 +182,8 @@ async def phase(
         nonlocal ok_cards
         i = counter[0] % people
         counter[0] += 1
-        body = checkin_submission(i, connector_url, cycle_id, week, 1 + n % 5)
+        note = NOTES[n % len(NOTES)] if note_every and n % note_every == 0 else None
+        body = checkin_submission(i, connector_url, cycle_id, week, 1 + n % 5, note)
         try:
             async with http.post(url, json=body) as response:
                 text = await response.text()
@@ -221,7 +234,17 @@ async def load(
         timeout=timeout, connector=aiohttp.TCPConnector(limit=0)
     ) as http:
         warm = await phase(  # first turns compile queries and templates: not measured
-            http, url, connector_url, 10, 3, args.people, cycle_id, week, expect, counter
+            http,
+            url,
+            connector_url,
+            10,
+            3,
+            args.people,
+            cycle_id,
+            week,
+            expect,
+            counter,
+            args.note_every,
         )
         cpu0 = system_cpu()
         main = await phase(
@@ -235,6 +258,7 @@ async def load(
             week,
             expect,
             counter,
+            args.note_every,
         )
         main["machine_cpu_percent"] = machine_cpu_percent(cpu0, system_cpu())
         steps, best = (
@@ -254,6 +278,7 @@ async def load(
                 week,
                 expect,
                 counter,
+                args.note_every,
             )
             step["machine_cpu_percent"] = machine_cpu_percent(cpu0, system_cpu())
             steps.append(step)
@@ -279,7 +304,7 @@ async def count_answers(engine) -> int:
 
 
 async def parent(args: argparse.Namespace) -> dict[str, Any]:
-    from fanout import queue_cycle
+    from fanout import _proc_cpu_and_rss, queue_cycle
 
     from core import db
 
@@ -308,6 +333,7 @@ async def parent(args: argparse.Namespace) -> dict[str, Any]:
         )
         fanout_sent_during = await _connector(connector_url)
         await asyncio.sleep(1.0)
+        app_result["peak_rss_mb"] = round(_proc_cpu_and_rss(app.pid)[1], 1)
         await stop_process(app)
         stored = await count_answers(engine)
         ok_total = (
@@ -342,6 +368,7 @@ async def parent(args: argparse.Namespace) -> dict[str, Any]:
         "rate": args.rate,
         "seconds": args.seconds,
         "people": args.people,
+        "note_every": args.note_every,
         "fanout_people": args.fanout,
         "fanout_requests_at_connector_during_app_load": fanout_sent_during,
         "throughput": app_result["main"]["throughput"],
@@ -355,6 +382,7 @@ async def parent(args: argparse.Namespace) -> dict[str, Any]:
         "answers_stored": stored,
         "answers_lost": max(0, ok_total - stored),
         "machine_cpu_percent": app_result["main"]["machine_cpu_percent"],
+        "app_peak_rss_mb": app_result["peak_rss_mb"],
         "app": app_result,
         "echo": echo_result,
         "echo_p50_ms": echo_result["main"]["p50_ms"],
@@ -399,6 +427,12 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=2000, help="distinct people submitting")
     parser.add_argument(
         "--fanout", type=int, default=5000, help="people in the cycle sent meanwhile"
+    )
+    parser.add_argument(
+        "--note-every",
+        type=int,
+        default=0,
+        help="every n-th answer carries a free-text note, read by the crisis check (0: none)",
     )
     parser.add_argument("--steps", type=float, nargs="*", default=[100, 150, 200, 300, 400])
     parser.add_argument("--step-seconds", type=float, default=10.0)
