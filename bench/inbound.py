@@ -233,46 +233,14 @@ async def load(
     async with aiohttp.ClientSession(
         timeout=timeout, connector=aiohttp.TCPConnector(limit=0)
     ) as http:
-        warm = await phase(  # first turns compile queries and templates: not measured
-            http,
-            url,
-            connector_url,
-            10,
-            3,
-            args.people,
-            cycle_id,
-            week,
-            expect,
-            counter,
-            args.note_every,
-        )
-        cpu0 = system_cpu()
-        main = await phase(
-            http,
-            url,
-            connector_url,
-            args.rate,
-            args.seconds,
-            args.people,
-            cycle_id,
-            week,
-            expect,
-            counter,
-            args.note_every,
-        )
-        main["machine_cpu_percent"] = machine_cpu_percent(cpu0, system_cpu())
-        steps, best = (
-            [],
-            (args.rate if main["p99_ms"] < P99_LIMIT_MS and not main["errors"] else 0.0),
-        )
-        for rate in args.steps:
-            cpu0 = system_cpu()
-            step = await phase(
+
+        async def run(rate: float, seconds: float) -> dict[str, Any]:
+            return await phase(
                 http,
                 url,
                 connector_url,
                 rate,
-                args.step_seconds,
+                seconds,
                 args.people,
                 cycle_id,
                 week,
@@ -280,6 +248,18 @@ async def load(
                 counter,
                 args.note_every,
             )
+
+        warm = await run(10, 3)  # first turns compile queries and templates: not measured
+        cpu0 = system_cpu()
+        main = await run(args.rate, args.seconds)
+        main["machine_cpu_percent"] = machine_cpu_percent(cpu0, system_cpu())
+        steps, best = (
+            [],
+            (args.rate if main["p99_ms"] < P99_LIMIT_MS and not main["errors"] else 0.0),
+        )
+        for rate in args.steps:
+            cpu0 = system_cpu()
+            step = await run(rate, args.step_seconds)
             step["machine_cpu_percent"] = machine_cpu_percent(cpu0, system_cpu())
             steps.append(step)
             if step["p99_ms"] >= P99_LIMIT_MS or step["errors"]:

@@ -260,34 +260,27 @@ def test_a_word_or_two_is_left_to_the_phrases():
     assert detect("suicidal again") == detect("suicidal again", use_model=False) is not None
 
 
-def test_a_damaged_model_stops_the_bot_at_start_not_on_someones_message(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    ("module", "name", "error"),
+    [
+        (crisis_model, "crisis_model.json.gz", r"(?i)gzip"),
+        (sentence_encoder, "sentence_encoder.onnx", r"(?i)protobuf|onnx|load"),
+    ],
+)
+def test_a_damaged_model_stops_the_bot_at_start_not_on_someones_message(
+    tmp_path, monkeypatch, module, name, error
+):
     from bot.app import create_app
     from core.settings import Settings
 
-    damaged = tmp_path / "crisis_model.json.gz"
+    damaged = tmp_path / name
     damaged.write_bytes(b"not a model")
-    monkeypatch.setattr(crisis_model, "MODEL_PATH", damaged)
-    settings = Settings(_env_file=None, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/bot.db")
-    crisis_model.shipped.cache_clear()
-    try:
-        with pytest.raises(gzip.BadGzipFile):
-            create_app(settings)
-    finally:
-        crisis_model.shipped.cache_clear()
-
-
-def test_a_damaged_encoder_stops_the_bot_at_start_too(tmp_path, monkeypatch):
-    from bot.app import create_app
-    from core.settings import Settings
-
-    damaged = tmp_path / "sentence_encoder.onnx"
-    damaged.write_bytes(b"not a network")
-    monkeypatch.setattr(sentence_encoder, "MODEL_PATH", damaged)
+    monkeypatch.setattr(module, "MODEL_PATH", damaged)
     settings = Settings(_env_file=None, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/bot.db")
     crisis_model.shipped.cache_clear()
     sentence_encoder.shipped.cache_clear()
     try:
-        with pytest.raises(Exception, match=r"(?i)protobuf|onnx|load"):
+        with pytest.raises(Exception, match=error):
             create_app(settings)
     finally:
         crisis_model.shipped.cache_clear()
