@@ -186,7 +186,7 @@ def detect(
         return None
     phrases = read_phrases(tokens, support)
     settings = support.crisis.model
-    if not (use_model and settings.enabled):
+    if not (use_model and settings.enabled and needs_score(phrases, settings)):
         return phrases.signal
     return combine(phrases, crisis_model.shipped().score(text), settings)
 
@@ -196,6 +196,16 @@ async def detect_off_loop(text: str, support: SupportConfig | None = None) -> Cr
     run outside the event loop (onnxruntime releases the GIL), so other people's turns and the
     sender's timetable are not held up while one message is read."""
     return await asyncio.to_thread(detect, text, support)
+
+
+def needs_score(phrases: PhraseReading, settings: CrisisModelSettings) -> bool:
+    """Whether the verdict depends on the model's score: not when being harmed is named under
+    a joke marker (that stands whatever the model says), nor when no phrase fired and the
+    message is too short for the model to judge alone. Most typed commands are such short
+    messages, so they skip the sentence encoder."""
+    if phrases.signal is not None:
+        return not (phrases.joke and phrases.signal.rule == "harm_phrases")
+    return phrases.words >= settings.min_words
 
 
 def combine(
@@ -209,11 +219,9 @@ def combine(
 
     A joke marker never cancels being harmed by someone ("he hits me lol"), so the model's
     doubt, which a joke marker feeds, cannot either."""
+    if not needs_score(phrases, settings):
+        return phrases.signal
     if phrases.signal is not None:
-        if phrases.joke and phrases.signal.rule == "harm_phrases":
-            return phrases.signal
         return phrases.signal if score >= settings.veto_below else None
     bar = max(settings.joke_threshold, settings.threshold) if phrases.joke else settings.threshold
-    if phrases.words < settings.min_words or score < bar:
-        return None
-    return CrisisSignal("model", f"score at or above {bar}")
+    return CrisisSignal("model", f"score at or above {bar}") if score >= bar else None

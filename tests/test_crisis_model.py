@@ -255,6 +255,17 @@ def test_no_command_raises_the_alarm():
             assert signal is None or command.name == "urgent help", (phrase, signal)
 
 
+def test_short_messages_and_harm_under_a_joke_never_wait_for_the_model(monkeypatch):
+    """The encoder costs milliseconds; a verdict that cannot depend on it must not ask."""
+
+    def no_model():
+        raise AssertionError("the model was asked")
+
+    monkeypatch.setattr(crisis_model, "shipped", no_model)
+    assert detect("my requests") is None and detect("help") is None
+    assert detect("he hits me when he's been drinking lol") is not None
+
+
 def test_a_word_or_two_is_left_to_the_phrases():
     assert detect("stop") is None and detect("help me") is None
     assert detect("suicidal again") == detect("suicidal again", use_model=False) is not None
