@@ -24,7 +24,7 @@ import json
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -145,8 +145,6 @@ class CrisisModel:
     coef: Mapping[str, float]
     spellings: Mapping[str, str]
     meaning: Meaning | None = None
-    encoder: sentence_encoder.SentenceEncoder | None = field(default=None, compare=False)
-    """None: the shipped encoder, loaded on first use."""
 
     def features(self, text: str) -> dict[str, float]:
         return weighted(term_counts(words(text, self.spellings)), self.idf)
@@ -163,8 +161,7 @@ class CrisisModel:
         if self.meaning is None:
             raise ValueError("this crisis model has no meaning network")
         if vector is None:
-            encoder = self.encoder or sentence_encoder.shipped()
-            vector = encoder.embed([text])[0]
+            vector = sentence_encoder.shipped().embed([text])[0]
         return self.meaning.probability(vector)
 
     def score(self, text: str, vector: np.ndarray | None = None) -> float:
@@ -223,5 +220,5 @@ def shipped() -> CrisisModel:
     file stops the bot at start, not on someone's message)."""
     model = load(MODEL_PATH)
     if model.meaning is not None:
-        return replace(model, encoder=sentence_encoder.shipped())
+        sentence_encoder.shipped()
     return model
