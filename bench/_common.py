@@ -75,6 +75,18 @@ def system_cpu() -> tuple[float, float]:
     return sum(fields) - idle, sum(fields)
 
 
+def cpu_and_peak_rss(pid: int) -> tuple[float, float]:
+    """CPU seconds and peak RSS (MB) of a live child, read just before it is killed."""
+    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu = (int(stat[11]) + int(stat[12])) / ticks
+    hwm = 0.0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            hwm = int(line.split()[1]) / 1024
+    return cpu, hwm
+
+
 def machine_cpu_percent(before: tuple[float, float], after: tuple[float, float]) -> float:
     """Busy share of all cores between two readings, as % of ONE core (so 200 = both full)."""
     busy, total = after[0] - before[0], after[1] - before[1]

@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import cProfile
 import json
-import os
 import resource
 import signal
 import sys
@@ -30,6 +29,7 @@ from _common import (
     DEFAULT_PG,
     ROOT,
     Database,
+    cpu_and_peak_rss,
     insert_people,
     machine,
     machine_cpu_percent,
@@ -264,18 +264,6 @@ async def outbox_figures(engine) -> dict[str, Any]:
     return {"statuses": statuses, "reclaimed_rows": reclaimed, "attempts_recorded": attempts}
 
 
-def _proc_cpu_and_rss(pid: int) -> tuple[float, float]:
-    """CPU seconds and peak RSS (MB) of a live child, read just before it is killed."""
-    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    cpu = (int(stat[11]) + int(stat[12])) / ticks
-    hwm = 0.0
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            hwm = int(line.split()[1]) / 1024
-    return cpu, hwm
-
-
 async def _stats(base: str, people: int) -> dict[str, Any]:
     async with (
         aiohttp.ClientSession() as http,
@@ -349,7 +337,7 @@ async def parent(args: argparse.Namespace) -> dict[str, Any]:
             await asyncio.sleep(args.kill_one_at)
             victim = replicas[0]
             if victim.returncode is None:
-                cpu, rss = _proc_cpu_and_rss(victim.pid)
+                cpu, rss = cpu_and_peak_rss(victim.pid)
                 victim.send_signal(signal.SIGKILL)
                 killed.update(at=time.monotonic() - t0, cpu_seconds=cpu, peak_rss_mb=rss)
                 print(f"killed replica-0 at {killed['at']:.1f}s", flush=True)

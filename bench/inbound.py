@@ -26,6 +26,7 @@ from _common import (
     ROOT,
     Database,
     checkin_submission,
+    cpu_and_peak_rss,
     insert_people,
     machine,
     machine_cpu_percent,
@@ -284,7 +285,7 @@ async def count_answers(engine) -> int:
 
 
 async def parent(args: argparse.Namespace) -> dict[str, Any]:
-    from fanout import _proc_cpu_and_rss, queue_cycle
+    from fanout import queue_cycle
 
     from core import db
 
@@ -313,7 +314,7 @@ async def parent(args: argparse.Namespace) -> dict[str, Any]:
         )
         fanout_sent_during = await _connector(connector_url)
         await asyncio.sleep(1.0)
-        app_result["peak_rss_mb"] = round(_proc_cpu_and_rss(app.pid)[1], 1)
+        app_result["peak_rss_mb"] = round(cpu_and_peak_rss(app.pid)[1], 1)
         await stop_process(app)
         stored = await count_answers(engine)
         ok_total = (
