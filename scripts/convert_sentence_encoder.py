@@ -66,15 +66,25 @@ def weights(folder: Path, manifest: list[dict[str, Any]]) -> dict[str, np.ndarra
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("package", type=Path, help="the unpacked npm package's dist folder")
-    parser.add_argument("--out", type=Path, default=DATA)
+    parser.add_argument(
+        "--out", type=Path, default=DATA, help="where to write (default: %(default)s)"
+    )
     args = parser.parse_args()
-
-    import tensorflow as tf
-    import tf2onnx
-    from google.protobuf import json_format
-    from tensorflow.core.framework import graph_pb2
+    if not (args.package / "model.json").is_file():
+        parser.error(f"{args.package} has no model.json: give the package's dist folder")
+    try:
+        import tensorflow as tf
+        import tf2onnx
+        from google.protobuf import json_format
+        from tensorflow.core.framework import graph_pb2
+    except ImportError as missing:
+        parser.error(
+            f"{missing.name} is missing: run this in a venv with tensorflow-cpu and tf2onnx"
+        )
 
     model = json.loads((args.package / "model.json").read_text())
     graph = json_format.ParseDict(
