@@ -99,6 +99,7 @@ async def replica(config: dict[str, Any]) -> None:
 
     from bot.connector import ConnectorTransport
     from core import db
+    from core.models import utcnow
     from core.settings import Settings
     from scheduler.sender import OutboxSender
 
@@ -113,6 +114,7 @@ async def replica(config: dict[str, Any]) -> None:
         sessions,
         transport,
         sender_settings(config["rate"], config["headroom"], config["batch_size"]),
+        clock=utcnow,
         worker=config["worker"],
     )
     await sender.heartbeat()  # registered before `go`, so every replica counts every other
@@ -183,7 +185,7 @@ async def queue_cycle(engine, people: int, method: str) -> tuple[int, int]:
         pseudonym_key=keys["WELLBEING_PSEUDONYM_KEY"],
         data_keys=keys["WELLBEING_DATA_KEYS"],
     )
-    services = build_services(settings, org_config(), engine)
+    services = build_services(settings, org_config(), engine, clock=utcnow)
     now = utcnow()
     today = date.today()
     if method == "open_cycle":

@@ -24,6 +24,7 @@ from bot.auth import (
 )
 from bot.connector import ConnectorTransport
 from bot.handler import WellbeingBot
+from bot.pages import SignedLinkPage, add_signed_link_routes
 from bot.storage import DatabaseStorage
 from core import db
 from core import leadreport as core_leadreport
@@ -51,6 +52,34 @@ BOT = web.AppKey("bot", WellbeingBot)
 AUTHENTICATOR = web.AppKey("authenticator", RequestAuthenticator)
 DB_HEALTH = web.AppKey("db_health", dict)
 SENDER = web.AppKey("sender", OutboxSender)
+
+
+EXPORT_PAGE = SignedLinkPage(
+    path=rights.EXPORT_PATH,
+    title="Your data",
+    explain="Everything I hold about you, as a file. It includes your check-ins and private "
+    "notes, so download it somewhere private. This link works once.",
+    button="Download my data",
+    ask_again="Say 'export my data' to the bot for a new one.",
+    check=rights.export_link,
+    use=rights.export_document,
+    content_type="application/json",
+    result_headers={"Content-Disposition": 'attachment; filename="my-wellbeing-data.json"'},
+)
+REPORT_PAGE = SignedLinkPage(
+    path=core_leadreport.REPORT_PATH,
+    title="Wellbeing report",
+    explain="The organisation's wellbeing report for the month you asked for. This link works "
+    "once, so keep the report open while you read it.",
+    button="Open the report",
+    ask_again="Say 'report' to the bot for a new one.",
+    check=leadreport.report_link,
+    use=leadreport.report_page,
+    content_type="text/html",
+    result_headers={
+        "Content-Security-Policy": "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+    },
+)
 
 
 def _problem(status: int, reason: str) -> web.Response:
@@ -99,54 +128,6 @@ async def messages(request: web.Request) -> web.Response:
 async def healthz(_request: web.Request) -> web.Response:
     """Process up."""
     return web.json_response({"status": "ok"})
-
-
-async def export_download(request: web.Request) -> web.Response:
-    """GET /export/{token}: a person's own data, behind a signed link that lasts 15 minutes."""
-    services = request.app[SERVICES]
-    body = await rights.export_document(services, request.match_info["token"], services.clock())
-    if body is None:
-        return web.Response(
-            status=404,
-            text="This link has expired or is not valid. Say 'export my data' to the bot for a "
-            "new one.",
-            headers={"Cache-Control": "no-store"},
-        )
-    return web.Response(
-        body=body,
-        content_type="application/json",
-        headers={
-            "Content-Disposition": 'attachment; filename="my-wellbeing-data.json"',
-            "Cache-Control": "no-store",
-            "Referrer-Policy": "no-referrer",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
-
-
-async def report_download(request: web.Request) -> web.Response:
-    """GET /report/{token}: the wellbeing report, behind a signed link that lasts 15 minutes and
-    works only while the person it was made for is a wellbeing lead (like a data export)."""
-    services = request.app[SERVICES]
-    body = await leadreport.report_page(services, request.match_info["token"], services.clock())
-    if body is None:
-        return web.Response(
-            status=404,
-            text="This link has expired or is not valid. Say 'report' to the bot for a new one.",
-            headers={"Cache-Control": "no-store"},
-        )
-    return web.Response(
-        body=body,
-        content_type="text/html",
-        charset="utf-8",
-        headers={
-            "Cache-Control": "no-store",
-            "Referrer-Policy": "no-referrer",
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "default-src 'none'; img-src data:; style-src "
-            "'unsafe-inline'",
-        },
-    )
 
 
 async def readyz(request: web.Request) -> web.Response:
@@ -213,7 +194,9 @@ def create_app(
     services.public_url = settings.public_url or f"http://{settings.host}:{settings.port}"
     adapter = CloudAdapter(build_authentication(settings, credentials_factory))
     adapter.on_turn_error = _on_turn_error
-    bot = WellbeingBot(services, default_router(), DatabaseStorage(sessions), transport)
+    bot = WellbeingBot(
+        services, default_router(), DatabaseStorage(sessions, services.clock), transport
+    )
 
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
@@ -227,8 +210,8 @@ def create_app(
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    app.router.add_get(rights.EXPORT_PATH + "{token}", export_download)
-    app.router.add_get(core_leadreport.REPORT_PATH + "{token}", report_download)
+    add_signed_link_routes(app, EXPORT_PAGE, SERVICES)
+    add_signed_link_routes(app, REPORT_PAGE, SERVICES)
 
     migrate = db.is_sqlite(settings.database_url) if auto_migrate is None else auto_migrate
 

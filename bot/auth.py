@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
@@ -160,13 +161,18 @@ def _fetch_keys(url: str, timeout: float) -> list[dict]:
 
 
 class SigningKeys:
-    """Keeps the SDK's cache of Bot Framework signing keys fresh without blocking the loop."""
+    """Keeps the SDK's cache of Bot Framework signing keys fresh without blocking the loop.
+
+    Two clocks on purpose, and not the app's: the SDK stamps and ages its key cache with the
+    real wall clock (`datetime.now()`), as it checks tokens' lifetimes, so this cache is read and
+    written in that clock; the wait between attempts is an interval, measured on the monotonic
+    clock."""
 
     def __init__(self, url: str, timeout: float):
         self.url = url
         self.timeout = timeout
         self._lock = asyncio.Lock()
-        self._last_attempt = datetime.min
+        self._last_attempt: float | None = None
 
     def _cache(self):
         return JwtTokenExtractor.get_open_id_metadata(self.url)
@@ -175,7 +181,7 @@ class SigningKeys:
         return any(key.get("kid") == key_id for key in self._cache().keys)
 
     async def _refresh(self) -> None:
-        self._last_attempt = datetime.now()
+        self._last_attempt = time.monotonic()
         try:
             keys = await asyncio.wait_for(
                 asyncio.to_thread(_fetch_keys, self.url, self.timeout), self.timeout * 2 + 1
@@ -193,7 +199,11 @@ class SigningKeys:
             cache = self._cache()
             if cache.last_updated < datetime.now() - KEY_MAX_AGE or (
                 not self._known(key_id)
-                and (self._last_attempt < datetime.now() - UNKNOWN_KEY_REFRESH_INTERVAL)
+                and (
+                    self._last_attempt is None
+                    or time.monotonic() - self._last_attempt
+                    > UNKNOWN_KEY_REFRESH_INTERVAL.total_seconds()
+                )
             ):
                 await self._refresh()
             if not self._known(key_id):

@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from aiohttp import web
 
     from bot.app import create_app
+    from bot.pages import SERVER_OPTIONS
 
     settings = _settings()
     configure_logging(settings.log_level)
@@ -64,10 +66,10 @@ def cmd_serve(args: argparse.Namespace) -> None:
         host,
         port,
     )
-    web.run_app(create_app(settings, org=org), host=host, port=port, print=None)
+    web.run_app(create_app(settings, org=org), host=host, port=port, print=None, **SERVER_OPTIONS)
 
 
-def cmd_migrate(_args: argparse.Namespace) -> None:
+def cmd_migrate(args: argparse.Namespace) -> None:
     """Apply database migrations."""
     settings = _settings()
     configure_logging(settings.log_level)
@@ -77,7 +79,7 @@ def cmd_migrate(_args: argparse.Namespace) -> None:
         try:
             await db.migrate(engine)
             async with db.session_factory(engine)() as session:
-                seeded = await faq_io.seed_if_empty(session, utcnow())
+                seeded = await faq_io.seed_if_empty(session, args.clock())
                 await session.commit()
             return seeded
         finally:
@@ -89,8 +91,8 @@ def cmd_migrate(_args: argparse.Namespace) -> None:
         print(f"Loaded the shipped HR FAQ ({seeded} entries).")
 
 
-def _faq_database(work):
-    """Run `work(session)` against DATABASE_URL (migrating SQLite first, as `serve` does)."""
+def _faq_database(work, clock: Callable[[], datetime]):
+    """Run `work(session, now)` against DATABASE_URL (migrating SQLite first, as `serve` does)."""
     settings = _settings()
 
     async def _run():
@@ -101,7 +103,7 @@ def _faq_database(work):
             elif not await db.schema_is_current(engine):
                 raise CliError("the database schema is out of date: run `wellbeing-bot migrate`")
             async with db.session_factory(engine)() as session:
-                return await work(session)
+                return await work(session, clock())
         finally:
             await engine.dispose()
 
@@ -113,12 +115,12 @@ def cmd_faq_import(args: argparse.Namespace) -> None:
     path = Path(args.file)
     entries = faq_io.read_file(path)
 
-    async def work(session):
-        result = await faq_io.save_entries(session, entries, utcnow())
+    async def work(session, now):
+        result = await faq_io.save_entries(session, entries, now)
         await session.commit()
         return result
 
-    result = _faq_database(work)
+    result = _faq_database(work, args.clock)
     print(
         f"Imported {path}: {result.added} added, {result.updated} updated, "
         f"{result.unchanged} unchanged."
@@ -129,7 +131,7 @@ def cmd_faq_export(args: argparse.Namespace) -> None:
     """Write every FAQ entry (retired ones too) to a CSV or YAML file."""
     path = Path(args.file)
     faq_io.file_kind(path)
-    entries = _faq_database(faq_io.all_entries)
+    entries = _faq_database(lambda session, _now: faq_io.all_entries(session), args.clock)
     try:
         faq_io.write_file(path, entries)
     except OSError as error:
@@ -137,15 +139,15 @@ def cmd_faq_export(args: argparse.Namespace) -> None:
     print(f"Exported {len(entries)} FAQ entries to {path}.")
 
 
-def cmd_faq_seed(_args: argparse.Namespace) -> None:
+def cmd_faq_seed(args: argparse.Namespace) -> None:
     """Load the shipped FAQ when the database has none yet."""
 
-    async def work(session):
-        added = await faq_io.seed_if_empty(session, utcnow())
+    async def work(session, now):
+        added = await faq_io.seed_if_empty(session, now)
         await session.commit()
         return added
 
-    added = _faq_database(work)
+    added = _faq_database(work, args.clock)
     if added:
         print(f"Loaded the shipped HR FAQ ({added} entries).")
     else:
@@ -247,8 +249,9 @@ def cmd_secrets_generate(_args: argparse.Namespace) -> None:
         print(f"{name}={value}")
 
 
-def _with_services(work: Callable[[Any], Awaitable[Any]]) -> Any:
-    """Run `work(services)` against the configured database (migrated first on SQLite)."""
+def _with_services(work: Callable[[Any], Awaitable[Any]], clock: Callable[[], datetime]) -> Any:
+    """Run `work(services)` against the configured database (migrated first on SQLite); the
+    services read `clock`, the command line's one clock."""
     from dialogs.wiring import build_services
 
     settings = _settings()
@@ -259,22 +262,21 @@ def _with_services(work: Callable[[Any], Awaitable[Any]]) -> Any:
         try:
             if db.is_sqlite(settings.database_url):
                 await db.migrate(engine)
-            return await work(build_services(settings, org, engine))
+            return await work(build_services(settings, org, engine, clock=clock))
         finally:
             await engine.dispose()
 
     return asyncio.run(main())
 
 
-def cmd_secrets_rotate(_args: argparse.Namespace) -> None:
+def cmd_secrets_rotate(args: argparse.Namespace) -> None:
     """Re-encrypt stored notes and state under the first key of WELLBEING_DATA_KEYS."""
-    from core.models import utcnow
     from core.retention import reencrypt_all
 
     async def work(services: Any) -> dict[str, int]:
-        return await reencrypt_all(services, utcnow())
+        return await reencrypt_all(services, services.clock())
 
-    counts = _with_services(work)
+    counts = _with_services(work, args.clock)
     print(
         f"Re-encrypted {counts['notes']} note(s), {counts['states']} conversation state "
         f"document(s), {counts['requests']} coordinator request(s) and "
@@ -286,7 +288,6 @@ def cmd_secrets_rotate(_args: argparse.Namespace) -> None:
 def cmd_org_import(args: argparse.Namespace) -> None:
     """Replace the imported teams and managers with those in FILE (all or nothing)."""
     from core import audit, orgimport
-    from core.models import utcnow
 
     path = Path(args.file)
     try:
@@ -295,14 +296,14 @@ def cmd_org_import(args: argparse.Namespace) -> None:
         raise CliError(str(error)) from error
 
     async def work(services: Any) -> set[str]:
-        now = utcnow()
+        now = services.clock()
         async with services.sessions() as session:
             await orgimport.replace_imported(session, teams, now)
             audit.record(session, actor="cli", action=audit.ORG_IMPORT, at=now)
             await session.commit()
         return {t.id for t in services.org.teams}
 
-    configured = _with_services(work)
+    configured = _with_services(work, args.clock)
     overridden = sum(1 for t in teams if t.id in configured)
     managers = sum(len(t.managers) for t in teams)
     print(f"Imported {len(teams)} team(s) and {managers} manager(s) from {path}.")
@@ -325,14 +326,14 @@ def cmd_kpi_import(args: argparse.Namespace) -> None:
         raise CliError(str(error)) from error
 
     async def work(services: Any) -> int:
-        now = utcnow()
+        now = services.clock()
         async with services.sessions() as session:
             replaced = await kpi.replace(session, rows, now)
             audit.record(session, actor="cli", action=audit.KPI_IMPORT, at=now)
             await session.commit()
         return replaced
 
-    replaced = _with_services(work)
+    replaced = _with_services(work, args.clock)
     months = sorted({r.month for r in rows})
     span = months[0] if len(months) == 1 else f"{months[0]} to {months[-1]}"
     print(
@@ -359,14 +360,14 @@ def cmd_report(args: argparse.Namespace) -> None:
         raise CliError("--from must be on or before --to")
 
     async def work(services: Any):
-        now = utcnow()
+        now = services.clock()
         async with services.sessions() as session:
             await leadreport.snapshot_closed_cycles(session, now)
             audit.record(session, actor="cli", action=audit.REPORT, at=now)
             await session.commit()
             return await leadreport.build(session, services.org, args.start, args.end, now)
 
-    report = _with_services(work)
+    report = _with_services(work, args.clock)
     out = Path(args.out)
     try:
         written = write_report(report, out)
@@ -541,8 +542,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, clock: Callable[[], datetime] = utcnow) -> int:
+    """Run one command. `clock` is the one clock every command reads for 'now'."""
     args = build_parser().parse_args(argv)
+    args.clock = clock
     try:
         status = args.func(args)
     except (

@@ -13,7 +13,6 @@ from typing import Any, TypeVar
 from bot.cards import render_card
 from bot.console import CardRenderer
 from core import db
-from core.models import utcnow
 from core.orgconfig import load_org_config
 from core.settings import Settings
 from dialogs import checkin
@@ -28,7 +27,7 @@ class CheckinCommandError(Exception):
     """Shown to the admin as one line (exit status 2)."""
 
 
-def _run(work: Callable[[Services], Awaitable[T]]) -> T:
+def _run(work: Callable[[Services], Awaitable[T]], clock: Callable[[], datetime]) -> T:
     settings = Settings()
     org = load_org_config(settings.org_config)
 
@@ -41,7 +40,7 @@ def _run(work: Callable[[Services], Awaitable[T]]) -> T:
                 raise CheckinCommandError(
                     "the database schema is out of date: run `wellbeing-bot migrate` first"
                 )
-            return await work(build_services(settings, org, engine))
+            return await work(build_services(settings, org, engine, clock=clock))
         except checkins.CycleError as error:
             raise CheckinCommandError(str(error)) from error
         finally:
@@ -74,7 +73,7 @@ def cmd_preview(args: argparse.Namespace) -> None:
     """Show this week's card and note as text and JSON."""
 
     async def work(services: Services) -> None:
-        rendered, heading = preview_card(services, utcnow())
+        rendered, heading = preview_card(services, services.clock())
         if not args.json_only:
             print(heading)
             print("=" * len(heading))
@@ -84,14 +83,14 @@ def cmd_preview(args: argparse.Namespace) -> None:
         if not args.text_only:
             print(json.dumps(rendered, indent=2, ensure_ascii=False))
 
-    _run(work)
+    _run(work, args.clock)
 
 
 def cmd_send(args: argparse.Namespace) -> None:
     """Queue the current cycle now, for everyone (or one team) who has not had it."""
 
     async def work(services: Services) -> None:
-        now = utcnow()
+        now = services.clock()
         schedule, org_tz = services.org.checkin.schedule, services.org.organisation.timezone
         scheduled_for = cadence.current_cycle_date(now, schedule, org_tz)
         if scheduled_for is None:
@@ -113,16 +112,16 @@ def cmd_send(args: argparse.Namespace) -> None:
                 "Watch with: wellbeing-bot checkins status"
             )
 
-    _run(work)
+    _run(work, args.clock)
 
 
 def _admin(action: Callable[[Services, str | None, datetime], Awaitable[int]], done: str):
     def command(args: argparse.Namespace) -> None:
         async def work(services: Services) -> None:
-            count = await action(services, args.cycle, utcnow())
+            count = await action(services, args.cycle, services.clock())
             print(done.format(count=count))
 
-        _run(work)
+        _run(work, args.clock)
 
     return command
 
@@ -131,7 +130,7 @@ def cmd_status(args: argparse.Namespace) -> None:
     """Queued, sent, retrying, failed, unreachable and answered counts for a cycle."""
 
     async def work(services: Services) -> None:
-        cycle, counts = await checkins.delivery_counts(services, args.cycle, utcnow())
+        cycle, counts = await checkins.delivery_counts(services, args.cycle, services.clock())
         print(
             f"Cycle {cycle.scheduled_for} ({cycle.status}; closes {cycle.closes_at:%a %-d %b %H:%M} UTC)"
         )
@@ -152,7 +151,7 @@ def cmd_status(args: argparse.Namespace) -> None:
         for key, value in sorted(reminders.items()):
             print(f"  {key:<20}{value:>8}")
 
-    _run(work)
+    _run(work, args.clock)
 
 
 def cmd_schedule(args: argparse.Namespace) -> None:
@@ -160,7 +159,7 @@ def cmd_schedule(args: argparse.Namespace) -> None:
 
     async def work(services: Services) -> None:
         schedule, org_tz = services.org.checkin.schedule, services.org.organisation.timezone
-        now = utcnow()
+        now = services.clock()
         zone = cadence.zone(None, org_tz)
         current = cadence.current_cycle_date(now, schedule, org_tz)
         dates = ([current] if current else []) + cadence.next_cycle_dates(now, schedule, args.count)
@@ -181,7 +180,7 @@ def cmd_schedule(args: argparse.Namespace) -> None:
                 + (" (open now)" if day == current else "")
             )
 
-    _run(work)
+    _run(work, args.clock)
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -185,8 +185,9 @@ class WellbeingBot(Bot):
         person = teams.aad_object_id(activity)
         key = state_key(activity)
         async with self.services.sessions() as session:
+            now = self.services.clock()
             loaded = await directory.load_routing(session, info.id, person)
-            await directory.remember_conversation(session, info)
+            await directory.remember_conversation(session, info, now=now)
             if person:
                 await directory.remember_person(
                     session,
@@ -195,6 +196,7 @@ class WellbeingBot(Bot):
                     teams_user_id=activity.from_property.id,
                     time_zone=teams.time_zone(activity),
                     personal_conversation_id=info.id if info.kind == "personal" else None,
+                    now=now,
                 )
             document = (await self.storage.read_in(session, [key])).get(key)
             await session.commit()
@@ -215,6 +217,7 @@ class WellbeingBot(Bot):
         person = teams.aad_object_id(activity)
         team = teams.team_info(activity)
         newly_personal = False
+        now = self.services.clock()
         async with self.services.sessions() as session:
             if team:
                 await directory.remember_team(
@@ -223,8 +226,9 @@ class WellbeingBot(Bot):
                     info.tenant_id,
                     aad_group_id=team.get("aadGroupId"),
                     name=team.get("name"),
+                    now=now,
                 )
-            await directory.remember_conversation(session, info)
+            await directory.remember_conversation(session, info, now=now)
             if info.kind == "personal" and person:
                 existing = await session.get(directory.Person, person)
                 newly_personal = existing is None or not existing.personal_installed
@@ -235,6 +239,7 @@ class WellbeingBot(Bot):
                     teams_user_id=activity.from_property.id,
                     time_zone=teams.time_zone(activity),
                     personal_conversation_id=info.id,
+                    now=now,
                 )
                 if newly_personal:
                     # Through the paced outbox: an admin pre-installing the app for every member
@@ -248,7 +253,7 @@ class WellbeingBot(Bot):
                         session,
                         info.tenant_id,
                         replace(welcome, to=PersonalChat(person), purpose="welcome"),
-                        now=self.services.clock(),
+                        now=now,
                     )
             await session.commit()
         log.info("installed in a %s conversation", info.kind)
@@ -261,7 +266,7 @@ class WellbeingBot(Bot):
         person = teams.aad_object_id(activity)
         async with self.services.sessions() as session:
             if info.kind == "personal" and person:
-                await directory.personal_install_removed(session, person)
+                await directory.personal_install_removed(session, person, now=self.services.clock())
             elif info.team_id:
                 await directory.forget_team(session, info.team_id)
             else:
@@ -291,6 +296,7 @@ class WellbeingBot(Bot):
                 teams.tenant_id(activity),
                 aad_group_id=team.get("aadGroupId"),
                 name=team.get("name"),
+                now=self.services.clock(),
             )
             await directory.add_members(session, team["id"], joined)
             await directory.remove_members(session, team["id"], left)

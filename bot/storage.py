@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from botbuilder.core import Storage, StoreItem
@@ -16,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.models import StateRecord, utcnow
+from core.models import StateRecord
 
 
 class ETagConflictError(KeyError):
@@ -38,8 +40,9 @@ def _as_document(item: Any) -> tuple[dict[str, Any], str | None]:
 class DatabaseStorage(Storage):
     """State documents as JSON rows in `bot_state`, guarded by optimistic concurrency."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]):
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime]):
         self._sessions = sessions
+        self._clock = clock
 
     async def read(self, keys: list[str]) -> dict[str, Any]:
         if not keys:
@@ -67,6 +70,7 @@ class DatabaseStorage(Storage):
     async def write(self, changes: dict[str, Any]) -> None:
         if changes is None:
             raise ValueError("changes are required when writing")
+        now = self._clock()
         async with self._sessions() as session:
             for key, item in changes.items():
                 data, etag = _as_document(item)
@@ -79,7 +83,7 @@ class DatabaseStorage(Storage):
                 if conditional:
                     statement = statement.where(StateRecord.etag == etag)
                 result = await session.exec(
-                    statement.values(document=document, etag=new_etag, updated_at=utcnow())
+                    statement.values(document=document, etag=new_etag, updated_at=now)
                 )
                 if result.rowcount == 0:
                     if conditional and await session.get(StateRecord, key) is not None:
@@ -89,7 +93,7 @@ class DatabaseStorage(Storage):
                         async with session.begin_nested():
                             await session.exec(
                                 insert(StateRecord).values(
-                                    key=key, document=document, etag=new_etag, updated_at=utcnow()
+                                    key=key, document=document, etag=new_etag, updated_at=now
                                 )
                             )
                     except IntegrityError as error:

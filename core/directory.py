@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import inspect
 from sqlmodel import delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.models import Conversation, Participation, Person, Team, TeamMember, utcnow
+from core.models import Conversation, Participation, Person, Team, TeamMember
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,9 @@ async def load_routing(
     return list((await session.exec(statement)).all())
 
 
-async def remember_conversation(session: AsyncSession, info: ConversationInfo) -> None:
+async def remember_conversation(
+    session: AsyncSession, info: ConversationInfo, *, now: datetime
+) -> None:
     """Store or refresh a conversation reference (service URLs change by region, so always refresh)."""
     row = await session.get(Conversation, info.id) or Conversation(
         id=info.id,
@@ -66,7 +69,7 @@ async def remember_conversation(session: AsyncSession, info: ConversationInfo) -
     row.aad_object_id = info.aad_object_id if info.kind == "personal" else None
     row.team_id = info.team_id
     row.reference = json.dumps(info.reference, sort_keys=True)
-    _save_if_changed(session, row)
+    _save_if_changed(session, row, now)
 
 
 async def remember_person(
@@ -78,6 +81,7 @@ async def remember_person(
     time_zone: str | None = None,
     personal_conversation_id: str | None = None,
     upn: str | None = None,
+    now: datetime,
 ) -> Person:
     """Create or update a person's routing row; fields not given are left as they were."""
     person = await session.get(Person, aad_object_id) or Person(
@@ -94,19 +98,21 @@ async def remember_person(
         person.personal_conversation_id = personal_conversation_id
         person.personal_installed = True
         person.unreachable_since = None
-    _save_if_changed(session, person)
+    _save_if_changed(session, person, now)
     return person
 
 
-def _save_if_changed(session: AsyncSession, row: Person | Conversation) -> None:
+def _save_if_changed(session: AsyncSession, row: Person | Conversation, now: datetime) -> None:
     """Write a routing row only when something in it changed: every message refreshes them, and
     an unchanged row need not cost a database write on that path."""
     if inspect(row).transient or session.is_modified(row):
-        row.updated_at = utcnow()
+        row.updated_at = now
         session.add(row)
 
 
-async def personal_install_removed(session: AsyncSession, aad_object_id: str) -> None:
+async def personal_install_removed(
+    session: AsyncSession, aad_object_id: str, *, now: datetime
+) -> None:
     """The app left someone's personal scope: forget the chat, and treat it as their `stop`."""
     person = await session.get(Person, aad_object_id)
     if person is not None:
@@ -116,7 +122,7 @@ async def personal_install_removed(session: AsyncSession, aad_object_id: str) ->
             )
         person.personal_conversation_id = None
         person.personal_installed = False
-        person.updated_at = utcnow()
+        person.updated_at = now
         session.add(person)
     await session.exec(
         delete(Conversation).where(
@@ -127,7 +133,7 @@ async def personal_install_removed(session: AsyncSession, aad_object_id: str) ->
         aad_object_id=aad_object_id
     )
     participation.status, participation.paused_until = "stopped", None
-    participation.updated_at = utcnow()
+    participation.updated_at = now
     session.add(participation)
 
 
@@ -138,6 +144,7 @@ async def remember_team(
     *,
     aad_group_id: str | None,
     name: str | None,
+    now: datetime,
 ) -> Team:
     team = await session.get(Team, team_id) or Team(id=team_id, tenant_id=tenant_id)
     team.tenant_id = tenant_id
@@ -145,7 +152,7 @@ async def remember_team(
         team.aad_group_id = aad_group_id.lower()
     if name:
         team.name = name
-    team.updated_at = utcnow()
+    team.updated_at = now
     session.add(team)
     return team
 

@@ -35,7 +35,7 @@ from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core import tabular
-from core.models import UTCDateTime, utcnow
+from core.models import UTCDateTime
 
 COLUMNS = (
     "month",
@@ -67,9 +67,7 @@ class KpiFigure(SQLModel, table=True):
     days_lost: float | None = Field(default=None, sa_column=Column(Float))
     turnover: float | None = Field(default=None, sa_column=Column(Float))
     leavers: int | None = Field(default=None)
-    imported_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
-    )
+    imported_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 @dataclass(frozen=True)

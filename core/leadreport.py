@@ -38,15 +38,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core import aggregates, kpi, orgimport, reporting
 from core.aggregates import MOOD_GROUPS, ORGANISATION, SMALL_CELL, Figures, Summary
 from core.checkinconfig import CheckinQuestions
-from core.models import Participation, Team, UTCDateTime, utcnow
+from core.models import Participation, Team, UTCDateTime
 from core.orgconfig import OrgConfig
-from core.privacy import Secrets
 
 HIDDEN = "hidden to protect people"
 NEARLY_EVERYONE = "nearly everyone"
 NO_DATA = "no check-in this week"
 LINK_TTL = timedelta(minutes=15)
 REPORT_PATH = "/report/"
+LINK_PURPOSE = "report"
+"""The purpose of report links (core/links.py)."""
 CORRELATION_NOTE = (
     "These figures sit side by side; that does not mean one causes the other. Sickness absence "
     "and turnover change for many reasons (the season, staffing, other support), so read them as "
@@ -68,9 +69,7 @@ class ProcessSnapshot(SQLModel, table=True):
     reminders: int = Field(default=0, description="reminders delivered")
     paused: int = Field(default=0, description="people paused when the cycle closed")
     stopped: int = Field(default=0, description="people who had stopped check-ins")
-    taken_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
-    )
+    taken_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 async def snapshot_closed_cycles(session: AsyncSession, now: datetime) -> int:
@@ -879,21 +878,15 @@ def _top_theme(pooled: Figures, report: LeadReport) -> tuple[str, int] | None:
 # ---- the link a lead opens -------------------------------------------------------------------
 
 
-def report_token(
-    secrets: Secrets, aad_object_id: str, start: date, end: date, now: datetime
-) -> str:
-    """An encrypted, signed token naming the lead and the period, valid for LINK_TTL."""
-    data = {"aad": aad_object_id, "from": start.isoformat(), "to": end.isoformat()}
-    return secrets.link_token("report", data, now)
+def link_data(start: date, end: date) -> dict[str, str]:
+    """What a report link carries besides its lead: the period."""
+    return {"from": start.isoformat(), "to": end.isoformat()}
 
 
-def read_report_token(secrets: Secrets, token: str, now: datetime) -> tuple[str, date, date] | None:
-    """(lead, start, end) from a token, or None when it is forged, mangled or expired."""
-    data = secrets.read_link_token("report", token, LINK_TTL, now)
+def link_period(data: dict[str, Any]) -> tuple[date, date] | None:
+    """The period a report link's data names, or None when it is not one."""
     try:
-        if data is None or not isinstance(data.get("aad"), str):
-            return None
-        return data["aad"], date.fromisoformat(data["from"]), date.fromisoformat(data["to"])
+        return date.fromisoformat(data["from"]), date.fromisoformat(data["to"])
     except (ValueError, KeyError, TypeError):
         return None
 

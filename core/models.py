@@ -32,7 +32,9 @@ class UTCDateTime(TypeDecorator):
 
 
 def _timestamp(**kwargs) -> Field:
-    return Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), **kwargs))
+    """A time the writer sets from the clock it was given: no wall-clock default, so a row
+    written without one fails loudly instead of being stamped with another clock."""
+    return Field(sa_column=Column(UTCDateTime(), **kwargs))
 
 
 class Person(SQLModel, table=True):

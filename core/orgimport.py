@@ -30,7 +30,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core import tabular
 from core.directory import resolve_person
-from core.models import Person, UTCDateTime, utcnow
+from core.models import Person, UTCDateTime
 from core.orgconfig import EMAIL, GUID, OrgConfig
 
 COLUMNS = ("team_id", "team_name", "directorate", "manager", "enrolled")
@@ -48,9 +48,7 @@ class OrgTeam(SQLModel, table=True):
     name: str = Field(max_length=256)
     directorate: str | None = Field(default=None, max_length=256)
     enrolled: bool = Field(default=False)
-    imported_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
-    )
+    imported_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class OrgTeamManager(SQLModel, table=True):

@@ -20,7 +20,7 @@ from core import aggregates
 from core.aggregates import DIRECTORATE, ORGANISATION, TEAM, Figures, Frozen, Summary
 from core.checkinconfig import CheckinQuestions
 from core.db import upsert_insert
-from core.models import UTCDateTime, utcnow
+from core.models import UTCDateTime
 
 
 class FrozenCycle(SQLModel, table=True):
@@ -31,9 +31,7 @@ class FrozenCycle(SQLModel, table=True):
     cycle_id: int = Field(primary_key=True)
     scheduled_for: date = Field(sa_column=Column(Date, nullable=False, index=True))
     k: int = Field(description="the threshold in force when it was frozen")
-    frozen_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
-    )
+    frozen_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class FrozenGroup(SQLModel, table=True):
@@ -65,11 +63,13 @@ class GroupName:
     directorate: str | None = None
 
 
-async def claim(session: AsyncSession, cycle_id: int, scheduled_for: date, k: int) -> bool:
+async def claim(
+    session: AsyncSession, cycle_id: int, scheduled_for: date, k: int, now: datetime
+) -> bool:
     """Mark a cycle as frozen; False when it already was (by this or another replica)."""
     result = await session.exec(
         upsert_insert(session, FrozenCycle)
-        .values(cycle_id=cycle_id, scheduled_for=scheduled_for, k=k, frozen_at=utcnow())
+        .values(cycle_id=cycle_id, scheduled_for=scheduled_for, k=k, frozen_at=now)
         .on_conflict_do_nothing(index_elements=["cycle_id"])
         .returning(FrozenCycle.cycle_id)
     )

@@ -13,14 +13,14 @@ import calendar
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, or_
 from sqlmodel import select
 
-from core import aggregates, audit
+from core import aggregates, audit, links
 from core.models import Conversation, Participation, Person, StateRecord, TeamMember
 from core.privacy import SecretsError
 from core.wellbeing import CheckinAnswer
@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 
 NIGHTLY_HOUR = 2
 """The job does its work in the organisation's 02:00 hour, when almost nobody is chatting."""
+
+
+LINK_RETENTION = timedelta(days=1)
+"""Signed links last minutes; their records go the next night."""
 
 
 def months_before(moment: datetime, months: int) -> datetime:
@@ -77,6 +81,7 @@ async def run(services, now: datetime) -> RetentionReport:
         entries = await audit.forget_before(
             session, months_before(now, privacy.audit_retention_months)
         )
+        await links.forget_before(session, now - LINK_RETENTION)
         people = await _forget_leavers(session)
         await session.commit()
     report = RetentionReport(

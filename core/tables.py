@@ -8,6 +8,7 @@ import core.audit
 import core.faq.models
 import core.kpi
 import core.leadreport
+import core.links
 import core.models
 import core.orgimport
 import core.reporting

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from core.models import UTCDateTime, utcnow
+from core.models import UTCDateTime
 
 
 class CheckinAnswer(SQLModel, table=True):
@@ -28,6 +28,4 @@ class CheckinAnswer(SQLModel, table=True):
     affecting: str | None = Field(default=None, max_length=32)
     pulse: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
     note: str | None = Field(default=None, sa_column=Column(Text), description="Fernet ciphertext")
-    answered_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=True)
-    )
+    answered_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))

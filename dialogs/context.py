@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from core.db import Sessions
-from core.models import utcnow
 from core.orgconfig import OrgConfig
 from core.privacy import Secrets
 from dialogs.events import Incoming
@@ -27,7 +26,8 @@ class Services:
     commands: CommandTable
     secrets: Secrets
     dialogs: DialogEngine
-    clock: Callable[[], datetime] = utcnow
+    clock: Callable[[], datetime]
+    """The one clock of the app: the wall clock in production, a test's own clock in tests."""
     wake_sender: Callable[[], None] = lambda: None
     public_url: str = "http://127.0.0.1:3978"
     """Where people's browsers reach the bot's web server (export links)."""

@@ -1,8 +1,8 @@
 """The wellbeing lead's report in Teams: `report` (leads only) and the monthly summary card.
 
 The card carries the headline figures; the full report is a short-lived signed link to the bot's
-own web server, exactly like a personal data export (dialogs/rights.py): it works for 15 minutes,
-names the lead it was made for, is refused if that person is no longer a wellbeing lead, and both
+own web server, exactly like a personal data export (dialogs/rights.py): it works once within 15
+minutes, names the lead it was made for, is refused if that person is no longer a wellbeing lead, and both
 making and opening it are written to the audit log. The monthly card itself carries no link (it
 would have expired by the time it is read): its button asks for a fresh one.
 """
@@ -15,8 +15,9 @@ import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from core import audit, leadreport
+from core import audit, leadreport, links
 from core.leadreport import LeadReport
+from core.leadreport_html import render_html
 from dialogs.commands import Command
 from dialogs.context import Services, Turn
 from dialogs.events import Card, Reply
@@ -32,7 +33,7 @@ WHICH_MONTH = (
 )
 LINK_LINES = (
     "The full report has charts and every table, and CSV files come with the command-line version.",
-    "The link works for 15 minutes and only for you. The report holds totals only, but please "
+    "The link works once, for 15 minutes, and only for you. The report holds totals only, but please "
     "keep it among the people who oversee staff wellbeing.",
 )
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
@@ -130,11 +131,18 @@ async def _report(turn: Turn, argument: str) -> list[Reply]:
         return [Reply(text=WHICH_MONTH)]
     start, end = period_of(month, today)
     report = await build_report(services, start, end, turn.now)
-    token = leadreport.report_token(services.secrets, user, start, end, turn.now)
-    url = services.public_url.rstrip("/") + leadreport.REPORT_PATH + token
     async with services.sessions() as session:
+        token = await links.issue(
+            session,
+            services.secrets,
+            leadreport.LINK_PURPOSE,
+            user,
+            leadreport.link_data(start, end),
+            turn.now,
+        )
         audit.record(session, actor=user, action=audit.REPORT_LINK, at=turn.now)
         await session.commit()
+    url = services.public_url.rstrip("/") + leadreport.REPORT_PATH + token
     return [Reply(card=lead_card(report, url=url, month=month))]
 
 
@@ -147,20 +155,38 @@ REPORT = Command(
 )
 
 
-async def report_page(services: Services, token: str, now: datetime) -> bytes | None:
-    """The HTML behind a report link, or None for a bad or expired link or someone who is no
-    longer a wellbeing lead; opening it is audited."""
-    from core.leadreport_html import render_html
-
-    found = leadreport.read_report_token(services.secrets, token, now)
-    if found is None:
-        return None
-    lead, start, end = found
-    if not await is_lead(services, lead):
-        return None
-    report = await build_report(services, start, end, now)
+async def report_link(services: Services, token: str, now: datetime) -> links.LinkState:
+    """Whether a report link can still be used (by a person who is still a wellbeing lead);
+    uses nothing (link scanners open links)."""
     async with services.sessions() as session:
-        audit.record(session, actor=lead, action=audit.REPORT, at=now)
+        state, data = await links.check(
+            session, services.secrets, leadreport.LINK_PURPOSE, token, leadreport.LINK_TTL, now
+        )
+    if data is not None and not await _still_valid(services, data):
+        return links.LinkState.INVALID
+    return state
+
+
+async def _still_valid(services: Services, data: dict) -> bool:
+    return leadreport.link_period(data) is not None and await is_lead(services, data["aad"])
+
+
+async def report_page(
+    services: Services, token: str, now: datetime
+) -> tuple[links.LinkState, bytes | None]:
+    """Use a report link, once: the HTML behind it (READY), or why not; audited."""
+    state = await report_link(services, token, now)
+    if state is not links.LinkState.READY:
+        return state, None
+    async with services.sessions() as session:
+        state, data = await links.use(
+            session, services.secrets, leadreport.LINK_PURPOSE, token, leadreport.LINK_TTL, now
+        )
+        if state is not links.LinkState.READY or data is None:
+            return state, None
+        audit.record(session, actor=data["aad"], action=audit.REPORT, at=now)
         await session.commit()
+    start, end = leadreport.link_period(data)
+    report = await build_report(services, start, end, now)
     html = await asyncio.to_thread(render_html, report)
-    return html.encode("utf-8")
+    return state, html.encode("utf-8")

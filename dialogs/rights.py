@@ -4,7 +4,8 @@ each written to the audit log without content.
 
 Why a link and not Teams' file consent flow: the link works on every Teams client, needs no
 `supportsFiles` in the app package (off by default), and puts no copy of health data in the
-person's OneDrive; it expires after 15 minutes and is useless to anyone without the bot's keys.
+person's OneDrive; it expires after 15 minutes, works once (core/links.py) and is useless to
+anyone without the bot's keys.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlalchemy import delete, or_, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core import aggregates, audit, orgimport
+from core import aggregates, audit, links, orgimport
 from core.models import Conversation, Participation, Person, StateRecord, Team, TeamMember
 from core.privacy import Secrets, SecretsError
 from core.wellbeing import CheckinAnswer
@@ -30,6 +31,8 @@ from signposting.referrals import unseal
 
 EXPORT_TTL = timedelta(minutes=15)
 EXPORT_PATH = "/export/"
+EXPORT_LINK = "export"
+"""The purpose of export links (core/links.py)."""
 CONFIRM, CANCEL = "delete my data confirm", "delete my data cancel"
 
 DELETED = (
@@ -47,18 +50,6 @@ KEPT = (
     "What I need to reach you while I'm installed (your Teams id and this chat) and your choice "
     "about check-ins. Uninstall me to remove those too.",
 )
-
-
-def export_token(secrets: Secrets, aad_object_id: str, now: datetime) -> str:
-    """An encrypted, signed token naming the person, valid for EXPORT_TTL."""
-    return secrets.link_token("export", {"aad": aad_object_id}, now)
-
-
-def read_export_token(secrets: Secrets, token: str, now: datetime) -> str | None:
-    """The person a token names, or None when it is forged, mangled or expired."""
-    data = secrets.read_link_token("export", token, EXPORT_TTL, now)
-    aad = data.get("aad") if data else None
-    return aad if isinstance(aad, str) else None
 
 
 def _when(value: datetime | None) -> str | None:
@@ -307,6 +298,7 @@ async def erase(
         )
     )
     requests = await _erase_requests(session, aad_object_id)
+    await links.forget_person(session, aad_object_id)
     audit.record(session, actor=aad_object_id, action=audit.ERASE, at=now)
     return {"answers": answers.rowcount or 0, "states": states, "requests": requests}
 
@@ -328,18 +320,20 @@ async def _erase_requests(session: AsyncSession, aad_object_id: str) -> int:
 
 
 async def _export(turn: Turn, _argument: str) -> list[Reply]:
-    """`export my data`: a link, for this person only, that works for 15 minutes."""
+    """`export my data`: a link, for this person only, that works once within 15 minutes."""
     if not turn.event.user_id or not turn.event.personal:
         return [Reply(text="I couldn't tell who you are, so I can't export anything.")]
-    token = export_token(turn.services.secrets, turn.event.user_id, turn.now)
-    url = turn.services.public_url.rstrip("/") + EXPORT_PATH + token
     async with turn.services.sessions() as session:
+        token = await links.issue(
+            session, turn.services.secrets, EXPORT_LINK, turn.event.user_id, {}, turn.now
+        )
         audit.record(session, actor=turn.event.user_id, action=audit.EXPORT_LINK, at=turn.now)
         await session.commit()
+    url = turn.services.public_url.rstrip("/") + EXPORT_PATH + token
     lines = [
         "Here's everything I hold about you, as a file you can download.",
-        "The link works for 15 minutes and only gives your own data. It includes your check-ins "
-        "and private notes, so open it somewhere private and please don't forward it.",
+        "The link works once, for 15 minutes, and only gives your own data. It includes your "
+        "check-ins and private notes, so open it somewhere private and please don't forward it.",
     ]
     text = "\n\n".join([*lines, f"[Download my data]({url})"])
     return [
@@ -429,13 +423,27 @@ CONFIRM_DELETE = Command(CONFIRM, "confirm deleting your data", _confirm, typed=
 CANCEL_DELETE = Command(CANCEL, "keep your data", _cancel, typed=False)
 
 
-async def export_document(services: Services, token: str, now: datetime) -> bytes | None:
-    """The file behind an export link, or None for a bad or expired link; audited."""
-    aad_object_id = read_export_token(services.secrets, token, now)
-    if aad_object_id is None:
-        return None
-    document = await collect_export(services, aad_object_id, now)
+async def export_link(services: Services, token: str, now: datetime) -> links.LinkState:
+    """Whether an export link can still be used; uses nothing (link scanners open links)."""
     async with services.sessions() as session:
+        state, _data = await links.check(
+            session, services.secrets, EXPORT_LINK, token, EXPORT_TTL, now
+        )
+    return state
+
+
+async def export_document(
+    services: Services, token: str, now: datetime
+) -> tuple[links.LinkState, bytes | None]:
+    """Use an export link, once: the file behind it (READY), or why not; audited."""
+    async with services.sessions() as session:
+        state, data = await links.use(
+            session, services.secrets, EXPORT_LINK, token, EXPORT_TTL, now
+        )
+        if state is not links.LinkState.READY or data is None:
+            return state, None
+        aad_object_id = data["aad"]
         audit.record(session, actor=aad_object_id, action=audit.EXPORT, at=now)
         await session.commit()
-    return json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8")
+    document = await collect_export(services, aad_object_id, now)
+    return state, json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8")

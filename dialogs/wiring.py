@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core import db
-from core.models import utcnow
 from core.orgconfig import OrgConfig
 from core.privacy import load_secrets
 from core.settings import Settings
@@ -22,7 +21,7 @@ def build_services(
     org: OrgConfig,
     engine: AsyncEngine,
     *,
-    clock: Callable[[], datetime] = utcnow,
+    clock: Callable[[], datetime],
     wake_sender: Callable[[], None] = lambda: None,
     list_members: Callable[[str, str], Awaitable[list[dict[str, Any]]]] | None = None,
 ) -> Services:

@@ -169,6 +169,7 @@ async def refresh_rosters(services: Services, now: datetime) -> int:
                     team.tenant_id,
                     teams_user_id=member.get("id"),
                     upn=member.get("userPrincipalName") or member.get("email"),
+                    now=now,
                 )
             known = set(
                 (

@@ -105,7 +105,7 @@ async def freeze_and_send(services: Services, cycle_id: int, now: datetime) -> i
         cycle = await session.get(Cycle, cycle_id)
         if cycle is None or cycle.status != CLOSED:
             return 0
-        if not await reporting.claim(session, cycle.id, cycle.scheduled_for, k):
+        if not await reporting.claim(session, cycle.id, cycle.scheduled_for, k, now):
             await session.rollback()
             return 0
         specs, names, managers, enrolled = await _group_specs(services, session, cycle.id)

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Column, Date, Index, Text, text
 from sqlmodel import Field, SQLModel
 
-from core.models import UTCDateTime, utcnow
+from core.models import UTCDateTime
 
 # Outbox states. queued/retrying wait for a sender; sending is leased to one sender; held waits
 # for an admin's release; the rest are final.
@@ -58,20 +58,14 @@ class OutboxMessage(SQLModel, table=True):
     reclaimed: int = Field(
         default=0, description="times taken back from a sender that died mid-send"
     )
-    next_attempt_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
-    )
+    next_attempt_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     lease_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     claimed_by: str | None = Field(default=None, max_length=128)
     last_status_code: int | None = Field(default=None)
     last_error: str | None = Field(default=None, max_length=200)
     sent_activity_id: str | None = Field(default=None, max_length=256)
-    created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
-    )
-    updated_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
-    )
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 
@@ -87,9 +81,7 @@ class Cycle(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     scheduled_for: date = Field(sa_column=Column(Date, nullable=False, unique=True))
     status: str = Field(default=OPEN, max_length=16)
-    opened_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
-    )
+    opened_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     reminders_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     closes_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

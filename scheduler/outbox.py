@@ -14,7 +14,6 @@ from sqlalchemy import ColumnElement, and_, bindparam, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.db import is_postgres, upsert_insert
-from core.models import utcnow
 from core.privacy import Secrets, SecretsError
 from dialogs.events import ChannelPost, PersonalChat, Recipient, Reply, reply_payload
 from scheduler.models import (
@@ -82,13 +81,14 @@ async def enqueue(
     dedupe_key: str | None = None,
     cycle_id: int | None = None,
     status: str = "queued",
+    now: datetime,
     not_before: datetime | None = None,
-    now: datetime | None = None,
     secrets: Secrets | None = None,
 ) -> bool:
     """Add a message (in the caller's transaction). False when `dedupe_key` was already queued.
-    With `secrets`, the payload is stored encrypted (for messages carrying what a person said)."""
-    now = now or utcnow()
+    With `secrets`, the payload is stored encrypted (for messages carrying what a person said).
+    `now` is the caller's clock, never the wall clock: rows stamped by another clock than the
+    sender's are never due, or due at once."""
     values: dict[str, Any] = {
         "next_attempt_at": not_before or now,
         "created_at": now,
@@ -123,7 +123,7 @@ async def enqueue_reply(
     dedupe_key: str | None = None,
     cycle_id: int | None = None,
     status: str = "queued",
-    now: datetime | None = None,
+    now: datetime,
     not_before: datetime | None = None,
     secrets: Secrets | None = None,
 ) -> bool:

@@ -19,7 +19,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.directory import ConversationInfo, remember_conversation
-from core.models import Conversation, Person, utcnow
+from core.models import Conversation, Person
 from core.privacy import Secrets
 from scheduler import leases, outbox
 from scheduler.models import FAILED, SENT, UNREACHABLE, OutboxMessage
@@ -106,7 +106,11 @@ async def resolve(session: AsyncSession, row: OutboxMessage) -> Destination:
 
 
 async def _remember_created_chat(
-    session: AsyncSession, row: OutboxMessage, destination: Destination, conversation_id: str
+    session: AsyncSession,
+    row: OutboxMessage,
+    destination: Destination,
+    conversation_id: str,
+    now: datetime,
 ) -> None:
     """A one-to-one chat the bot created: store it so the next message needs no creation."""
     reference = {
@@ -131,6 +135,7 @@ async def _remember_created_chat(
             reference=reference,
             aad_object_id=row.aad_object_id,
         ),
+        now=now,
     )
     person = await session.get(Person, row.aad_object_id)
     if person is not None:
@@ -165,7 +170,7 @@ class OutboxSender:
         transport: Transport,
         settings: SenderSettings = SenderSettings(),
         *,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Callable[[], datetime],
         worker: str | None = None,
         interactive: RateMeter | None = None,
         secrets: Secrets | None = None,
@@ -425,7 +430,9 @@ class OutboxSender:
                     and destination.conversation_id is None
                     and outcome.conversation_id
                 ):
-                    await _remember_created_chat(session, row, destination, outcome.conversation_id)
+                    await _remember_created_chat(
+                        session, row, destination, outcome.conversation_id, now
+                    )
                 if row.status == UNREACHABLE and row.aad_object_id and not row.thread_id:
                     await _mark_unreachable(session, row.aad_object_id, now)
             await session.commit()

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-from core.models import UTCDateTime, utcnow
+from core.models import UTCDateTime
 
 OPEN, CONTACTED, CLOSED, WITHDRAWN = "open", "contacted", "closed", "withdrawn"
 ACTIVE_STATES = (OPEN, CONTACTED)
@@ -47,16 +47,12 @@ class CoordinatorRequest(SQLModel, table=True):
         description="JSON list of the coordinators' AAD ids it was sent to",
     )
     handled_by: str | None = Field(default=None, max_length=64)
-    created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
-    )
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     contacted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     withdrawn_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     backup_reminded_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
-    updated_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
-    )
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class SignpostingCount(SQLModel, table=True):

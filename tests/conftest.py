@@ -7,6 +7,7 @@ import io
 import os
 import socket
 import uuid
+import zlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,23 +15,52 @@ from typing import Any
 
 import aiohttp
 import pytest
+import time_machine
 from aiohttp.test_utils import TestServer
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot.app import SERVICES, create_app
 from bot.connector import ConnectorTransport
+from bot.pages import SERVER_OPTIONS
 from core import privacy
 from core.orgconfig import OrgConfig, load_org_config
 from core.settings import Settings
 from dialogs.context import Services
 from tests.support import activities
+from tests.support.clock import TEST_EPOCH, WALL_CLOCK_SHIFTS
 from tests.support.fake_connector import FakeConnector
 from tests.support.tokens import FixedTokenCredentialsFactory
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_SECRETS = {**privacy.generate(), "WELLBEING_SCHEDULER": "false"}
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "time_sensitive: run with the wall clock both years ahead of and years behind the test "
+        "clock (every other test gets one of the two)",
+    )
+
+
+def pytest_generate_tests(metafunc):
+    if metafunc.definition.get_closest_marker("time_sensitive"):
+        metafunc.parametrize("wall_clock", list(WALL_CLOCK_SHIFTS), indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def wall_clock(request):
+    """Put the real wall clock three years before or after the test clock, so the suite passes
+    on any date and a code path that reads the wall clock where it was given a clock fails now.
+    Tests marked `time_sensitive` run both ways; the others one way, fixed by their name.
+    Bot Framework tokens are minted and checked by the SDK against this shifted wall clock,
+    which is the real clock as far as the process can tell."""
+    shifts = list(WALL_CLOCK_SHIFTS)
+    name = getattr(request, "param", None) or shifts[zlib.crc32(request.node.nodeid.encode()) % 2]
+    with time_machine.travel(TEST_EPOCH + WALL_CLOCK_SHIFTS[name], tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -141,6 +171,11 @@ class RunningBot:
         await response.read()
         return response
 
+    async def fetch(self, method: str, path: str) -> tuple[aiohttp.ClientResponse, bytes]:
+        """A browser's request to one of the app's pages (a signed link): response and body."""
+        response = await self.session.request(method, self.server.make_url(path))
+        return response, await response.read()
+
     async def say(self, user: activities.TeamsUser, text: str) -> list[dict[str, Any]]:
         """Type `text` in the user's personal chat; return what the bot sent back in that turn."""
         before = len(self.connector.sent)
@@ -182,7 +217,7 @@ async def make_bot(database_url, connector, org) -> AsyncIterator[Callable[..., 
             **extra,
         )
         server = TestServer(app, host="127.0.0.1")
-        await server.start_server()
+        await server.start_server(**SERVER_OPTIONS)
         running = RunningBot(server=server, connector=connector, session=aiohttp.ClientSession())
         started.append(running)
         return running

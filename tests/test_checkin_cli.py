@@ -9,6 +9,7 @@ import pytest
 from bot.cli import main
 from core import db, privacy
 from core.directory import remember_person
+from tests.support.clock import TEST_EPOCH
 
 
 @pytest.fixture
@@ -42,7 +43,12 @@ async def _add_person(url: str, aad: str) -> None:
     await db.migrate(engine)
     async with db.session_factory(engine)() as session:
         await remember_person(
-            session, aad, "tenant", teams_user_id="29:x", personal_conversation_id=f"a:{aad}"
+            session,
+            aad,
+            "tenant",
+            teams_user_id="29:x",
+            personal_conversation_id=f"a:{aad}",
+            now=TEST_EPOCH,
         )
         await session.commit()
     await engine.dispose()

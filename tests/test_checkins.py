@@ -21,6 +21,8 @@ from tests.support.activities import TeamsUser
 from tests.support.clock import Clock
 from tests.support.fake_connector import Fault
 
+pytestmark = pytest.mark.time_sensitive
+
 TUESDAY_OPEN = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # Wednesday has begun in UTC+14
 WEDNESDAY_10 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 

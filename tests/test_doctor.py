@@ -16,6 +16,7 @@ from core.orgconfig import load_org_config
 from core.settings import Settings
 from dialogs.router import default_commands
 from manifest.package import build_package
+from tests.support.clock import TEST_EPOCH
 
 APP_ID = "3b2f8e4c-1a6d-4f0e-9c7b-5d8a2e6f1b90"
 OTHER_APP_ID = "9e8d7c6b-5a49-4382-9170-6f5e4d3c2b1a"
@@ -205,9 +206,13 @@ def test_people_teams_and_the_experts_channel_resolve_or_are_named(
     async def seed_some() -> None:
         engine = db.create_engine(database_url)
         async with db.session_factory(engine)() as session:
-            await directory.remember_person(session, seen_by_id, TENANT)
+            await directory.remember_person(session, seen_by_id, TENANT, now=TEST_EPOCH)
             await directory.remember_person(
-                session, "77777777-0000-4000-8000-000000000001", TENANT, upn=seen_by_upn
+                session,
+                "77777777-0000-4000-8000-000000000001",
+                TENANT,
+                upn=seen_by_upn,
+                now=TEST_EPOCH,
             )
             await session.commit()
         await engine.dispose()
@@ -229,7 +234,12 @@ def test_people_teams_and_the_experts_channel_resolve_or_are_named(
         engine = db.create_engine(database_url)
         async with db.session_factory(engine)() as session:
             await directory.remember_team(
-                session, "19:ward7@thread.tacv2", TENANT, aad_group_id=team, name="Ward 7"
+                session,
+                "19:ward7@thread.tacv2",
+                TENANT,
+                aad_group_id=team,
+                name="Ward 7",
+                now=TEST_EPOCH,
             )
             session.add(
                 Conversation(
@@ -239,10 +249,11 @@ def test_people_teams_and_the_experts_channel_resolve_or_are_named(
                     service_url="https://smba.trafficmanager.net/uk/",
                     bot_id="28:bot",
                     reference="{}",
+                    updated_at=TEST_EPOCH,
                 )
             )
             await directory.remember_person(
-                session, "77777777-0000-4000-8000-000000000002", TENANT, upn=unseen
+                session, "77777777-0000-4000-8000-000000000002", TENANT, upn=unseen, now=TEST_EPOCH
             )
             await session.commit()
         await engine.dispose()

@@ -21,7 +21,7 @@ from sqlmodel import select
 
 from bot.app import SENDER
 from bot.cli import main
-from core import kpi, leadreport
+from core import kpi, leadreport, links
 from core.audit import AuditEntry
 from core.leadreport import HIDDEN, ProcessSnapshot, shown_kpi_groups
 from core.leadreport_html import render_html, write_report
@@ -37,6 +37,8 @@ from tests.conftest import TEST_SECRETS
 from tests.support import activities, chromium
 from tests.support.activities import TeamsUser
 from tests.support.clock import Clock
+
+pytestmark = pytest.mark.time_sensitive
 
 TENANT = "tenant-1"
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)  # 10:00 in London on the 1st: the card is due
@@ -118,11 +120,19 @@ async def generate(bot, groups: list[Group], seed: int = 7) -> Generated:
     options = ["work", "personal", "health", "mix", "nothing"]
     async with services.sessions() as session:
         for aad in everyone:
-            session.add(Person(aad_object_id=aad, tenant_id=TENANT, personal_installed=True))
+            session.add(
+                Person(aad_object_id=aad, tenant_id=TENANT, personal_installed=True, updated_at=NOW)
+            )
         for g in groups:
             team_id = f"19:{g.aad_group_id}@thread.tacv2"
             session.add(
-                Team(id=team_id, aad_group_id=g.aad_group_id, name=g.name, tenant_id=TENANT)
+                Team(
+                    id=team_id,
+                    aad_group_id=g.aad_group_id,
+                    name=g.name,
+                    tenant_id=TENANT,
+                    updated_at=NOW,
+                )
             )
             await session.flush()
             for member in g.members:
@@ -155,6 +165,9 @@ async def generate(bot, groups: list[Group], seed: int = 7) -> Generated:
                         payload="{}",
                         cycle_id=cycle.id,
                         status=status,
+                        next_attempt_at=opened,
+                        created_at=opened,
+                        updated_at=opened,
                     )
                 )
             for aad in answering:
@@ -179,6 +192,9 @@ async def generate(bot, groups: list[Group], seed: int = 7) -> Generated:
                         payload="{}",
                         cycle_id=cycle.id,
                         status=SENT,
+                        next_attempt_at=opened,
+                        created_at=opened,
+                        updated_at=opened,
                     )
                 )
             await session.commit()
@@ -546,11 +562,6 @@ def test_the_report_command_line_refuses_backwards_dates(cli_env, capsys, tmp_pa
     assert "--from must be on or before --to" in capsys.readouterr().err
 
 
-async def _get(bot, path: str):
-    response = await bot.session.get(bot.server.make_url(path))
-    return response, await response.read()
-
-
 def _link(card: dict) -> str:
     [action] = card["actions"]
     assert action["type"] == "Action.OpenUrl"
@@ -575,27 +586,35 @@ async def test_only_a_lead_gets_the_report_and_the_link_is_short_lived(generated
     path = _link(card)
     assert path.startswith(leadreport.REPORT_PATH)
 
-    response, body = await _get(bot, path)
+    page, page_body = await bot.fetch("GET", path)  # a link scanner's look uses nothing
+    assert page.status == 200 and b"Open the report" in page_body
+    response, body = await bot.fetch("POST", path)
     assert response.status == 200 and response.content_type == "text/html"
     assert response.headers["Cache-Control"] == "no-store"
     assert "default-src 'none'" in response.headers["Content-Security-Policy"]
     assert "Wellbeing report: November 2026" in body.decode("utf-8")
+    assert (await bot.fetch("POST", path))[0].status == 410
 
     # A link made for someone who is not a lead is refused, even if correctly signed.
-    token = leadreport.report_token(
-        bot.services.secrets,
-        OUTSIDER.aad_object_id,
-        date(2026, 11, 1),
-        date(2026, 11, 30),
-        clock.now,
-    )
-    response, _ = await _get(bot, leadreport.REPORT_PATH + token)
-    assert response.status == 404
+    async with bot.services.sessions() as session:
+        token = await links.issue(
+            session,
+            bot.services.secrets,
+            leadreport.LINK_PURPOSE,
+            OUTSIDER.aad_object_id,
+            leadreport.link_data(date(2026, 11, 1), date(2026, 11, 30)),
+            clock.now,
+        )
+        await session.commit()
+    for method in ("GET", "POST"):
+        assert (await bot.fetch(method, leadreport.REPORT_PATH + token))[0].status == 404
     # Tampered or expired links are refused.
-    response, _ = await _get(bot, path[:-3] + "abc")
+    [again] = await bot.say(LEAD, "report 2026-11")
+    fresh = _link(again["attachments"][0]["content"])
+    response, _ = await bot.fetch("GET", fresh[:-3] + "abc")
     assert response.status == 404
     clock.now = NOW + timedelta(minutes=16)
-    response, body = await _get(bot, path)
+    response, body = await bot.fetch("GET", fresh)
     assert response.status == 404 and b"expired" in body
 
     async with bot.services.sessions() as session:
@@ -639,7 +658,7 @@ async def test_the_monthly_card_goes_to_each_lead_once(generated_bot, clock, mon
     assert response.status == 200
     [reply] = [s.body for s in bot.connector.sent[before:]]
     path = _link(reply["attachments"][0]["content"])
-    response, _ = await _get(bot, path)
+    response, _ = await bot.fetch("GET", path)
     assert response.status == 200
 
     # Nothing on the 8th (old news), and nothing before 09:00 on the 1st.

@@ -19,6 +19,8 @@ from tests.test_manager_digest import (
     wait_for_digest,
 )
 
+pytestmark = pytest.mark.time_sensitive
+
 ABOUT_SOMEONE = (
     "how is Sam doing?",
     "did Priya answer",

@@ -24,6 +24,8 @@ from tests.support import activities
 from tests.support.activities import TeamsTeam, TeamsUser
 from tests.support.clock import Clock
 
+pytestmark = pytest.mark.time_sensitive
+
 TUESDAY_OPEN = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 

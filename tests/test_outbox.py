@@ -21,9 +21,11 @@ from dialogs.events import Card, ChannelPost, PersonalChat, Reply
 from scheduler import outbox
 from scheduler.models import OutboxMessage
 from scheduler.sender import OutboxSender, SenderSettings
-from tests.support.clock import Clock
+from tests.support.clock import TEST_EPOCH, Clock
 from tests.support.fake_connector import Fault
 from tests.support.tokens import FixedTokenCredentialsFactory
+
+pytestmark = pytest.mark.time_sensitive
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 FAST = SenderSettings(
@@ -47,7 +49,12 @@ async def _person(sessions, connector, aad: str, *, with_chat: bool = True) -> N
     async with sessions() as session:
         chat = f"a:personal-{aad}" if with_chat else None
         await remember_person(
-            session, aad, TENANT, teams_user_id=f"29:{aad}", personal_conversation_id=chat
+            session,
+            aad,
+            TENANT,
+            teams_user_id=f"29:{aad}",
+            personal_conversation_id=chat,
+            now=TEST_EPOCH,
         )
         if chat is None:
             person = await session.get(Person, aad)
@@ -64,14 +71,15 @@ async def _person(sessions, connector, aad: str, *, with_chat: bool = True) -> N
                 aad_object_id=aad if chat else None,
                 team_id=None if chat else "19:team@thread.tacv2",
             ),
+            now=TEST_EPOCH,
         )
         await session.commit()
 
 
-async def _queue(sessions, to, text="Hello", dedupe_key=None) -> bool:
+async def _queue(sessions, to, text="Hello", dedupe_key=None, now=TEST_EPOCH) -> bool:
     async with sessions() as session:
         added = await outbox.enqueue_reply(
-            session, TENANT, Reply(text=text, to=to), dedupe_key=dedupe_key
+            session, TENANT, Reply(text=text, to=to), dedupe_key=dedupe_key, now=now
         )
         await session.commit()
         return added
@@ -110,6 +118,7 @@ async def test_cards_are_rendered_when_sent(sessions, transport, connector):
             Reply(
                 card=Card("fallback", {"message": "Hi there"}, "Hi there"), to=PersonalChat("p1")
             ),
+            now=clock.now,
         )
         await session.commit()
     await _drain(OutboxSender(sessions, transport, FAST, clock=clock), clock)
@@ -138,6 +147,7 @@ async def test_a_sealed_message_is_stored_encrypted_and_sent_in_clear(
                 TENANT,
                 Reply(text="Call Sam on 07700 900123", to=PersonalChat(person)),
                 secrets=secrets,
+                now=clock.now,
             )
         await session.commit()
     rows = await _rows(sessions)
@@ -164,6 +174,7 @@ async def test_a_sealed_message_no_key_can_open_fails_without_a_request(
             TENANT,
             Reply(text="private", to=PersonalChat("p1")),
             secrets=_secrets(),
+            now=clock.now,
         )
         await session.commit()
     await _drain(OutboxSender(sessions, transport, FAST, clock=clock), clock)

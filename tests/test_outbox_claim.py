@@ -18,6 +18,8 @@ from scheduler.transport import SendOutcome
 from tests.support.clock import Clock
 from tests.test_outbox import FAST, _person, _queue, _rows
 
+pytestmark = pytest.mark.time_sensitive
+
 LEASE = timedelta(seconds=30)
 POLICY = outbox.RetryPolicy(max_attempts=4, base_seconds=0.01, max_seconds=0.05)
 
@@ -84,6 +86,7 @@ async def test_due_work_is_claimed_in_order_and_future_work_is_left(sessions):
             session,
             "t",
             Reply(text="later", to=PersonalChat("later")),
+            now=clock.now,
             not_before=clock.now + timedelta(minutes=5),
         )
         await session.commit()
@@ -292,7 +295,7 @@ def test_each_replica_claims_a_few_seconds_of_its_share_of_the_timetable(transpo
     """With three replicas each sends a third of the rate: a claim of a whole batch would leave
     the one holding the last of the queue sending alone while the others' slots go unused."""
     settings = SenderSettings(rate_per_second=50, batch_size=500, claim_seconds=2.0)
-    sender = OutboxSender(None, transport, settings)  # type: ignore[arg-type]
+    sender = OutboxSender(None, transport, settings, clock=Clock())  # type: ignore[arg-type]
     sender.pacer.rate = 49.5
     sender.pacer.take_part(0, 1)
     assert sender.claim_size() == 99
@@ -300,5 +303,5 @@ def test_each_replica_claims_a_few_seconds_of_its_share_of_the_timetable(transpo
     assert sender.claim_size() == 33
     sender.pacer.take_part(0, 50)
     assert sender.claim_size() == 8
-    small = OutboxSender(None, transport, SenderSettings(batch_size=4))  # type: ignore[arg-type]
+    small = OutboxSender(None, transport, SenderSettings(batch_size=4), clock=Clock())  # type: ignore[arg-type]
     assert small.claim_size() == 4

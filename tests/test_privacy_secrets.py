@@ -37,6 +37,7 @@ async def test_rotation_re_encrypts_notes_and_conversation_state(
             "tenant",
             Reply(text="Call Sam", to=PersonalChat("someone")),
             secrets=bot.services.secrets,
+            now=bot.services.clock(),
             not_before=datetime(2999, 1, 1, tzinfo=UTC),
         )
         await session.commit()

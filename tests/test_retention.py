@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlmodel import select
 
 from core import retention
@@ -18,6 +19,8 @@ from scheduler.models import Cycle, CycleRecipient
 from tests.support import activities
 from tests.support.activities import TeamsTeam, TeamsUser
 from tests.support.clock import Clock
+
+pytestmark = pytest.mark.time_sensitive
 
 NOW = datetime(2027, 12, 15, 3, 0, tzinfo=UTC)  # 03:00 in London
 
@@ -58,7 +61,11 @@ async def test_old_raw_data_goes_and_aggregates_stay(make_bot):
             session.add(
                 CycleRecipient(cycle_id=cycle.id, aad_object_id=user.aad_object_id, due_at=when)
             )
-            session.add(FrozenCycle(cycle_id=cycle.id, scheduled_for=cycle.scheduled_for, k=5))
+            session.add(
+                FrozenCycle(
+                    cycle_id=cycle.id, scheduled_for=cycle.scheduled_for, k=5, frozen_at=NOW
+                )
+            )
             session.add(
                 FrozenRespondent(
                     cycle_id=cycle.id, group_kind="team", group_key="t", member="someone"

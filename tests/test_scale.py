@@ -18,6 +18,7 @@ from scheduler import checkins, jobs, leases
 from scheduler.models import OutboxMessage
 from scheduler.pacing import AdaptiveRate, RateMeter, SlotPacer, fanout_rate
 from tests.support.activities import TeamsUser
+from tests.support.clock import RunningClock
 from tests.support.fake_connector import Fault
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -254,7 +255,12 @@ async def _queue_people(sessions, connector, count: int) -> None:
         for i in range(count):
             aad = f"p{i}"
             await remember_person(
-                session, aad, "t", teams_user_id=f"29:{aad}", personal_conversation_id=f"a:{aad}"
+                session,
+                aad,
+                "t",
+                teams_user_id=f"29:{aad}",
+                personal_conversation_id=f"a:{aad}",
+                now=NOW,
             )
             await remember_conversation(
                 session,
@@ -267,9 +273,10 @@ async def _queue_people(sessions, connector, count: int) -> None:
                     reference={},
                     aad_object_id=aad,
                 ),
+                now=NOW,
             )
             await outbox.enqueue_reply(
-                session, "t", Reply(text=f"m{i}", to=PersonalChat(aad)), dedupe_key=f"k{i}"
+                session, "t", Reply(text=f"m{i}", to=PersonalChat(aad)), dedupe_key=f"k{i}", now=NOW
             )
         await session.commit()
 
@@ -285,7 +292,7 @@ def _sender(sessions, transport, **overrides):
         "retry": outbox.RetryPolicy(max_attempts=10, base_seconds=0.01, max_seconds=0.05),
     }
     settings = SenderSettings(**{**defaults, **overrides})
-    return OutboxSender(sessions, transport, settings)
+    return OutboxSender(sessions, transport, settings, clock=RunningClock(NOW))
 
 
 @pytest.fixture

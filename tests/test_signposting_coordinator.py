@@ -8,6 +8,7 @@ import ast
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
 from core.audit import AuditEntry
@@ -18,6 +19,8 @@ from tests.support.activities import TeamsUser
 from tests.support.cards import card_text, cards_of, submits
 from tests.support.clock import Clock
 from tests.test_signposting_chat import press
+
+pytestmark = pytest.mark.time_sensitive
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)

@@ -7,13 +7,14 @@ from botbuilder.core import StoreItem
 
 from bot.storage import DatabaseStorage, ETagConflictError
 from core import db
+from tests.support.clock import Clock
 
 
 @pytest.fixture
 async def storage(database_url):
     engine = db.create_engine(database_url)
     await db.migrate(engine)
-    yield DatabaseStorage(db.session_factory(engine))
+    yield DatabaseStorage(db.session_factory(engine), Clock())
     await engine.dispose()
 
 
@@ -79,12 +80,14 @@ async def test_conversation_state_survives_a_new_storage_instance(database_url):
     """State written through one process's storage is read by the next (a restart)."""
     engine = db.create_engine(database_url)
     await db.migrate(engine)
-    await DatabaseStorage(db.session_factory(engine)).write(
+    await DatabaseStorage(db.session_factory(engine), Clock()).write(
         {"msteams/conversations/a:1/": {"dialog": {"step": "mood"}}}
     )
     await engine.dispose()
 
     engine = db.create_engine(database_url)
-    found = await DatabaseStorage(db.session_factory(engine)).read(["msteams/conversations/a:1/"])
+    found = await DatabaseStorage(db.session_factory(engine), Clock()).read(
+        ["msteams/conversations/a:1/"]
+    )
     assert found["msteams/conversations/a:1/"]["dialog"] == {"step": "mood"}
     await engine.dispose()

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Column, Date, Text
 from sqlmodel import Field, SQLModel
 
-from core.models import UTCDateTime, utcnow
+from core.models import UTCDateTime
 
 ASKED_IN_PERSONAL = "personal"
 ANSWERED, UNSURE, PICKED = "answered", "unsure", "picked"
@@ -16,7 +16,9 @@ OPEN, EXPERT_ANSWERED = "open", "answered"
 
 
 def _timestamp(**kwargs) -> Field:
-    return Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), **kwargs))
+    """A time the writer sets from the clock it was given: no wall-clock default, so a row
+    written without one fails loudly instead of being stamped with another clock."""
+    return Field(sa_column=Column(UTCDateTime(), **kwargs))
 
 
 class FaqEntry(SQLModel, table=True):

@@ -35,6 +35,8 @@ class SigningKey:
     def token(
         self, *, app_id: str, service_url: str, issuer: str = ISSUER, lifetime: int = 3600, **extra
     ) -> str:
+        # The real clock, on purpose: the SDK checks a token's lifetime against it, not against
+        # the app's clock (tests/conftest.py moves both together, so the token is current).
         now = int(time.time())
         claims = {
             "iss": issuer,

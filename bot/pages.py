@@ -1,0 +1,126 @@
+"""The web pages behind signed links (a person's export, the lead's report), and an access log
+that never writes a link's token.
+
+Opening a link (GET) shows a short page with one button and uses nothing: in-app browsers and
+link scanners such as Safe Links fetch links before people do. The button (POST) uses the link
+once and returns what it opens; a second use gets 410 Gone.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+
+from core.links import LinkState
+from dialogs.context import Services
+
+log = logging.getLogger(__name__)
+
+NO_STORE = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"
+
+
+@dataclass(frozen=True)
+class SignedLinkPage:
+    """One kind of signed link: its path, its words, and what checking and using it do."""
+
+    path: str
+    title: str
+    explain: str
+    button: str
+    ask_again: str
+    """How to get a new link, for the expired and used pages."""
+    check: Callable[[Services, str, datetime], Awaitable[LinkState]]
+    use: Callable[[Services, str, datetime], Awaitable[tuple[LinkState, bytes | None]]]
+    content_type: str
+    result_headers: dict[str, str] = field(default_factory=dict)
+
+
+def _page(title: str, paragraphs: list[str], button: str | None = None) -> str:
+    body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    if button:
+        body += f'<form method="post"><button type="submit">{html.escape(button)}</button></form>'
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title><style>"
+        "body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;"
+        "line-height:1.5;color:#222}button{font-size:1.1rem;padding:.7rem 1.2rem;border:0;"
+        "border-radius:.4rem;background:#005eb8;color:#fff;cursor:pointer}"
+        f"</style></head><body><h1>{html.escape(title)}</h1>{body}</body></html>"
+    )
+
+
+def _html(status: int, text: str) -> web.Response:
+    headers = {**NO_STORE, "Content-Security-Policy": PAGE_POLICY}
+    return web.Response(
+        status=status, text=text, content_type="text/html", charset="utf-8", headers=headers
+    )
+
+
+def _refusal(spec: SignedLinkPage, state: LinkState) -> web.Response:
+    if state is LinkState.USED:
+        return _html(
+            410,
+            _page(
+                "This link has been used",
+                ["Each link works once, so nobody else can open it.", spec.ask_again],
+            ),
+        )
+    return _html(
+        404,
+        _page("This link has expired", ["Links work for 15 minutes.", spec.ask_again]),
+    )
+
+
+def add_signed_link_routes(
+    app: web.Application, spec: SignedLinkPage, services_key: web.AppKey
+) -> None:
+    """GET shows the page with its button; POST uses the link and returns what it opens."""
+
+    async def show(request: web.Request) -> web.Response:
+        services = request.app[services_key]
+        state = await spec.check(services, request.match_info["token"], services.clock())
+        if state is not LinkState.READY:
+            return _refusal(spec, state)
+        return _html(200, _page(spec.title, [spec.explain], spec.button))
+
+    async def use(request: web.Request) -> web.Response:
+        services = request.app[services_key]
+        state, body = await spec.use(services, request.match_info["token"], services.clock())
+        if state is not LinkState.READY or body is None:
+            return _refusal(spec, state)
+        return web.Response(
+            body=body,
+            content_type=spec.content_type,
+            charset="utf-8",
+            headers={**NO_STORE, **spec.result_headers},
+        )
+
+    app.router.add_get(spec.path + "{token}", show)
+    app.router.add_post(spec.path + "{token}", use)
+
+
+class RouteAccessLogger(AbstractAccessLogger):
+    """aiohttp's access log, naming the route instead of the path: a path can hold a signed
+    link's token (`/export/{token}`), and anyone who reads logs must not be able to open it."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        match_info = getattr(request, "match_info", None)
+        resource = match_info.route.resource if match_info is not None else None
+        route = resource.canonical if resource is not None else "(no route)"
+        self.logger.info("%s %s %s %.3fs", request.method, route, response.status, time)
+
+
+SERVER_OPTIONS = {"access_log_class": RouteAccessLogger}
+"""What every server of the app runs with (`serve`, and the tests' servers)."""
