@@ -24,7 +24,7 @@ from botframework.connector.auth import MicrosoftAppCredentials
 
 from bot.connector import ConnectorTransport
 from core.settings import Settings
-from scheduler.transport import Destination
+from core.transport import Destination
 
 
 class SlowConnector:

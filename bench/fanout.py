@@ -64,7 +64,7 @@ IDLE_POLL_SECONDS = 0.2
 
 
 def sender_settings(rate: float, headroom: float, batch: int) -> Any:
-    from scheduler import outbox
+    from core import outbox
     from scheduler.sender import SenderSettings
 
     return SenderSettings(
@@ -87,7 +87,7 @@ async def _pending(sessions) -> bool:
     """Whether anything is still queued, retrying or being sent (one row is enough to know; a
     count over 100,000 rows every quarter second was itself a load on the database). Asked the
     way the outbox's partial indexes answer it: there is no index on status alone."""
-    from scheduler import outbox
+    from core import outbox
 
     async with sessions() as session:
         return await outbox.any_unsettled(session)
@@ -173,9 +173,9 @@ def _find_card_id(node: Any) -> str:
 async def queue_cycle(engine, people: int, method: str) -> tuple[int, int]:
     """Queue one check-in per person; returns (cycle id, queued)."""
     from core import privacy
+    from core.events import reply_payload
     from core.models import utcnow
     from core.settings import Settings
-    from dialogs.events import reply_payload
     from dialogs.wiring import build_services
     from scheduler import checkins
 
@@ -197,8 +197,9 @@ async def queue_cycle(engine, people: int, method: str) -> tuple[int, int]:
 
     from sqlalchemy import insert, select
 
+    from core.cycles import CycleRecipient
     from core.models import Person
-    from scheduler.models import CycleRecipient, OutboxMessage
+    from core.outbox import OutboxMessage
 
     async with services.sessions() as session:
         cycle = await checkins._get_or_create_cycle(session, services, today, now)
@@ -247,7 +248,7 @@ async def queue_cycle(engine, people: int, method: str) -> tuple[int, int]:
 async def outbox_figures(engine) -> dict[str, Any]:
     from sqlalchemy import func, select
 
-    from scheduler.models import OutboxMessage
+    from core.outbox import OutboxMessage
 
     async with engine.connect() as conn:
         statuses = dict(

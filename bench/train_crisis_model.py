@@ -36,10 +36,10 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from core.phrases import words  # noqa: E402
+from core.supportconfig import CrisisModelSettings, SupportConfig  # noqa: E402
 from signposting import crisis_model, sentence_encoder  # noqa: E402
-from signposting.config import CrisisModelSettings, SupportConfig  # noqa: E402
 from signposting.crisis import combine, read_phrases  # noqa: E402
-from signposting.phrases import words  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 TRAINING_SETS = [

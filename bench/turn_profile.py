@@ -61,9 +61,9 @@ async def setup_cycle(engine, services, people: int) -> int:
     """An open cycle with every other submitting person as a recipient."""
     from sqlalchemy import insert
 
+    from core.cycles import CycleRecipient
     from core.models import utcnow
     from scheduler import checkins
-    from scheduler.models import CycleRecipient
 
     now = utcnow()
     async with services.sessions() as session:

@@ -26,17 +26,16 @@ from bot.connector import ConnectorTransport
 from bot.handler import WellbeingBot
 from bot.pages import SignedLinkPage, add_signed_link_routes
 from bot.storage import DatabaseStorage
-from core import db
+from core import db, leases
 from core import leadreport as core_leadreport
+from core.context import Services
 from core.logs import describe
 from core.models import utcnow
 from core.orgconfig import OrgConfig, load_org_config
 from core.settings import Settings
 from dialogs import leadreport, rights
-from dialogs.context import Services
 from dialogs.router import default_router
 from dialogs.wiring import build_services
-from scheduler import leases
 from scheduler.jobs import build_scheduler
 from scheduler.pacing import RateMeter
 from scheduler.sender import OutboxSender

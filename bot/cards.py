@@ -10,7 +10,7 @@ from botbuilder.core import CardFactory
 from botbuilder.schema import Attachment
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from dialogs.events import Card
+from core.events import Card
 
 ADAPTIVE_CARD_VERSION = "1.5"
 

@@ -18,13 +18,23 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot import cli_checkins
-from core import db
+from bot.app import create_app
+from bot.console import DEFAULT_TENANT, Console, ConsoleUser
+from bot.doctor import diagnose, report
+from bot.pages import SERVER_OPTIONS
+from core import audit, db, kpi, leadreport, orgimport
+from core.configdocs import render_markdown
 from core.faq import io as faq_io
+from core.leadreport_html import write_report
 from core.logs import configure_logging
 from core.models import utcnow
 from core.orgconfig import ConfigError, OrgConfig, load_org_config
 from core.privacy import SecretsError, generate
+from core.retention import reencrypt_all
 from core.settings import Settings
+from dialogs.router import default_commands
+from dialogs.wiring import build_services
+from manifest.package import build_package
 
 log = logging.getLogger("wellbeing-bot")
 
@@ -46,9 +56,6 @@ def _settings() -> Settings:
 def cmd_serve(args: argparse.Namespace) -> None:
     """Start the bot's web server."""
     from aiohttp import web
-
-    from bot.app import create_app
-    from bot.pages import SERVER_OPTIONS
 
     settings = _settings()
     configure_logging(settings.log_level)
@@ -172,14 +179,12 @@ def cmd_config_schema(_args: argparse.Namespace) -> None:
 
 def cmd_config_docs(_args: argparse.Namespace) -> None:
     """Print the Markdown reference for the organisation config."""
-    from core.configdocs import render_markdown
 
     sys.stdout.write(render_markdown())
 
 
 def cmd_console(args: argparse.Namespace) -> int:
     """Chat with a running bot in this terminal, playing Teams and the Bot Connector."""
-    from bot.console import DEFAULT_TENANT, Console, ConsoleUser
 
     settings = _settings()
     tenant, time_zone = DEFAULT_TENANT, "Europe/London"
@@ -212,8 +217,6 @@ def cmd_console(args: argparse.Namespace) -> int:
 
 def cmd_manifest(args: argparse.Namespace) -> None:
     """Build the Teams app package zip from the settings and organisation config."""
-    from dialogs.router import default_commands
-    from manifest.package import build_package
 
     settings = _settings()
     org = load_org_config(settings.org_config)
@@ -236,7 +239,6 @@ def cmd_manifest(args: argparse.Namespace) -> None:
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     """Check that settings, config, database, app package and bot registration agree."""
-    from bot.doctor import diagnose, report
 
     configure_logging("WARNING")
     checks = asyncio.run(diagnose(Path(args.package) if args.package else None))
@@ -252,7 +254,6 @@ def cmd_secrets_generate(_args: argparse.Namespace) -> None:
 def _with_services(work: Callable[[Any], Awaitable[Any]], clock: Callable[[], datetime]) -> Any:
     """Run `work(services)` against the configured database (migrated first on SQLite); the
     services read `clock`, the command line's one clock."""
-    from dialogs.wiring import build_services
 
     settings = _settings()
     org = load_org_config(settings.org_config)
@@ -271,7 +272,6 @@ def _with_services(work: Callable[[Any], Awaitable[Any]], clock: Callable[[], da
 
 def cmd_secrets_rotate(args: argparse.Namespace) -> None:
     """Re-encrypt stored notes and state under the first key of WELLBEING_DATA_KEYS."""
-    from core.retention import reencrypt_all
 
     async def work(services: Any) -> dict[str, int]:
         return await reencrypt_all(services, services.clock())
@@ -287,7 +287,6 @@ def cmd_secrets_rotate(args: argparse.Namespace) -> None:
 
 def cmd_org_import(args: argparse.Namespace) -> None:
     """Replace the imported teams and managers with those in FILE (all or nothing)."""
-    from core import audit, orgimport
 
     path = Path(args.file)
     try:
@@ -317,7 +316,6 @@ def cmd_org_import(args: argparse.Namespace) -> None:
 def cmd_kpi_import(args: argparse.Namespace) -> None:
     """Add HR figures by month and group from FILE (all or nothing; a month and group already
     imported is replaced)."""
-    from core import audit, kpi
 
     path = Path(args.file)
     try:
@@ -353,8 +351,6 @@ def _date(value: str):
 
 def cmd_report(args: argparse.Namespace) -> None:
     """Write the wellbeing lead's report (HTML with charts, and CSV files) to DIR."""
-    from core import audit, leadreport
-    from core.leadreport_html import write_report
 
     if args.start > args.end:
         raise CliError("--from must be on or before --to")

@@ -13,10 +13,10 @@ from typing import Any, TypeVar
 from bot.cards import render_card
 from bot.console import CardRenderer
 from core import db
+from core.context import Services
 from core.orgconfig import load_org_config
 from core.settings import Settings
 from dialogs import checkin
-from dialogs.context import Services
 from dialogs.wiring import build_services
 from scheduler import cadence, checkins
 

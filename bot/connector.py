@@ -16,9 +16,9 @@ import aiohttp
 from botframework.connector.auth import AuthenticationConstants, ServiceClientCredentialsFactory
 
 from bot.cards import attachment_json
+from core.events import Reply, reply_from_payload
 from core.settings import Settings
-from dialogs.events import Reply, reply_from_payload
-from scheduler.transport import Destination, SendOutcome
+from core.transport import Destination, SendOutcome
 
 TOKEN_REUSE_SECONDS = 30 * 60
 # Replies within a turn are retried as the SDK's connector client retried them (msrest's
@@ -85,7 +85,7 @@ def _retry_after(headers) -> float | None:
 
 
 class ConnectorTransport:
-    """Implements scheduler.transport.Transport against the real (or a fake) Bot Connector."""
+    """Implements core.transport.Transport against the real (or a fake) Bot Connector."""
 
     def __init__(
         self,

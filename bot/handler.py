@@ -23,11 +23,11 @@ from bot.cards import attachment_json
 from bot.connector import ConnectorTransport, outgoing_activity, reply_address
 from bot.storage import DatabaseStorage
 from core import directory
+from core.context import Services, Turn
+from core.events import Incoming, PersonalChat, Reply
+from core.outbox import enqueue_reply
 from dialogs import basics
-from dialogs.context import Services, Turn
-from dialogs.events import Incoming, PersonalChat, Reply
 from dialogs.router import Router
-from scheduler.outbox import enqueue_reply
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from datetime import datetime
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
+from core.context import Services
 from core.links import LinkState
-from dialogs.context import Services
 
 log = logging.getLogger(__name__)
 

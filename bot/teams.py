@@ -9,7 +9,7 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
 from core.directory import ConversationInfo
-from dialogs.events import ConversationKind, Incoming
+from core.events import ConversationKind, Incoming
 
 _AT_TAG = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 _KINDS: dict[str, ConversationKind] = {

@@ -34,10 +34,10 @@ from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.checkinconfig import CheckinQuestions
+from core.cycles import CycleRecipient
 from core.models import Team, TeamMember
 from core.privacy import Secrets
 from core.wellbeing import CheckinAnswer
-from scheduler.models import CycleRecipient
 
 MIN_K = 3
 """k is never below this, whatever the config says."""

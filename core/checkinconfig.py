@@ -212,7 +212,7 @@ class CalendarNote(_Strict):
 @lru_cache(maxsize=1)
 def bundled_calendar() -> tuple[CalendarNote, ...]:
     """The year of example notes shipped with the bot (read once: it is asked per person)."""
-    path = Path(str(resources.files("scheduler") / "data" / "wellbeing_wednesday.yaml"))
+    path = Path(str(resources.files("core") / "data" / "wellbeing_wednesday.yaml"))
     notes = yaml.safe_load(path.read_text(encoding="utf-8"))["notes"]
     return tuple(CalendarNote.model_validate(note) for note in notes)
 

@@ -1,6 +1,6 @@
 """Who and where the bot can reach: people, conversation references, teams and their members.
 
-Identity and routing data only (DESIGN.md's first class of data).
+Identity and routing data only (the identity class of docs/privacy.md's data inventory).
 """
 
 from __future__ import annotations

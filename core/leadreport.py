@@ -35,11 +35,15 @@ from sqlalchemy import Column, Date
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core import aggregates, kpi, orgimport, reporting
+from core import aggregates, counting, kpi, orgimport, reporting
 from core.aggregates import MOOD_GROUPS, ORGANISATION, SMALL_CELL, Figures, Summary
 from core.checkinconfig import CheckinQuestions
+from core.cycles import CLOSED, Cycle, cycle_counts
+from core.faq.report import faq_report
 from core.models import Participation, Team, UTCDateTime
 from core.orgconfig import OrgConfig
+from core.outbox import FAILED, SENT, UNREACHABLE
+from core.supportdata import SignpostingCount
 
 HIDDEN = "hidden to protect people"
 NEARLY_EVERYONE = "nearly everyone"
@@ -74,8 +78,6 @@ class ProcessSnapshot(SQLModel, table=True):
 
 async def snapshot_closed_cycles(session: AsyncSession, now: datetime) -> int:
     """Count each closed cycle's delivery once (the caller commits). Returns how many."""
-    from scheduler.checkins import cycle_counts
-    from scheduler.models import CLOSED, FAILED, SENT, UNREACHABLE, Cycle
 
     taken = set((await session.exec(select(ProcessSnapshot.cycle_id))).all())
     cycles = [
@@ -357,9 +359,6 @@ async def build(
     session: AsyncSession, org: OrgConfig, start: date, end: date, now: datetime
 ) -> LeadReport:
     """Every figure of the report for cycles scheduled from `start` to `end` (inclusive)."""
-    from core.faq.report import faq_report
-    from signposting import counting
-    from signposting.models import SignpostingCount
 
     k = org.privacy.k
     questions = org.checkin.questions
@@ -771,7 +770,6 @@ async def build(
 
 def _write_summary(report: LeadReport, groups: reporting.Report, faq, events, k: int) -> None:
     """A few plain sentences for the top of the report, and the card's headline figures."""
-    from signposting import counting
 
     cycles = len(report.weeks)
     lines: list[str] = []

@@ -13,7 +13,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from core.aggregates import MOOD_GROUPS, SMALL_CELL
+from core.aggregates import MOOD_GROUPS, SMALL_CELL, pool
 from core.leadreport import CORRELATION_NOTE, LeadReport, month_label
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -100,7 +100,6 @@ def response_chart(report: LeadReport) -> str | None:
 
 def themes_chart(report: LeadReport) -> str | None:
     """What people said was affecting them over the whole period (small counts left out)."""
-    from core.aggregates import pool
 
     pooled = pool([w.figures for w in report.weeks if w.figures is not None])
     if pooled is None:

@@ -1,5 +1,6 @@
 """Tables. This module holds identity and routing data and conversation state; wellbeing data
-and aggregates live in tables of their own so the three classes in DESIGN.md stay apart."""
+and aggregates live in tables of their own, so the classes of the data inventory in
+docs/privacy.md stay apart."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Pseudonyms and encryption for wellbeing data (DESIGN.md's second class of data).
+"""Pseudonyms and encryption for wellbeing data (the wellbeing class of the data inventory in
+docs/privacy.md).
 
 Check-in answers are keyed by a keyed hash of the AAD id, never the id itself; free text is
 encrypted at rest with Fernet keys that can be rotated (the first key encrypts, all decrypt).

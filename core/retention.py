@@ -21,10 +21,12 @@ from sqlalchemy import delete, or_
 from sqlmodel import select
 
 from core import aggregates, audit, links
+from core.cycles import Cycle, CycleRecipient
 from core.models import Conversation, Participation, Person, StateRecord, TeamMember
+from core.outbox import FINAL_STATES, SEALED, OutboxMessage
 from core.privacy import SecretsError
+from core.supportdata import CoordinatorRequest
 from core.wellbeing import CheckinAnswer
-from scheduler.models import FINAL_STATES, Cycle, CycleRecipient, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -203,10 +205,6 @@ async def reencrypt_all(services, now: datetime) -> dict[str, int]:
 
 
 async def _reencrypt_requests(session, secrets) -> int:
-    try:
-        from signposting.models import CoordinatorRequest
-    except ImportError:
-        return 0
     changed = 0
     for request in (await session.exec(select(CoordinatorRequest))).all():
         touched = False
@@ -222,8 +220,6 @@ async def _reencrypt_requests(session, secrets) -> int:
 
 
 async def _reencrypt_sealed_messages(session, secrets) -> int:
-    from scheduler.models import OutboxMessage
-    from scheduler.outbox import SEALED
 
     changed = 0
     for message in (

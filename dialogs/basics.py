@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from core.context import Turn
+from core.events import Card, Reply
 from dialogs.commands import Command, CommandTable
-from dialogs.context import Turn
-from dialogs.events import Card, Reply
 
 PRIVACY_POINTS = (
     "What you tell me is private. Your manager never sees your answers, and nor does anyone else.",

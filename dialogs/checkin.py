@@ -11,16 +11,16 @@ from typing import Any
 
 from sqlmodel import select, update
 
+from core import counting
 from core.checkinconfig import CalendarNote, CheckinQuestions
+from core.context import Services, Turn
+from core.cycles import CLOSED, CYCLE_ABORTED, Cycle, CycleRecipient
 from core.db import upsert_insert
+from core.events import Card, Reply
 from core.wellbeing import CheckinAnswer
 from dialogs.commands import Command
-from dialogs.context import Services, Turn
 from dialogs.engine import Dialog, Invalid, Step
-from dialogs.events import Card, Reply
 from dialogs.support import count_events, crisis_replies, services_card
-from scheduler.models import CLOSED, CYCLE_ABORTED, Cycle, CycleRecipient
-from signposting import counting
 from signposting.crisis import detect_off_loop
 from signposting.routing import services_for_checkin
 

@@ -6,11 +6,11 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from dialogs.events import Reply
+from core.events import Reply
 from dialogs.text import normalise
 
 if TYPE_CHECKING:
-    from dialogs.context import Turn
+    from core.context import Turn
 
 Handler = Callable[["Turn", str], Awaitable[list[Reply]]]
 

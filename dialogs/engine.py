@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from dialogs.context import Turn
-from dialogs.events import Reply
+from core.context import Turn
+from core.events import Reply
 from dialogs.text import normalise
 
 STATE_KEY = "dialog"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from core.context import Turn
 from core.directory import resolve_person
+from core.events import Reply
 from core.models import Team
 from dialogs.commands import Command
-from dialogs.context import Turn
-from dialogs.events import Reply
 
 
 async def is_admin(turn: Turn) -> bool:

@@ -20,7 +20,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.context import Turn
 from core.directory import resolve_person
+from core.events import Card, ChannelPost, Mention, PersonalChat, Reply
 from core.faq import store
 from core.faq.io import EntryData, describe_errors, save_entries
 from core.faq.models import (
@@ -33,10 +35,8 @@ from core.faq.models import (
     FaqQuestion,
 )
 from core.models import Conversation, Person
+from core.outbox import enqueue_reply
 from dialogs.commands import Command
-from dialogs.context import Turn
-from dialogs.events import Card, ChannelPost, Mention, PersonalChat, Reply
-from scheduler.outbox import enqueue_reply
 
 log = logging.getLogger(__name__)
 

@@ -16,11 +16,11 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from core import audit, leadreport, links
+from core.context import Services, Turn
+from core.events import Card, Reply
 from core.leadreport import LeadReport
 from core.leadreport_html import render_html
 from dialogs.commands import Command
-from dialogs.context import Services, Turn
-from dialogs.events import Card, Reply
 
 REFUSAL = (
     "The wellbeing report is for the organisation's wellbeing leads, so I can't share it here. "

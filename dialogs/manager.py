@@ -15,10 +15,10 @@ from datetime import date
 
 from core import orgimport, reporting
 from core.aggregates import Summary
+from core.context import Turn
+from core.events import Card, Reply
 from core.orgconfig import OrgConfig
 from dialogs.commands import Command
-from dialogs.context import Turn
-from dialogs.events import Card, Reply
 from dialogs.text import normalise
 
 # ---- prompts, in our own words, from the wellbeing-conversation and policy guidance ---------

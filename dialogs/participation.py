@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.context import Turn
+from core.events import Reply
 from core.models import Participation
 from dialogs.commands import Command
-from dialogs.context import Turn
-from dialogs.events import Reply
 
 MAX_PAUSE_WEEKS = 52
 _WEEKS = re.compile(r"^(?:for\s+)?(\d{1,3})(?:\s*(?:weeks?|wks?|w))?$")

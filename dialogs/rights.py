@@ -19,14 +19,16 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core import aggregates, audit, links, orgimport
+from core.context import Services, Turn
+from core.cycles import OPEN, Cycle, CycleRecipient
+from core.events import Card, Reply
+from core.faq.models import FaqEscalation
 from core.models import Conversation, Participation, Person, StateRecord, Team, TeamMember
+from core.outbox import OutboxMessage
 from core.privacy import Secrets, SecretsError
+from core.supportdata import ACTIVE_STATES, CoordinatorRequest
 from core.wellbeing import CheckinAnswer
 from dialogs.commands import Command
-from dialogs.context import Services, Turn
-from dialogs.events import Card, Reply
-from scheduler.models import OPEN, Cycle, CycleRecipient, OutboxMessage
-from signposting.models import ACTIVE_STATES, CoordinatorRequest
 from signposting.referrals import unseal
 
 EXPORT_TTL = timedelta(minutes=15)
@@ -251,10 +253,6 @@ async def _coordinator_requests(
 
 async def _faq_questions(session: AsyncSession, aad_object_id: str) -> list[dict]:
     """Policy questions the person asked that went to HR experts (they hold who asked)."""
-    try:
-        from core.faq.models import FaqEscalation
-    except ImportError:
-        return []
     rows = (
         await session.exec(select(FaqEscalation).where(FaqEscalation.asker_aad == aad_object_id))
     ).all()

@@ -1,4 +1,5 @@
-"""One order for every message, so features never fight over it (DESIGN.md, 'What the bot does').
+"""One order for every message, so features never fight over it (docs/architecture.md, "The path
+of a message").
 
 Personal chat: crisis, command, dialog in progress, recognised need or policy question, fallback.
 Channels and group chats (only when @mentioned): crisis, command, policy question.
@@ -10,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Sequence
 
+from core.context import Turn
+from core.events import Reply
 from core.orgconfig import OrgConfig
 from dialogs import (
     basics,
@@ -23,9 +26,7 @@ from dialogs import (
     support,
 )
 from dialogs.commands import CommandTable
-from dialogs.context import Turn
 from dialogs.engine import DialogEngine
-from dialogs.events import Reply
 
 Stage = Callable[[Turn], Awaitable[list[Reply] | None]]
 
@@ -66,7 +67,7 @@ def default_dialogs(org: OrgConfig) -> DialogEngine:
 
 
 def default_router() -> Router:
-    """The order of DESIGN.md. Personal chat: crisis, command, dialog in progress, need or policy
+    """The order of docs/architecture.md. Personal chat: crisis, command, dialog in progress, need or policy
     question, fallback. Channels and group chats (when @mentioned): crisis, command, FAQ."""
     return Router(
         personal=(

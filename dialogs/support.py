@@ -11,14 +11,15 @@ import logging
 import secrets
 from typing import Any
 
+from core import counting
+from core.context import Turn
+from core.events import Card, PersonalChat, Reply
 from core.orgconfig import OrgConfig
+from core.supportconfig import Service, SupportConfig
+from core.supportdata import ACTIVE_STATES
 from dialogs.commands import Command
-from dialogs.context import Turn
-from dialogs.events import Card, PersonalChat, Reply
-from signposting import counting, referrals
-from signposting.config import Service, SupportConfig
+from signposting import referrals
 from signposting.crisis import detect_off_loop
-from signposting.models import ACTIVE_STATES
 from signposting.needs import detect_needs
 from signposting.routing import services_for_need, services_for_needs
 

@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core import db
+from core.context import Services
 from core.orgconfig import OrgConfig
 from core.privacy import load_secrets
 from core.settings import Settings
-from dialogs.context import Services
 from dialogs.router import default_commands, default_dialogs
 
 

@@ -10,36 +10,31 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.context import Services
+from core.cycles import CLOSED, CYCLE_ABORTED, CYCLE_HELD, OPEN, Cycle, CycleRecipient, cycle_counts
 from core.db import upsert_insert
 from core.directory import add_members, remember_person, remove_members, resolve_person
+from core.events import PersonalChat, Reply
 from core.models import Conversation, Participation, Person, Team, TeamMember
 from core.orgimport import org_teams
-from dialogs import checkin
-from dialogs.context import Services
-from dialogs.events import PersonalChat, Reply
-from dialogs.participation import is_active
-from scheduler import cadence, digests
-from scheduler.models import (
+from core.outbox import (
     ABORTED,
-    CLOSED,
-    CYCLE_ABORTED,
-    CYCLE_HELD,
     FAILED,
     HELD,
-    OPEN,
     PENDING_STATES,
     SENDING,
     SENT,
     UNREACHABLE,
-    Cycle,
-    CycleRecipient,
     OutboxMessage,
+    enqueue_reply,
 )
-from scheduler.outbox import enqueue_reply
+from dialogs import checkin
+from dialogs.participation import is_active
+from scheduler import cadence, digests
 
 log = logging.getLogger(__name__)
 
@@ -480,38 +475,6 @@ async def abort(services: Services, which: str | None, now: datetime) -> int:
         messages_from=(*PENDING_STATES, HELD),
         messages_to={"status": ABORTED, "last_error": "cycle aborted by an admin"},
     )
-
-
-async def cycle_counts(session: AsyncSession, cycle_id: int) -> dict[str, int]:
-    """One cycle's check-ins by status ("sent", "retrying", …), its reminders ("reminders
-    sent", …), and how many people it was for and answered."""
-    rows = (
-        await session.exec(
-            select(OutboxMessage.purpose, OutboxMessage.status, func.count())
-            .where(OutboxMessage.cycle_id == cycle_id)
-            .group_by(OutboxMessage.purpose, OutboxMessage.status)
-        )
-    ).all()
-    answered = (
-        await session.exec(
-            select(func.count())
-            .select_from(CycleRecipient)
-            .where(CycleRecipient.cycle_id == cycle_id, CycleRecipient.answered.is_(True))
-        )
-    ).one()
-    addressed = (
-        await session.exec(
-            select(func.count())
-            .select_from(CycleRecipient)
-            .where(CycleRecipient.cycle_id == cycle_id)
-        )
-    ).one()
-    counts: Counter[str] = Counter()
-    for purpose, status, count in rows:
-        counts[status if purpose == "checkin" else f"reminders {status}"] += count
-    counts["people"] = addressed
-    counts["answered"] = answered
-    return dict(counts)
 
 
 async def delivery_counts(

@@ -15,13 +15,13 @@ from sqlmodel import select
 
 from core import aggregates, orgimport, reporting
 from core.aggregates import DIRECTORATE, ORGANISATION, TEAM, GroupSpec
+from core.context import Services
+from core.cycles import CLOSED, Cycle
+from core.events import PersonalChat, Reply
 from core.logs import describe
 from core.models import Person, Team
+from core.outbox import enqueue_reply
 from dialogs import manager
-from dialogs.context import Services
-from dialogs.events import PersonalChat, Reply
-from scheduler.models import CLOSED, Cycle
-from scheduler.outbox import enqueue_reply
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,10 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from core import retention
-from dialogs.context import Services
-from scheduler import checkins, digests, lead_report, leases
+from core import leases, retention
+from core.context import Services
+from scheduler import checkins, digests, lead_report
+from signposting import referrals
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,9 @@ DIGESTS_EVERY_SECONDS = 15 * 60
 LEAD_REPORT_JOB_ID = "lead-report-monthly"
 LEAD_REPORT_EVERY_SECONDS = 15 * 60
 """Counts each closed cycle's delivery soon after it closes, and sends the monthly card once."""
+COORDINATOR_REMINDER_JOB_ID = "coordinator-backup-reminder"
+COORDINATOR_REMINDER_EVERY_SECONDS = 5 * 60
+"""Tells backup coordinators about requests nobody picked up (each request once)."""
 RETENTION_JOB_ID = "retention-nightly"
 RETENTION_EVERY_SECONDS = 60 * 60
 """Hourly; core.retention.nightly does its work only in the organisation's 02:00 hour."""
@@ -46,6 +50,11 @@ async def digests_catch_up(services: Services) -> None:
 async def lead_report_monthly(services: Services) -> None:
     """Keep delivery counts for the report, and send the wellbeing leads' monthly card."""
     await lead_report.monthly(services, services.clock())
+
+
+async def remind_backup_coordinators(services: Services) -> None:
+    """Tell the backup coordinators about requests nobody has picked up in time."""
+    await referrals.remind_unpicked_requests(services, services.clock())
 
 
 async def is_leader(services: Services, holder: str, ttl: timedelta) -> bool:
@@ -86,6 +95,10 @@ def build_scheduler(
         TICK_JOB_ID: (checkins_tick, tick_seconds),
         DIGESTS_JOB_ID: (digests_catch_up, DIGESTS_EVERY_SECONDS),
         LEAD_REPORT_JOB_ID: (lead_report_monthly, LEAD_REPORT_EVERY_SECONDS),
+        COORDINATOR_REMINDER_JOB_ID: (
+            remind_backup_coordinators,
+            COORDINATOR_REMINDER_EVERY_SECONDS,
+        ),
         RETENTION_JOB_ID: (retention.nightly, RETENTION_EVERY_SECONDS),
         **(extra or {}),
     }

@@ -12,12 +12,11 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 
 from core import leadreport
+from core.context import Services
+from core.events import PersonalChat, Reply
 from core.models import Person
+from core.outbox import OutboxMessage, enqueue_reply
 from dialogs import leadreport as lead_dialog
-from dialogs.context import Services
-from dialogs.events import PersonalChat, Reply
-from scheduler.models import OutboxMessage
-from scheduler.outbox import enqueue_reply
 
 log = logging.getLogger(__name__)
 

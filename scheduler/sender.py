@@ -18,13 +18,13 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core import leases, outbox
 from core.directory import ConversationInfo, remember_conversation
 from core.models import Conversation, Person
+from core.outbox import FAILED, SENT, UNREACHABLE, OutboxMessage
 from core.privacy import Secrets
-from scheduler import leases, outbox
-from scheduler.models import FAILED, SENT, UNREACHABLE, OutboxMessage
+from core.transport import Destination, SendOutcome, Transport
 from scheduler.pacing import AdaptiveRate, RateMeter, SlotPacer, fanout_rate
-from scheduler.transport import Destination, SendOutcome, Transport
 
 log = logging.getLogger(__name__)
 

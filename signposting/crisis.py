@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
+from core.phrases import BREAK, Span, cached_phrase, find, words
+from core.supportconfig import CrisisModelSettings, SupportConfig
 from signposting import crisis_model
-from signposting.config import CrisisModelSettings, SupportConfig
-from signposting.phrases import BREAK, Span, cached_phrase, find, words
 
 Rule = Literal["phrases", "harm_phrases", "topic_phrases", "model"]
 

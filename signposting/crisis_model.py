@@ -30,8 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.phrases import BREAK, words
 from signposting import sentence_encoder
-from signposting.phrases import BREAK, words
 
 MODEL_PATH = Path(__file__).resolve().parent / "data" / "crisis_model.json.gz"
 FORMAT = 2

@@ -2,7 +2,7 @@
 
 The only module that reads coordinator requests. Every function here is scoped to the person
 who made a request or to a configured coordinator: there is no query by team or by manager, so
-no manager-facing code path can reach a request (DESIGN.md, "Confidentiality is the product").
+no manager-facing code path can reach a request (docs/privacy.md, "Confidentiality is the product").
 Nothing a person wrote is logged.
 """
 
@@ -11,24 +11,22 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core import audit, directory
+from core import audit, counting, directory
+from core.context import Services
+from core.events import Card, PersonalChat, Reply
 from core.models import Person
 from core.orgconfig import OrgConfig
+from core.outbox import enqueue_reply
 from core.privacy import Secrets
-from dialogs.events import Card, PersonalChat, Reply
-from scheduler.outbox import enqueue_reply
-from signposting import counting
-from signposting.models import (
+from core.supportdata import (
     ACTIVE_STATES,
     CLOSED,
     CONTACTED,
@@ -55,15 +53,6 @@ STATUS_WORDS = {
 MAX_NAME, MAX_DETAIL, MAX_NOTE = 200, 320, 2000
 _PHONE = re.compile(r"^\+?[0-9 ()-]{6,20}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-class HasServices(Protocol):
-    """What the reminder job needs from the app's Services (dialogs.context.Services fits)."""
-
-    sessions: async_sessionmaker[AsyncSession]
-    org: OrgConfig
-    secrets: Secrets
-    wake_sender: Callable[[], None]
 
 
 class FormError(ValueError):
@@ -441,7 +430,7 @@ async def coordinator_action(
     return row, said
 
 
-async def remind_unpicked_requests(services: HasServices, now: datetime) -> int:
+async def remind_unpicked_requests(services: Services, now: datetime) -> int:
     """Tell the backup coordinators about requests nobody has picked up in the configured time.
 
     A scheduler job: run it every few minutes. Each request is reminded about once. Returns how

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot.cards import card_attachment, template_names
-from dialogs.events import Card
+from core.events import Card
 from tests.support import node
 
 SAMPLES = Path(__file__).resolve().parent / "fixtures" / "cards"

@@ -11,11 +11,12 @@ import pytest
 from sqlmodel import select
 
 from bot.app import SENDER
+from core.cycles import Cycle
 from core.models import Participation
 from core.orgconfig import TeamConfig
+from core.outbox import OutboxMessage
 from core.wellbeing import CheckinAnswer
 from scheduler import checkins
-from scheduler.models import Cycle, OutboxMessage
 from tests.support import activities
 from tests.support.activities import TeamsUser
 from tests.support.clock import Clock

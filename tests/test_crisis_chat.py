@@ -10,10 +10,10 @@ from sqlalchemy import text
 from sqlmodel import SQLModel, select
 
 import core.tables  # noqa: F401  (every table, so the scan below sees them all)
+from core.supportdata import SignpostingCount
 from dialogs import support
 from dialogs.router import default_router
 from signposting.crisis import detect
-from signposting.models import SignpostingCount
 from tests.support import activities
 from tests.support.activities import TeamsTeam, TeamsUser
 from tests.support.cards import card_text, cards_of, submits

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from core.orgconfig import load_org_config
-from signposting.config import SupportConfig
+from core.supportconfig import SupportConfig
 from signposting.crisis import CrisisSignal, detect
 
 # Everyday messages the learned model takes for a crisis (it raises the alarm on about 7% of
@@ -211,7 +211,7 @@ def test_new_idiom_and_policy_do_not_set_it_off(text):
 
 
 def test_and_phrases_need_every_part_on_other_words():
-    from signposting.phrases import PhraseError, compile_phrase, find, words
+    from core.phrases import PhraseError, compile_phrase, find, words
 
     phrase = compile_phrase("pills|tablets & in front of me")
     hit = find(phrase, words("i have the pills in front of me"), 6)
@@ -223,7 +223,7 @@ def test_and_phrases_need_every_part_on_other_words():
 
 
 def test_short_typo_words_allow_only_a_swap():
-    from signposting.phrases import compile_phrase, find, words
+    from core.phrases import compile_phrase, find, words
 
     phrase = compile_phrase("~want to die")
     assert find(phrase, words("i wnat to die"), 6)

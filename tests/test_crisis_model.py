@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from bench.train_crisis_model import BLIND_SET
+from core.phrases import words
+from core.supportconfig import CrisisModelSettings, SupportConfig
 from signposting import crisis_model, sentence_encoder
-from signposting.config import CrisisModelSettings, SupportConfig
 from signposting.crisis import CrisisSignal, PhraseReading, combine, detect, read_phrases
-from signposting.phrases import words
 from signposting.sentence_encoder import DIMENSIONS
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from bot.connector import outgoing_activity
 from bot.handler import reply_messages
-from dialogs.events import ChannelPost, Mention, Reply, reply_from_payload, reply_payload
+from core.events import ChannelPost, Mention, Reply, reply_from_payload, reply_payload
 
 MENTION = Mention("29:alex", "Alex Wilber")
 REPLY = Reply(text=f"{MENTION.tag} an HR expert has answered your question.", mentions=(MENTION,))

@@ -21,18 +21,18 @@ from sqlmodel import select
 
 from bot.app import SENDER
 from bot.cli import main
-from core import kpi, leadreport, links
+from core import counting, kpi, leadreport, links
 from core.audit import AuditEntry
+from core.cycles import CLOSED, Cycle, CycleRecipient
 from core.leadreport import HIDDEN, ProcessSnapshot, shown_kpi_groups
 from core.leadreport_html import render_html, write_report
 from core.models import Person, Team, TeamMember
 from core.orgconfig import TeamConfig
+from core.outbox import SENT, UNREACHABLE, OutboxMessage
 from core.wellbeing import CheckinAnswer
 from dialogs import leadreport as lead_dialog
 from dialogs import rights
 from scheduler import digests, lead_report
-from scheduler.models import CLOSED, SENT, UNREACHABLE, Cycle, CycleRecipient, OutboxMessage
-from signposting import counting
 from tests.conftest import TEST_SECRETS
 from tests.support import activities, chromium
 from tests.support.activities import TeamsUser

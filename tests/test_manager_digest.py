@@ -16,10 +16,10 @@ from sqlmodel import select
 
 from bot.app import SENDER
 from core.aggregates import band_words
+from core.cycles import Cycle
 from core.orgconfig import TeamConfig
 from core.reporting import FrozenGroup
 from scheduler import checkins, digests
-from scheduler.models import Cycle
 from tests.support import activities
 from tests.support.activities import TeamsTeam, TeamsUser
 from tests.support.clock import Clock

@@ -12,14 +12,13 @@ import pytest
 from sqlmodel import select
 
 from bot.connector import ConnectorTransport
-from core import db
+from core import db, outbox
 from core.directory import ConversationInfo, remember_conversation, remember_person
+from core.events import Card, ChannelPost, PersonalChat, Reply
 from core.models import Person
+from core.outbox import OutboxMessage
 from core.privacy import Secrets, generate, load_secrets
 from core.settings import Settings
-from dialogs.events import Card, ChannelPost, PersonalChat, Reply
-from scheduler import outbox
-from scheduler.models import OutboxMessage
 from scheduler.sender import OutboxSender, SenderSettings
 from tests.support.clock import TEST_EPOCH, Clock
 from tests.support.fake_connector import Fault
@@ -350,7 +349,7 @@ def test_backoff_grows_is_jittered_bounded_and_honours_retry_after():
 
 def test_payload_round_trips_as_json():
     reply = Reply(text="Hi", card=Card("help", {"rows": []}, "x"), to=PersonalChat("p"))
-    from dialogs.events import reply_from_payload, reply_payload
+    from core.events import reply_from_payload, reply_payload
 
     back = reply_from_payload(json.loads(json.dumps(reply_payload(reply))))
     assert back.text == "Hi" and back.card == reply.card and back.to is None

@@ -9,12 +9,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import inspect, text
 
-from core import db
-from dialogs.events import PersonalChat, Reply
-from scheduler import outbox
-from scheduler.models import OutboxMessage
+from core import db, outbox
+from core.events import PersonalChat, Reply
+from core.outbox import OutboxMessage
+from core.transport import SendOutcome
 from scheduler.sender import OutboxSender, SenderSettings
-from scheduler.transport import SendOutcome
 from tests.support.clock import Clock
 from tests.test_outbox import FAST, _person, _queue, _rows
 

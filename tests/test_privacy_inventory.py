@@ -17,7 +17,7 @@ from core.aggregates import TEAM, Figures, PrivacyConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 MANAGER_FACING = ("dialogs/manager.py", "scheduler/digests.py", "core/reporting.py")
-FORBIDDEN_MODULES = {"core.wellbeing", "signposting.models", "signposting.referrals"}
+FORBIDDEN_MODULES = {"core.wellbeing", "core.supportdata", "signposting.referrals"}
 FORBIDDEN_NAMES = {
     "CheckinAnswer",
     "CycleRecipient",

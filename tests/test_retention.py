@@ -12,10 +12,10 @@ from sqlmodel import select
 from core import retention
 from core.aggregates import FrozenRespondent
 from core.audit import AuditEntry
+from core.cycles import Cycle, CycleRecipient
 from core.models import Participation, Person, StateRecord, Team, TeamMember
 from core.reporting import FrozenCycle, FrozenGroup
 from core.wellbeing import CheckinAnswer
-from scheduler.models import Cycle, CycleRecipient
 from tests.support import activities
 from tests.support.activities import TeamsTeam, TeamsUser
 from tests.support.clock import Clock

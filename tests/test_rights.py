@@ -15,9 +15,9 @@ from sqlmodel import select
 from core.aggregates import FrozenRespondent
 from core.audit import AuditEntry
 from core.models import StateRecord
+from core.supportdata import CoordinatorRequest
 from core.wellbeing import CheckinAnswer
 from dialogs import rights
-from signposting.models import CoordinatorRequest
 from tests.support import activities
 from tests.support.activities import TeamsUser
 from tests.test_manager_digest import (

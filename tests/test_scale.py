@@ -12,10 +12,10 @@ import pytest
 from sqlmodel import select
 
 from bot.app import SENDER
-from core import db
+from core import db, leases
 from core.orgconfig import OrgConfig
-from scheduler import checkins, jobs, leases
-from scheduler.models import OutboxMessage
+from core.outbox import OutboxMessage
+from scheduler import checkins, jobs
 from scheduler.pacing import AdaptiveRate, RateMeter, SlotPacer, fanout_rate
 from tests.support.activities import TeamsUser
 from tests.support.clock import RunningClock
@@ -247,9 +247,9 @@ async def test_leads_hear_when_sending_completes_and_when_it_stalls(make_bot, or
 
 
 async def _queue_people(sessions, connector, count: int) -> None:
+    from core import outbox
     from core.directory import ConversationInfo, remember_conversation, remember_person
-    from dialogs.events import PersonalChat, Reply
-    from scheduler import outbox
+    from core.events import PersonalChat, Reply
 
     async with sessions() as session:
         for i in range(count):
@@ -282,7 +282,7 @@ async def _queue_people(sessions, connector, count: int) -> None:
 
 
 def _sender(sessions, transport, **overrides):
-    from scheduler import outbox
+    from core import outbox
     from scheduler.sender import OutboxSender, SenderSettings
 
     defaults = {

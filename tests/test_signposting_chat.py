@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from signposting.models import SignpostingCount
+from core.supportdata import SignpostingCount
 from signposting.routing import services_for_need
 from tests.support import activities
 from tests.support.activities import TeamsTeam, TeamsUser
@@ -168,7 +168,7 @@ async def test_counts_hold_no_one(bot):
 
 
 async def test_a_need_and_a_policy_question_get_both_answers(bot):
-    """DESIGN.md's stage 4: the matching services and the FAQ's answer, when both apply."""
+    """The router's stage 4 (docs/architecture.md): the matching services and the FAQ's answer, when both apply."""
     user = TeamsUser()
     replies = await bot.say(user, "how does disability leave work?")
     first, second = (r["attachments"][0]["content"]["body"] for r in replies[:2])

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from core.orgconfig import ConfigError, load_org_config
-from signposting.config import SupportConfig
+from core.phrases import PhraseError, compile_phrase, find, within_one_edit, words
+from core.supportconfig import SupportConfig
 from signposting.needs import detect_needs, explain
-from signposting.phrases import PhraseError, compile_phrase, find, within_one_edit, words
 from signposting.routing import services_for_checkin, services_for_need, services_for_needs
 
 

@@ -5,11 +5,25 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import Column, delete, or_, select, update
+from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.db import upsert_insert
-from scheduler.models import Lease
+from core.models import UTCDateTime
+
+
+class Lease(SQLModel, table=True):
+    """A named lease with a deadline: the scheduler leader, and each live sender's heartbeat.
+
+    A holder that dies simply stops renewing; another takes over once the deadline passes, so
+    takeover is bounded by the lease length (no reliance on TCP keepalive).
+    """
+
+    name: str = Field(primary_key=True, max_length=200)
+    holder: str = Field(max_length=200)
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+
 
 LEADER = "scheduler-leader"
 SENDER_PREFIX = "sender:"

@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from core.db import Sessions
+from core.events import Incoming
 from core.orgconfig import OrgConfig
 from core.privacy import Secrets
-from dialogs.events import Incoming
 
 if TYPE_CHECKING:
     from dialogs.commands import CommandTable

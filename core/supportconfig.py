@@ -3,7 +3,7 @@ phrases, the crisis phrases, routing rules and coordinator request timings.
 
 Validated when the config loads, like the rest of it: an unknown need or service named anywhere
 is an error naming the key. The need and crisis rules ship as a default
-(signposting/data/defaults.yaml) that an organisation may replace section by section.
+(core/data/support-defaults.yaml) that an organisation may replace section by section.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from signposting.phrases import PhraseError, compile_phrase, words
+from core.phrases import PhraseError, compile_phrase, words
 
 SERVICE_KINDS = (
     "eap",
@@ -64,7 +64,7 @@ def _phrases(values: list[str]) -> list[str]:
 @lru_cache(maxsize=1)
 def shipped_defaults() -> dict[str, Any]:
     """The default need and crisis rules and the national urgent-help services, as data."""
-    text = (resources.files("signposting") / "data" / "defaults.yaml").read_text(encoding="utf-8")
+    text = (resources.files("core") / "data" / "support-defaults.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text)
 
 
@@ -137,7 +137,7 @@ class Need(_Strict):
     description: str = Field("", description="What the need covers, for whoever edits the rules.")
     phrases: list[str] = Field(
         default_factory=list,
-        description="Phrases in the rule language (signposting/phrases.py) that recognise it.",
+        description="Phrases in the rule language (core/phrases.py) that recognise it.",
     )
     not_when: list[str] = Field(
         default_factory=list,
@@ -361,7 +361,7 @@ class SupportConfig(_Strict):
         default_factory=lambda: _default("needs"),
         validate_default=True,
         description="The needs, in support-menu order, with their phrases. The default is "
-        "signposting/data/defaults.yaml; a list here replaces it whole.",
+        "core/data/support-defaults.yaml; a list here replaces it whole.",
     )
     detection: Detection = Field(
         default_factory=lambda: _default("detection"),
@@ -371,7 +371,7 @@ class SupportConfig(_Strict):
     crisis: Crisis = Field(
         default_factory=lambda: _default("crisis"),
         validate_default=True,
-        description="The crisis phrases. The default is signposting/data/defaults.yaml.",
+        description="The crisis phrases. The default is core/data/support-defaults.yaml.",
     )
     routing: Routing = Field(
         default_factory=Routing, description="Needs and check-in answers to services."

@@ -1,5 +1,6 @@
-"""The durable outbox: enqueue in the same transaction as the reason to send, claim with a lease,
-record the outcome. A message is sent at most once unless its sender dies mid-send."""
+"""The durable outbox every proactive message goes through: enqueue in the same transaction as the
+reason to send, claim with a lease, record the outcome. A message is sent at most once unless its
+sender dies mid-send. Features write to it; the sender (scheduler/sender.py) drains it."""
 
 from __future__ import annotations
 
@@ -10,22 +11,86 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, or_, select, update
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Index,
+    Text,
+    and_,
+    bindparam,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.db import is_postgres, upsert_insert
+from core.events import ChannelPost, PersonalChat, Recipient, Reply, reply_payload
+from core.models import UTCDateTime
 from core.privacy import Secrets, SecretsError
-from dialogs.events import ChannelPost, PersonalChat, Recipient, Reply, reply_payload
-from scheduler.models import (
-    FAILED,
-    PENDING_STATES,
-    RETRYING,
-    SENDING,
-    SENT,
-    UNREACHABLE,
-    OutboxMessage,
-)
-from scheduler.transport import SendOutcome
+from core.transport import SendOutcome
+
+# Outbox states. queued/retrying wait for a sender; sending is leased to one sender; held waits
+# for an admin's release; the rest are final.
+QUEUED, SENDING, RETRYING, HELD = "queued", "sending", "retrying", "held"
+SENT, FAILED, UNREACHABLE, ABORTED = "sent", "failed", "unreachable", "aborted"
+PENDING_STATES = (QUEUED, RETRYING)
+FINAL_STATES = (SENT, FAILED, UNREACHABLE, ABORTED)
+# The predicates of the outbox's partial indexes (migration 0008): waiting for a sender, and
+# leased to one. The claim queries repeat them exactly.
+PENDING_WHERE = "status IN ('queued', 'retrying')"
+LEASED_WHERE = "status = 'sending'"
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One message to deliver, written in the same transaction as the reason to send it."""
+
+    __tablename__ = "outbox"
+    # Two partial indexes, one per claim query, each matching its WHERE exactly so a claim reads
+    # only the rows it takes (the planner stops at LIMIT); a row is in neither once it is final,
+    # and no index covers a column every update changes beyond what the claim needs.
+    __table_args__ = (
+        Index(
+            "ix_outbox_pending",
+            "next_attempt_at",
+            "id",
+            postgresql_where=text(PENDING_WHERE),
+            sqlite_where=text(PENDING_WHERE),
+        ),
+        Index(
+            "ix_outbox_leased",
+            "lease_until",
+            postgresql_where=text(LEASED_WHERE),
+            sqlite_where=text(LEASED_WHERE),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str | None = Field(default=None, unique=True, max_length=256)
+    purpose: str = Field(max_length=32)
+    tenant_id: str = Field(max_length=64)
+    aad_object_id: str | None = Field(default=None, max_length=64)
+    conversation_id: str | None = Field(default=None, max_length=512)
+    thread_id: str | None = Field(default=None, max_length=256)
+    payload: str = Field(sa_column=Column(Text, nullable=False), description="the reply as JSON")
+    cycle_id: int | None = Field(default=None, index=True)
+    status: str = Field(default=QUEUED, max_length=16)
+    attempts: int = Field(default=0)
+    reclaimed: int = Field(
+        default=0, description="times taken back from a sender that died mid-send"
+    )
+    next_attempt_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    lease_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    claimed_by: str | None = Field(default=None, max_length=128)
+    last_status_code: int | None = Field(default=None)
+    last_error: str | None = Field(default=None, max_length=200)
+    sent_activity_id: str | None = Field(default=None, max_length=256)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
 
 RETRYABLE = frozenset({0, 412, 429, 500, 502, 503, 504})
 SEALED = "sealed:"
