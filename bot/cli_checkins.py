@@ -7,13 +7,16 @@ import asyncio
 import json
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
+
+from sqlmodel import select
 
 from bot.cards import render_card
 from bot.console import CardRenderer
 from core import db
 from core.context import Services
+from core.cycles import Cycle
 from core.orgconfig import load_org_config
 from core.settings import Settings
 from dialogs import checkin
@@ -49,13 +52,34 @@ def _run(work: Callable[[Services], Awaitable[T]], clock: Callable[[], datetime]
     return asyncio.run(main())
 
 
-def preview_card(services: Services, now: datetime) -> tuple[dict[str, Any], str]:
-    """This week's card (as people will get it) and its calendar note."""
+async def cycle_to_preview(services: Services, now: datetime, wanted: date | None) -> date:
+    """`wanted` if it is a day check-ins go out on; else the next cycle not sent yet: today's
+    if it has not gone out, else the next (so a preview on Sunday shows Wednesday's card)."""
     schedule, org_tz = services.org.checkin.schedule, services.org.organisation.timezone
-    scheduled_for = (
-        cadence.current_cycle_date(now, schedule, org_tz)
-        or cadence.next_cycle_dates(now, schedule, 1)[0]
-    )
+    if wanted is not None:
+        if wanted.strftime("%A").lower() != schedule.weekday:
+            raise CheckinCommandError(
+                f"{wanted:%Y-%m-%d} is a {wanted:%A}; check-ins go out on "
+                f"{schedule.weekday.title()}s"
+            )
+        return wanted
+    current = cadence.current_cycle_date(now, schedule, org_tz)
+    today = now.astimezone(cadence.zone(None, org_tz)).date()
+    candidates = [day for day in [current] if day and day >= today]
+    candidates += cadence.next_cycle_dates(now, schedule, 2)
+    async with services.sessions() as session:
+        started = set(
+            (
+                await session.exec(
+                    select(Cycle.scheduled_for).where(Cycle.scheduled_for.in_(candidates))
+                )
+            ).all()
+        )
+    return next(day for day in candidates if day not in started)
+
+
+def preview_card(services: Services, scheduled_for: date) -> tuple[dict[str, Any], str]:
+    """The card of the cycle on `scheduled_for` (as people will get it) and its calendar note."""
     week = scheduled_for.isocalendar().week
     note = services.org.checkin.note_for(week)
     card = checkin.checkin_card(
@@ -70,10 +94,11 @@ def preview_card(services: Services, now: datetime) -> tuple[dict[str, Any], str
 
 
 def cmd_preview(args: argparse.Namespace) -> None:
-    """Show this week's card and note as text and JSON."""
+    """Show a cycle's card and note as text and JSON: the next one not sent yet, or `--date`."""
 
     async def work(services: Services) -> None:
-        rendered, heading = preview_card(services, services.clock())
+        scheduled_for = await cycle_to_preview(services, services.clock(), args.date)
+        rendered, heading = preview_card(services, scheduled_for)
         if not args.json_only:
             print(heading)
             print("=" * len(heading))
@@ -183,6 +208,13 @@ def cmd_schedule(args: argparse.Namespace) -> None:
     _run(work, args.clock)
 
 
+def _iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date: use YYYY-MM-DD") from error
+
+
 def register(commands: argparse._SubParsersAction) -> None:
     """Add the check-in commands to the main parser."""
     group = commands.add_parser(
@@ -190,7 +222,15 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     actions = group.add_subparsers(dest="checkins_command", metavar="ACTION", required=True)
 
-    preview = actions.add_parser("preview", help="show this week's card and note, as text and JSON")
+    preview = actions.add_parser(
+        "preview",
+        help="show a cycle's card and note as text and JSON (default: the next one not sent yet)",
+    )
+    preview.add_argument(
+        "--date",
+        type=_iso_date,
+        help="the cycle's scheduled day, YYYY-MM-DD (default: the next cycle not sent yet)",
+    )
     only = preview.add_mutually_exclusive_group()
     only.add_argument("--text", dest="text_only", action="store_true", help="text only")
     only.add_argument("--json", dest="json_only", action="store_true", help="JSON only")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from datetime import timedelta
 
 import pytest
 
 from bot.cli import main
 from core import db, privacy
 from core.directory import remember_person
-from tests.support.clock import TEST_EPOCH
+from tests.support.clock import TEST_EPOCH, Clock
 
 
 @pytest.fixture
@@ -30,6 +32,30 @@ def test_preview_shows_the_card_as_text_and_valid_json(admin_env, capsys):
     assert card["type"] == "AdaptiveCard" and card["version"] == "1.5"
     assert main(["checkins", "preview", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["type"] == "AdaptiveCard"
+
+
+def test_preview_shows_the_next_cycle_not_sent_or_the_date_asked_for(admin_env, capsys):
+    clock = Clock(TEST_EPOCH - timedelta(days=3))  # the Sunday before: Wednesday's card
+    assert main(["checkins", "preview", "--text"], clock=clock) == 0
+    assert "Wellbeing Wednesday for Wednesday 25 November 2026" in capsys.readouterr().out
+    clock.now = TEST_EPOCH  # Wednesday morning: this week's cycle is due, not sent yet
+    assert main(["checkins", "preview", "--text"], clock=clock) == 0
+    assert "Wellbeing Wednesday for Wednesday 25 November 2026" in capsys.readouterr().out
+    asyncio.run(
+        _add_person(f"sqlite:///{admin_env / 'admin.db'}", "00000000-0000-0000-0000-000000000124")
+    )
+    assert main(["checkins", "send"], clock=clock) == 0
+    capsys.readouterr()
+    assert main(["checkins", "preview", "--text"], clock=clock) == 0
+    assert "Wednesday 2 December 2026" in capsys.readouterr().out, "sent ones are skipped"
+    assert main(["checkins", "preview", "--text", "--date", "2027-01-06"], clock=clock) == 0
+    out = capsys.readouterr().out
+    assert "Wednesday 6 January 2027 (week 1)" in out
+    assert main(["checkins", "preview", "--date", "2027-01-05"], clock=clock) == 2
+    assert "2027-01-05 is a Tuesday; check-ins go out on Wednesdays" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["checkins", "preview", "--date", "next week"], clock=clock)
+    assert "not a date: use YYYY-MM-DD" in capsys.readouterr().err
 
 
 def test_schedule_lists_the_next_cycles(admin_env, capsys):
