@@ -190,7 +190,7 @@ def create_app(
         list_members=transport.list_members,
     )
     sender.secrets = services.secrets  # opens the sealed messages (coordinator cards)
-    services.public_url = settings.public_url or f"http://{settings.host}:{settings.port}"
+    services.public_url = settings.link_base()
     adapter = CloudAdapter(build_authentication(settings, credentials_factory))
     adapter.on_turn_error = _on_turn_error
     bot = WellbeingBot(

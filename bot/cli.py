@@ -62,9 +62,10 @@ def cmd_serve(args: argparse.Namespace) -> None:
     host = args.host or settings.host
     port = args.port or settings.port
     org = load_org_config(settings.org_config)
-    refusal = settings.listen_refusal(host)
+    refusal = settings.listen_refusal(host) or settings.serve_refusal()
     if refusal:
         raise CliError(refusal)
+    settings = settings.model_copy(update={"host": host, "port": port})
     mode = "local mode (anonymous auth)" if settings.local_mode else "Bot Framework auth"
     log.info(
         "starting for %s in %s on http://%s:%s/api/messages",
@@ -207,7 +208,7 @@ def cmd_console(args: argparse.Namespace) -> int:
     url = args.url or f"http://{host}:{settings.port}/api/messages"
     with contextlib.suppress(ImportError):
         import readline  # noqa: F401  (line editing and history for input())
-    console = Console(url, user=user, out=sys.stdout)
+    console = Console(url, user=user, out=sys.stdout, returning=bool(args.user))
     status = asyncio.run(console.run())
     if console.output_lost:
         # The reader of the output (say, `| head`) has gone: end quietly, as other tools do.

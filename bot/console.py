@@ -276,8 +276,11 @@ class Console:
         width: int = DEFAULT_WIDTH,
         reply_wait: float = 5.0,
         quiet: float = 0.3,
+        returning: bool = False,
     ):
         self.bot_url = bot_url
+        self.returning = returning
+        """The person was named with --user: the same person as in an earlier session."""
         self.reply_wait = reply_wait
         """Seconds to wait for a first reply that comes after the turn, through the bot's outbox."""
         self.quiet = quiet
@@ -752,9 +755,14 @@ class Console:
     async def run(self) -> int:
         """The whole session: 0 when the person left, 2 when the bot could not be reached."""
         async with self.running():
+            who = (
+                "the same person as before, by --user"
+                if self.returning
+                else "a new person each session; --user AAD_ID comes back as one"
+            )
             self._say(
-                f"Chatting with the bot at {self.bot_url} as {self.user.name} "
-                f"(a new person each session). Type /help for how this works, /quit to leave."
+                f"Chatting with the bot at {self.bot_url} as {self.user.name} ({who}). "
+                "Type /help for how this works, /quit to leave."
             )
             if not await self.install():
                 return 2

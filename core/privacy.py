@@ -140,6 +140,6 @@ def load_secrets(
     if not path.exists():
         path.write_text(json.dumps(generate(), indent=2))
         os.chmod(path, 0o600)
-        log.warning("local mode: generated %s for this machine's test data", path.name)
+        log.info("local mode: made %s, the keys for this machine's local data", path.name)
     values = json.loads(path.read_text())
     return _parse(values["WELLBEING_PSEUDONYM_KEY"], values["WELLBEING_DATA_KEYS"])

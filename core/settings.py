@@ -155,6 +155,24 @@ class Settings(BaseSettings):
         """No app id: anonymous Bot Framework auth, for the embedded default and local clients."""
         return not self.microsoft_app_id
 
+    def link_base(self) -> str:
+        """Where people's browsers reach the bot's pages (export and report links): the public
+        URL, or in local mode the address the bot serves on."""
+        if self.public_url:
+            return self.public_url
+        host = "127.0.0.1" if self.host in {"0.0.0.0", "::", ""} else self.host
+        return f"http://{host}:{self.port}"
+
+    def serve_refusal(self) -> str | None:
+        """Why the bot must not start serving Teams with these settings, or None."""
+        if not self.local_mode and not self.public_url:
+            return (
+                "WELLBEING_PUBLIC_URL is not set: export and report links would point nowhere. "
+                "Set it to the https address Teams reaches the bot at, e.g. "
+                "WELLBEING_PUBLIC_URL=https://bot.example.nhs.uk"
+            )
+        return None
+
     def listen_refusal(self, host: str) -> str | None:
         """Why the bot must not listen on `host`, or None when it may."""
         if self.local_mode and host not in LOOPBACK_HOSTS and not self.allow_remote_in_local_mode:

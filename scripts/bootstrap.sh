@@ -26,7 +26,14 @@ stamp=".venv/.setup-stamp"
 want="$(cat pyproject.toml scripts/bootstrap.sh | .venv/bin/python -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "Installing wellbeing-bot and its dependencies into .venv…" >&2
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' >&2
+  # pip and setuptools talk a lot (notices about editable installs, not problems): their words
+  # go to a log, shown only when the install fails.
+  log=".venv/install.log"
+  if ! { .venv/bin/python -m pip install --disable-pip-version-check --upgrade pip &&
+         .venv/bin/python -m pip install --disable-pip-version-check -e '.[dev]'; } >"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    echo "Installing failed; the whole log is in $log." >&2
+    exit 1
+  fi
   echo "$want" > "$stamp"
 fi

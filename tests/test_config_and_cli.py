@@ -7,11 +7,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
 import core.tables  # noqa: F401  (registers every table)
+from bot.app import SERVICES
 from bot.cli import main
 from core import db
 from core.configdocs import render_markdown
@@ -109,6 +111,32 @@ def test_serve_refuses_a_public_address_in_local_mode(monkeypatch, capsys):
     monkeypatch.delenv("MicrosoftAppId", raising=False)
     assert main(["serve", "--host", "0.0.0.0"]) == 2
     assert "Refusing to listen on 0.0.0.0" in capsys.readouterr().err
+
+
+def test_serve_refuses_to_start_for_teams_without_a_public_url(monkeypatch, capsys):
+    monkeypatch.setenv("MicrosoftAppId", "00000000-0000-0000-0000-0000000000aa")
+    monkeypatch.setenv("MicrosoftAppPassword", "not-a-real-secret")
+    monkeypatch.delenv("WELLBEING_PUBLIC_URL", raising=False)
+    assert main(["serve"]) == 2
+    assert "WELLBEING_PUBLIC_URL is not set" in capsys.readouterr().err
+
+
+def test_in_local_mode_links_follow_the_address_the_bot_serves_on(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MicrosoftAppId", raising=False)
+    monkeypatch.delenv("WELLBEING_PUBLIC_URL", raising=False)
+    monkeypatch.setenv("WELLBEING_SCHEDULER", "false")
+    served = {}
+
+    def run_app(app, **options):
+        served["url"], served["port"] = app[SERVICES].public_url, options["port"]
+
+    monkeypatch.setattr(web, "run_app", run_app)
+    assert main(["serve", "--port", "3979"]) == 0
+    assert served == {"url": "http://127.0.0.1:3979", "port": 3979}
+    monkeypatch.setenv("WELLBEING_PUBLIC_URL", "https://bot.example.nhs.uk/")
+    assert main(["serve", "--port", "3979"]) == 0
+    assert served["url"] == "https://bot.example.nhs.uk"
 
 
 def test_serve_stops_on_a_bad_org_config(tmp_path, monkeypatch, capsys):
