@@ -24,7 +24,12 @@ from bot.auth import (
 )
 from bot.connector import ConnectorTransport
 from bot.handler import WellbeingBot
-from bot.pages import SignedLinkPage, add_signed_link_routes
+from bot.pages import (
+    PAGE_POLICY,
+    SignedLinkPage,
+    add_signed_link_routes,
+    readable_export,
+)
 from bot.storage import DatabaseStorage
 from core import db, leases
 from core import leadreport as core_leadreport
@@ -56,14 +61,14 @@ SENDER = web.AppKey("sender", OutboxSender)
 EXPORT_PAGE = SignedLinkPage(
     path=rights.EXPORT_PATH,
     title="Your data",
-    explain="Everything I hold about you, as a file. It includes your check-ins and private "
-    "notes, so download it somewhere private. This link works once.",
-    button="Download my data",
+    explain="Everything I hold about you, to read here or save as a file. It includes your "
+    "check-ins and private notes, so open it somewhere private. This link works once.",
+    button="Show my data",
     ask_again="Say 'export my data' to the bot for a new one.",
     check=rights.export_link,
     use=rights.export_document,
-    content_type="application/json",
-    result_headers={"Content-Disposition": 'attachment; filename="my-wellbeing-data.json"'},
+    render=readable_export,
+    result_headers={"Content-Security-Policy": PAGE_POLICY},
 )
 REPORT_PAGE = SignedLinkPage(
     path=core_leadreport.REPORT_PATH,
@@ -74,7 +79,7 @@ REPORT_PAGE = SignedLinkPage(
     ask_again="Say 'report' to the bot for a new one.",
     check=leadreport.report_link,
     use=leadreport.report_page,
-    content_type="text/html",
+    render=bytes,
     result_headers={
         "Content-Security-Policy": "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
     },

@@ -140,10 +140,7 @@ class NoteQuestion(_Strict):
     """The optional free text, with who can read it said plainly."""
 
     prompt: str = "Anything you'd like to add?"
-    privacy: str = (
-        "Only you can read this. It stays private unless you choose to share it with the "
-        "staff support coordinator."
-    )
+    privacy: str = "Only you can read this: not your manager, not HR, not the support team."
 
 
 class CheckinQuestions(_Strict):

@@ -99,11 +99,17 @@ def _state_filter(conversation_ids: set[str]):
     )
 
 
-def _labels(services: Services) -> tuple[dict[str, str], dict[str, str]]:
+def _labels(
+    services: Services,
+) -> tuple[dict[str, str], dict[str, str], dict[str, str], dict[str, str]]:
+    """What the card showed for each stored id: moods, what affects people, the work
+    statements and their scale (an export says "Not sure", not "unsure")."""
     questions = services.org.checkin.questions
     return (
         {o.id: o.label for o in questions.mood.options},
         {o.id: o.label for o in questions.affecting.options},
+        {i.id: i.statement for i in questions.pulse.items},
+        {o.id: o.label for o in questions.pulse.scale},
     )
 
 
@@ -111,7 +117,7 @@ async def collect_export(services: Services, aad_object_id: str, now: datetime) 
     """Everything held about one person, decrypted, as one JSON document for them alone."""
     secrets = services.secrets
     pseudonym = secrets.pseudonym(aad_object_id)
-    moods, affecting = _labels(services)
+    moods, affecting, statements, scale = _labels(services)
     async with services.sessions() as session:
         person = await session.get(Person, aad_object_id)
         conversations = (
@@ -184,10 +190,15 @@ async def collect_export(services: Services, aad_object_id: str, now: datetime) 
         "check_ins": [
             {
                 "answered_at": _when(a.answered_at),
-                "wellbeing_wednesday": str(cycles[a.cycle_id]) if a.cycle_id in cycles else None,
+                "wellbeing_wednesday": (
+                    str(cycles[a.cycle_id]) if a.cycle_id in cycles else "one you started yourself"
+                ),
                 "mood": moods.get(str(a.mood), str(a.mood)),
                 "affecting_you_most": affecting.get(a.affecting or "", a.affecting),
-                "statements": json.loads(a.pulse or "{}"),
+                "statements": {
+                    statements.get(item, item): scale.get(choice, choice)
+                    for item, choice in json.loads(a.pulse or "{}").items()
+                },
                 "private_note": secrets.decrypt(a.note) if a.note else None,
             }
             for a in answers
@@ -329,11 +340,11 @@ async def _export(turn: Turn, _argument: str) -> list[Reply]:
         await session.commit()
     url = turn.services.public_url.rstrip("/") + EXPORT_PATH + token
     lines = [
-        "Here's everything I hold about you, as a file you can download.",
+        "Here's everything I hold about you, to read on a page or save as a file.",
         "The link works once, for 15 minutes, and only gives your own data. It includes your "
         "check-ins and private notes, so open it somewhere private and please don't forward it.",
     ]
-    text = "\n\n".join([*lines, f"[Download my data]({url})"])
+    text = "\n\n".join([*lines, f"[Open my data]({url})"])
     return [
         Reply(
             card=Card(
@@ -432,8 +443,9 @@ async def export_link(services: Services, token: str, now: datetime) -> links.Li
 
 async def export_document(
     services: Services, token: str, now: datetime
-) -> tuple[links.LinkState, bytes | None]:
-    """Use an export link, once: the file behind it (READY), or why not; audited."""
+) -> tuple[links.LinkState, dict[str, Any] | None]:
+    """Use an export link, once: everything held about its person (READY), or why not;
+    audited."""
     async with services.sessions() as session:
         state, data = await links.use(
             session, services.secrets, EXPORT_LINK, token, EXPORT_TTL, now
@@ -443,5 +455,4 @@ async def export_document(
         aad_object_id = data["aad"]
         audit.record(session, actor=aad_object_id, action=audit.EXPORT, at=now)
         await session.commit()
-    document = await collect_export(services, aad_object_id, now)
-    return state, json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8")
+    return state, await collect_export(services, aad_object_id, now)

@@ -4,7 +4,9 @@ notes, conversation state and open requests, says what is kept and why, and is a
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import uuid
 from datetime import timedelta
 from urllib.parse import urlparse
@@ -38,7 +40,16 @@ def clock() -> Clock:
 
 
 async def _checked_in(bot, user: TeamsUser, note: str) -> None:
-    await answer(bot, user, None, mood="2", affecting="work", note=note)
+    await answer(bot, user, None, mood="2", affecting="work", note=note, pulse_control="unsure")
+
+
+def _saved_file(page: bytes) -> dict:
+    """The JSON file the export page offers to save (a data: link, so one use gives both)."""
+    encoded = re.search(
+        rb'download="my-wellbeing-data.json" href="data:application/json;base64,([^"]+)"', page
+    )
+    assert encoded, "the page offers the file"
+    return json.loads(base64.b64decode(encoded.group(1)))
 
 
 async def _export_link(bot, user: TeamsUser) -> str:
@@ -72,18 +83,25 @@ async def test_export_gives_everything_held_through_a_short_lived_link(make_bot,
     assert path.startswith(rights.EXPORT_PATH)
     page, page_body = await bot.fetch("GET", path)  # what a link scanner sees: uses nothing
     assert page.status == 200 and page.headers["Cache-Control"] == "no-store"
-    assert b'<form method="post">' in page_body and b"Download my data" in page_body
+    assert b'<form method="post">' in page_body and b"Show my data" in page_body
     assert (await bot.fetch("GET", path))[0].status == 200
     response, body = await bot.fetch("POST", path)
-    assert response.status == 200
+    assert response.status == 200 and response.content_type == "text/html"
     assert response.headers["Cache-Control"] == "no-store"
-    assert "attachment" in response.headers["Content-Disposition"]
-    data = json.loads(body)
+    assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+    page = body.decode()
+    # Readable by a person: the words the card showed, dates as dates, no internal ids.
+    for shown in ("Your check-ins", "Private note", "Low", "Work", "nights are hard this month"):
+        assert shown in page, shown
+    assert "I have a say in how I do my work." in page and "Not sure" in page
+    assert "unsure" not in page and "one you started yourself" in page
+    data = _saved_file(body)
     assert data["you"]["aad_object_id"] == user.aad_object_id
     [checkin] = data["check_ins"]
     assert checkin["private_note"] == "nights are hard this month"
     assert checkin["mood"] == "Low" and checkin["affecting_you_most"] == "Work"
-    assert "not mine" not in body.decode()
+    assert checkin["statements"] == {"I have a say in how I do my work.": "Not sure"}
+    assert "not mine" not in page and "not mine" not in json.dumps(data)
     states = json.dumps(data["conversation_state"])
     assert '"mood": 4' in states  # decrypted for the person's own copy
     assert data["check_in_choice"]["status"] == "active"
