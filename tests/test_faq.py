@@ -9,10 +9,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+import yaml
 from sqlmodel import select
 
 from core.faq.models import FaqEntry, FaqEscalation, FaqExpertsChannel, FaqFeedback, FaqQuestion
 from core.faq.report import faq_report
+from core.faq.search import load_vocabulary
 from tests.support import activities
 from tests.support.activities import TeamsTeam, TeamsUser
 from tests.support.cards import card_text
@@ -388,3 +391,26 @@ async def test_a_group_chat_mention_is_answered_in_the_chat(bot):
     [sent] = bot.connector.sent
     assert sent.conversation_id == chat
     assert "Dying to Work" in card_text(sent.body["attachments"][0]["content"])
+
+
+@pytest.mark.parametrize(
+    ("synonyms", "related", "problem"),
+    [
+        ({"rtw": ["return to work"], "back": ["return to work"]}, {}, "in both"),
+        ({"rtw": ["return to work"]}, {"rtw": ["nowhere"]}, "no synonym group"),
+        ({"rtw": ["!!"]}, {}, "empty phrase"),
+    ],
+)
+def test_a_broken_vocabulary_file_is_refused_with_the_file_and_the_problem(
+    tmp_path, synonyms, related, problem
+):
+    path = tmp_path / "vocabulary.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {"stopwords": "a the", "light_words": "need", "synonyms": synonyms, "related": related}
+        )
+    )
+    with pytest.raises(ValueError, match=problem) as raised:
+        load_vocabulary(path)
+    assert str(path) in str(raised.value)
+    assert load_vocabulary().synonyms["rtw"][0] == "rtw", "the shipped file loads"
