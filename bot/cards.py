@@ -42,23 +42,36 @@ def render_card(card: Card) -> dict[str, Any]:
         ) from error
 
 
-def _content(card: Card) -> dict[str, Any]:
-    """The rendered card, carrying its plain-text form for clients without cards."""
+def _content(card: Card, banner: str = "") -> dict[str, Any]:
+    """The rendered card, carrying its plain-text form for clients without cards, and the
+    deployment's banner on top when it has one (a demo or a test system)."""
     rendered = render_card(card)
     if card.fallback_text:
         rendered.setdefault("fallbackText", card.fallback_text)
+    if banner:
+        line = {
+            "type": "TextBlock",
+            "text": banner,
+            "wrap": True,
+            "isSubtle": True,
+            "size": "Small",
+        }
+        rendered["body"] = [line, *rendered.get("body", [])]
     return rendered
 
 
-def card_attachment(card: Card) -> Attachment:
+def card_attachment(card: Card, banner: str = "") -> Attachment:
     """The card as a Teams attachment, for replies the SDK sends within a turn."""
-    return CardFactory.adaptive_card(_content(card))
+    return CardFactory.adaptive_card(_content(card, banner))
 
 
-def attachment_json(card: Card) -> dict[str, Any]:
+def attachment_json(card: Card, banner: str = "") -> dict[str, Any]:
     """The same attachment as the Bot Connector's JSON, for proactive sends. Built directly: the
     SDK's msrest serialiser walks every node of the card and cost ~4 ms a message."""
-    return {"contentType": CardFactory.content_types.adaptive_card, "content": _content(card)}
+    return {
+        "contentType": CardFactory.content_types.adaptive_card,
+        "content": _content(card, banner),
+    }
 
 
 def template_names() -> list[str]:

@@ -9,15 +9,17 @@ import contextlib
 import json
 import logging
 import os
+import random
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from aiohttp import web
 from pydantic import ValidationError
 
-from bot import cli_checkins
+from bot import cli_checkins, demo
 from bot.app import create_app
 from bot.console import DEFAULT_TENANT, Console, ConsoleUser
 from bot.doctor import diagnose, report
@@ -53,10 +55,8 @@ def _settings() -> Settings:
         raise CliError(f"bad settings in the environment or .env:\n{problems}") from error
 
 
-def cmd_serve(args: argparse.Namespace) -> None:
-    """Start the bot's web server."""
-    from aiohttp import web
-
+def _serving(args: argparse.Namespace) -> tuple[Settings, OrgConfig]:
+    """The settings to serve with (host and port from the command line), checked; and the org."""
     settings = _settings()
     configure_logging(settings.log_level)
     host = args.host or settings.host
@@ -65,16 +65,61 @@ def cmd_serve(args: argparse.Namespace) -> None:
     refusal = settings.listen_refusal(host) or settings.serve_refusal()
     if refusal:
         raise CliError(refusal)
-    settings = settings.model_copy(update={"host": host, "port": port})
+    return settings.model_copy(update={"host": host, "port": port}), org
+
+
+def _serve(settings: Settings, org: OrgConfig) -> None:
     mode = "local mode (anonymous auth)" if settings.local_mode else "Bot Framework auth"
     log.info(
         "starting for %s in %s on http://%s:%s/api/messages",
         org.organisation.name,
         mode,
-        host,
-        port,
+        settings.host,
+        settings.port,
     )
-    web.run_app(create_app(settings, org=org), host=host, port=port, print=None, **SERVER_OPTIONS)
+    web.run_app(
+        create_app(settings, org=org),
+        host=settings.host,
+        port=settings.port,
+        print=None,
+        **SERVER_OPTIONS,
+    )
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    """Start the bot's web server."""
+    _serve(*_serving(args))
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    """Start the bot on a demo database of its own, seeded with weeks of made-up answers."""
+    settings, org = _serving(args)
+    refusal = demo.demo_refusal(settings)
+    if refusal:
+        raise CliError(refusal)
+    settings = demo.demo_settings(settings, Path.cwd()).model_copy(
+        update={"card_banner": settings.card_banner or demo.BANNER}
+    )
+
+    async def seed() -> demo.Seeded:
+        engine = db.create_engine(settings.database_url)
+        try:
+            await db.migrate(engine)
+            clock = demo.SeedClock(args.clock())
+            services = build_services(settings, org, engine, clock=clock)
+            return await demo.seed(services, clock, random.Random(args.seed))
+        finally:
+            await engine.dispose()
+
+    seeded = asyncio.run(seed())
+    print(
+        f"Demo data in {demo.DEMO_DATABASE}: {seeded.people} made-up staff in "
+        f"{len(org.teams)} teams, {seeded.weeks} closed weeks, {seeded.answers} answers. "
+        "In another terminal: `.venv/bin/wellbeing-bot console --as manager` (or staff, lead, "
+        "coordinator); README's 'A ten-minute walk' says what to try.",
+        flush=True,
+    )
+    _serve(settings, org)
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
@@ -188,11 +233,13 @@ def cmd_console(args: argparse.Namespace) -> int:
     """Chat with a running bot in this terminal, playing Teams and the Bot Connector."""
 
     settings = _settings()
-    tenant, time_zone = DEFAULT_TENANT, "Europe/London"
+    tenant, time_zone, roles, team_group_id = DEFAULT_TENANT, "Europe/London", {}, None
     try:
         org = load_org_config(settings.org_config)
         tenant = org.organisation.tenant_id or tenant
         time_zone = org.organisation.timezone
+        roles = demo.cast(org)
+        team_group_id = org.teams[0].id if org.teams else None
     except ConfigError:
         print(
             "Note: the organisation config didn't load, so the console sends a made-up tenant "
@@ -200,7 +247,12 @@ def cmd_console(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     tenant = args.tenant or tenant
-    if args.user:
+    cast = {role: ConsoleUser(aad, name, tenant, time_zone) for role, (aad, name) in roles.items()}
+    if args.as_role and args.as_role.lower() not in cast:
+        raise CliError(f"no role called {args.as_role!r}: choose from {', '.join(cast)}")
+    if args.as_role:
+        user = cast[args.as_role.lower()]
+    elif args.user:
         user = ConsoleUser(args.user.lower(), args.name, tenant, time_zone)
     else:
         user = ConsoleUser.new(name=args.name, tenant_id=tenant, time_zone=time_zone)
@@ -208,7 +260,15 @@ def cmd_console(args: argparse.Namespace) -> int:
     url = args.url or f"http://{host}:{settings.port}/api/messages"
     with contextlib.suppress(ImportError):
         import readline  # noqa: F401  (line editing and history for input())
-    console = Console(url, user=user, out=sys.stdout, returning=bool(args.user))
+    console = Console(
+        url,
+        user=user,
+        out=sys.stdout,
+        returning=bool(args.user or args.as_role),
+        cast=cast,
+        reachable=("coordinator", "backup"),
+        team_group_id=team_group_id,
+    )
     status = asyncio.run(console.run())
     if console.output_lost:
         # The reader of the output (say, `| head`) has gone: end quietly, as other tools do.
@@ -388,6 +448,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default WELLBEING_PORT or 3978)")
     serve.set_defaults(func=cmd_serve)
 
+    demo_command = commands.add_parser(
+        "demo",
+        help="run the bot on its own demo database, seeded with made-up teams and weeks of answers",
+    )
+    demo_command.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    demo_command.add_argument("--port", type=int, help="port (default WELLBEING_PORT or 3978)")
+    demo_command.add_argument(
+        "--seed", type=int, default=2026, help="the made-up answers' random seed (default 2026)"
+    )
+    demo_command.set_defaults(func=cmd_demo)
+
     migrate = commands.add_parser("migrate", help="apply database migrations to DATABASE_URL")
     migrate.set_defaults(func=cmd_migrate)
 
@@ -420,6 +491,13 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--name", default="Alex Wilber", help="your display name in the chat")
     console.add_argument(
         "--user", help="an AAD object id to be the same person again (default: a new person)"
+    )
+    console.add_argument(
+        "--as",
+        dest="as_role",
+        metavar="ROLE",
+        help="start as a role from the organisation config: staff, manager, lead, coordinator, "
+        "backup, admin or hr (/as inside switches)",
     )
     console.add_argument(
         "--tenant", help="tenant id to send (default: organisation.tenant_id from the config)"

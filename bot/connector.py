@@ -61,7 +61,7 @@ def mention_entities(reply: Reply) -> list[dict[str, Any]]:
     ]
 
 
-def outgoing_activity(reply: Reply) -> dict[str, Any]:
+def outgoing_activity(reply: Reply, banner: str = "") -> dict[str, Any]:
     """One message activity: the text above the card, as Teams shows it."""
     activity: dict[str, Any] = {"type": "message"}
     if reply.text:
@@ -70,7 +70,7 @@ def outgoing_activity(reply: Reply) -> dict[str, Any]:
     if reply.mentions:
         activity["entities"] = mention_entities(reply)
     if reply.card is not None:
-        activity["attachments"] = [attachment_json(reply.card)]
+        activity["attachments"] = [attachment_json(reply.card, banner)]
         if reply.card.fallback_text:
             activity["summary"] = reply.card.fallback_text[:200]
     return activity
@@ -205,7 +205,7 @@ class ConnectorTransport:
         raise RosterError("too many pages")
 
     async def send(self, destination: Destination, payload: dict[str, Any]) -> SendOutcome:
-        activity = outgoing_activity(reply_from_payload(payload))
+        activity = outgoing_activity(reply_from_payload(payload), self.settings.card_banner)
         base = destination.service_url.rstrip("/") + "/v3/conversations"
         conversation_id = destination.conversation_id
         created: str | None = None

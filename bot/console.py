@@ -34,6 +34,10 @@ INVOKE_MESSAGE = "application/vnd.microsoft.activity.message"
 INVOKE_ERROR = "application/vnd.microsoft.error"
 CONSOLE_BOT_ID = "28:wellbeing-console-bot"
 CONSOLE_BOT_NAME = "Wellbeing"
+CONSOLE_TEAM = "19:console-team@thread.tacv2"
+"""The team (and its General channel) the console's channel messages are posted in."""
+CONSOLE_GROUP_CHAT = "19:console-group-chat@thread.v2"
+PLACES = ("personal", "channel", "group")
 DEFAULT_TENANT = "8a2b6a3e-5f0d-4c1e-9b7a-2d4c6e8f0a1b"
 DEFAULT_WIDTH = 78
 QUIT = ("/quit", "/exit")
@@ -43,8 +47,14 @@ Type a message and press Enter to send it to the bot, as you would in Teams.
 When a card has buttons, they are numbered: type the number to press one. If the card
 asks questions, you will be asked each one in turn (press Enter to leave one blank).
   /help    show this again
+  /as WHO  become someone else: a role (/as manager, /as lead, /as coordinator, /as staff,
+           /as admin) or an AAD id; /as alone lists the roles
+  /in WHERE  talk somewhere else: /in channel (a team channel, @mentioning the bot),
+           /in group (a group chat, @mentioning it), /in personal (your chat with it)
   /cancel  stop answering a card's questions without sending anything
-  /quit    leave the console (so does Ctrl-D)"""
+  /quit    leave the console (so does Ctrl-D)
+What the bot sends other people you have been (or the coordinators) is shown too, with
+whom it went to."""
 
 
 @dataclass(frozen=True)
@@ -277,10 +287,25 @@ class Console:
         reply_wait: float = 5.0,
         quiet: float = 0.3,
         returning: bool = False,
+        cast: dict[str, ConsoleUser] | None = None,
+        reachable: tuple[str, ...] = (),
+        team_group_id: str | None = None,
     ):
         self.bot_url = bot_url
         self.returning = returning
         """The person was named with --user: the same person as in an earlier session."""
+        self.cast = dict(cast or {})
+        """Who else the console can be, by role (`/as manager`)."""
+        self.reachable = reachable
+        """Roles installed quietly at the start, so the bot can reach them (the coordinators)."""
+        self.names: dict[str, str] = {user.chat_id: user.name}
+        """Each chat the console plays, by the name of its person."""
+        self._installed: set[str] = set()
+        self._muted: set[str] = set()
+        self.place = "personal"
+        """Where typed messages go: the person's own chat, a team channel or a group chat."""
+        self.team_group_id = team_group_id or str(uuid.uuid4())
+        """The console team's AAD group id (the CLI passes the first configured team's)."""
         self.reply_wait = reply_wait
         """Seconds to wait for a first reply that comes after the turn, through the bot's outbox."""
         self.quiet = quiet
@@ -365,8 +390,9 @@ class Console:
         """A proactive send opens a chat: the console's person always gets their own chat back."""
         body = await request.json()
         member = ((body.get("members") or [{}])[0] or {}).get("id", "")
-        if member in (self.user.teams_id, self.user.aad_object_id):
-            return web.json_response({"id": self.user.chat_id})
+        for user in (self.user, *self.cast.values()):
+            if member in (user.teams_id, user.aad_object_id):
+                return web.json_response({"id": user.chat_id})
         return web.json_response({"id": f"a:console-someone-else-{uuid.uuid4().hex[:8]}"})
 
     async def _paged_members(self, _request: web.Request) -> web.Response:
@@ -422,8 +448,13 @@ class Console:
     def _show(self, shown: Shown, *, updated: bool) -> None:
         """Print a message: its text, its cards with numbered buttons, its suggested replies."""
         activity = shown.activity
-        elsewhere = shown.conversation_id != self.user.chat_id
-        who = f"Bot (in another conversation, {shown.conversation_id})" if elsewhere else "Bot"
+        if shown.conversation_id in self._muted:
+            return
+        elsewhere = not self._here(shown.conversation_id)
+        who = "Bot"
+        if elsewhere:
+            other = self.names.get(shown.conversation_id.split(";")[0])
+            who = f"Bot, to {other}" if other else f"Bot (in another chat, {shown.conversation_id})"
         if activity.get("text"):
             prefix = f"{who}: "
             wrapped = wrap_text(str(activity["text"]), self.width - len(prefix)) or [""]
@@ -460,11 +491,12 @@ class Console:
 
     # The Teams client side: what the person does.
 
-    def _activity(self, kind: str, **extra: Any) -> dict[str, Any]:
-        """A Teams-shaped activity from this person in their personal chat with the bot."""
+    def _activity(self, kind: str, user: ConsoleUser | None = None, **extra: Any) -> dict[str, Any]:
+        """A Teams-shaped activity from this person (or `user`) in their personal chat."""
+        user = user or self.user
         now = datetime.now(UTC)
         try:
-            local = now.astimezone(ZoneInfo(self.user.time_zone))
+            local = now.astimezone(ZoneInfo(user.time_zone))
         except (ZoneInfoNotFoundError, ValueError):
             local = now
         activity = {
@@ -472,34 +504,69 @@ class Console:
             "id": str(uuid.uuid4()),
             "timestamp": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "localTimestamp": local.isoformat(timespec="milliseconds"),
-            "localTimezone": self.user.time_zone,
+            "localTimezone": user.time_zone,
             "channelId": "msteams",
             "serviceUrl": self.service_url,
             "from": {
-                "id": self.user.teams_id,
-                "name": self.user.name,
-                "aadObjectId": self.user.aad_object_id,
+                "id": user.teams_id,
+                "name": user.name,
+                "aadObjectId": user.aad_object_id,
             },
             "recipient": {"id": CONSOLE_BOT_ID, "name": CONSOLE_BOT_NAME},
             "conversation": {
                 "conversationType": "personal",
-                "tenantId": self.user.tenant_id,
-                "id": self.user.chat_id,
+                "tenantId": user.tenant_id,
+                "id": user.chat_id,
             },
-            "channelData": {"tenant": {"id": self.user.tenant_id}},
+            "channelData": {"tenant": {"id": user.tenant_id}},
+            **self._elsewhere(user, kind),
             "entities": [
                 {
                     "type": "clientInfo",
                     "locale": "en-GB",
                     "country": "GB",
                     "platform": "Web",
-                    "timezone": self.user.time_zone,
+                    "timezone": user.time_zone,
                 }
             ],
             "locale": "en-GB",
         }
         activity.update(extra)
         return activity
+
+    def _elsewhere(self, user: ConsoleUser, kind: str) -> dict[str, Any]:
+        """What a channel or group chat changes in an activity, as Teams sends it there."""
+        if self.place == "personal":
+            return {}
+        if self.place == "group":
+            conversation = {"id": CONSOLE_GROUP_CHAT, "conversationType": "groupChat"}
+            channel_data: dict[str, Any] = {"tenant": {"id": user.tenant_id}}
+        else:
+            thread = CONSOLE_TEAM
+            if kind == "message":
+                thread += f";messageid={next(self._ids)}"
+            conversation = {"id": thread, "conversationType": "channel"}
+            channel_data = {
+                "tenant": {"id": user.tenant_id},
+                "team": {
+                    "id": CONSOLE_TEAM,
+                    "name": "Console team",
+                    "aadGroupId": self.team_group_id,
+                },
+                "channel": {"id": CONSOLE_TEAM, "name": "General"},
+                "teamsChannelId": CONSOLE_TEAM,
+                "teamsTeamId": CONSOLE_TEAM,
+            }
+        conversation |= {"isGroup": True, "tenantId": user.tenant_id}
+        return {"conversation": conversation, "channelData": channel_data}
+
+    def _here(self, conversation_id: str) -> bool:
+        """Whether a message went to where the person is now (a channel's threads included)."""
+        if self.place == "channel":
+            return conversation_id.split(";")[0] == CONSOLE_TEAM
+        if self.place == "group":
+            return conversation_id == CONSOLE_GROUP_CHAT
+        return conversation_id == self.user.chat_id
 
     async def _post(
         self, activity: dict[str, Any], *, wait_for_reply: bool = True
@@ -537,14 +604,24 @@ class Console:
         await self._settle(before, self.reply_wait if wait_for_reply else 0.0)
         return status, body
 
-    async def install(self) -> bool:
-        """Add the app in personal scope, as Teams does when someone installs it."""
+    async def install(self, user: ConsoleUser | None = None, *, quietly: bool = False) -> bool:
+        """Add the app in personal scope, as Teams does when someone installs it; `quietly`
+        for someone else, whose welcome is not shown."""
+        user = user or self.user
+        self.names[user.chat_id] = user.name
+        self._installed.add(user.chat_id)
         before = self._arrivals
-        activity = self._activity("installationUpdate", action="add")
+        activity = self._activity("installationUpdate", user, action="add")
         activity["channelData"]["source"] = {"name": "message"}
-        if await self._post(activity) is None:
+        if quietly:
+            self._muted.add(user.chat_id)
+        try:
+            posted = await self._post(activity, wait_for_reply=not quietly)
+        finally:
+            self._muted.discard(user.chat_id)
+        if posted is None:
             return False
-        if self._arrivals == before:
+        if self._arrivals == before and not quietly:
             self._say(
                 "(The bot installed quietly. It welcomes each person once, so it may already "
                 "know you; if its organisation config sets a tenant_id, pass that with --tenant.)"
@@ -552,13 +629,49 @@ class Console:
         return True
 
     async def send_text(self, text: str) -> None:
-        """A typed message, as Teams posts it."""
-        await self._post(self._activity("message", text=text, textFormat="plain"))
+        """A typed message, as Teams posts it: in a channel or group chat, @mentioning the bot."""
+        if self.place == "personal":
+            await self._post(self._activity("message", text=text, textFormat="plain"))
+            return
+        mention = f"<at>{CONSOLE_BOT_NAME}</at>"
+        activity = self._activity("message", text=f"{mention} {text}", textFormat="plain")
+        activity["entities"].insert(
+            0,
+            {
+                "type": "mention",
+                "text": mention,
+                "mentioned": {"id": CONSOLE_BOT_ID, "name": CONSOLE_BOT_NAME},
+            },
+        )
+        await self._post(activity)
+
+    async def move(self, where: str) -> bool:
+        """`/in channel`, `/in group` or `/in personal`: talk there from now on, adding the app
+        to the team or chat the first time, as someone there would."""
+        where = where.lower()
+        if where not in PLACES:
+            self._say(f"Say /in {', /in '.join(PLACES)}.")
+            return True
+        self.place = where
+        described = {
+            "personal": "your personal chat with the bot",
+            "channel": "the General channel of the console's team (you @mention the bot)",
+            "group": "a group chat (you @mention the bot)",
+        }[where]
+        self._say(f"(You are now in {described}.)")
+        key = {"channel": CONSOLE_TEAM, "group": CONSOLE_GROUP_CHAT}.get(where)
+        if key is not None and key not in self._installed:
+            self._installed.add(key)
+            self.names[key] = "the channel" if where == "channel" else "the group chat"
+            activity = self._activity("installationUpdate", action="add")
+            activity["conversation"]["id"] = key
+            await self._post(activity)
+        return not self._leaving
 
     def _current(self) -> Shown | None:
         """The latest message in this chat with buttons: a number presses one of them."""
         for shown in reversed(self.shown):
-            if shown.conversation_id == self.user.chat_id and shown.interactive is not None:
+            if self._here(shown.conversation_id) and shown.interactive is not None:
                 return shown
         return None
 
@@ -730,11 +843,41 @@ class Console:
         if text.lower() == "/help":
             self._say(HELP_TEXT)
             return True
+        if text.lower() == "/as" or text.lower().startswith("/as "):
+            return await self.become(text[3:].strip())
+        if text.lower() == "/in" or text.lower().startswith("/in "):
+            return await self.move(text[3:].strip())
         if text.isdigit() and self._current() is not None:
             await self.press(int(text))
             return not self._leaving
         await self.send_text(text)
         return True
+
+    async def become(self, who: str) -> bool:
+        """`/as manager` (a role) or `/as AAD_ID`: carry on as that person, installing the app
+        for them the first time, as their own Teams would."""
+        if not who:
+            roles = ", ".join(f"{role} ({user.name})" for role, user in self.cast.items())
+            self._say(f"You can be: {roles or 'nobody else here'}; or /as AAD_ID.")
+            return True
+        user = self.cast.get(who.lower())
+        if user is None:
+            try:
+                user = ConsoleUser(
+                    str(uuid.UUID(who)),
+                    f"Person {who[:8]}",
+                    self.user.tenant_id,
+                    self.user.time_zone,
+                )
+            except ValueError:
+                self._say(f"No role called {who!r}. Type /as to list them, or give an AAD id.")
+                return True
+        self.user = user
+        self.names[user.chat_id] = user.name
+        self._say(f"(You are now {user.name}, in their personal chat with the bot.)")
+        if user.chat_id not in self._installed:
+            await self.install(user)
+        return not self._leaving
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[Console]:
@@ -756,14 +899,17 @@ class Console:
         """The whole session: 0 when the person left, 2 when the bot could not be reached."""
         async with self.running():
             who = (
-                "the same person as before, by --user"
+                "the same person each time you come back as them"
                 if self.returning
-                else "a new person each session; --user AAD_ID comes back as one"
+                else "a new person each session; --user AAD_ID or --as ROLE comes back as one"
             )
             self._say(
                 f"Chatting with the bot at {self.bot_url} as {self.user.name} ({who}). "
                 "Type /help for how this works, /quit to leave."
             )
+            for role in self.reachable:
+                if role in self.cast and self.cast[role].chat_id != self.user.chat_id:
+                    await self.install(self.cast[role], quietly=True)
             if not await self.install():
                 return 2
             while True:

@@ -115,7 +115,7 @@ class WellbeingBot(Bot):
             body = {
                 "statusCode": 200,
                 "type": "application/vnd.microsoft.card.adaptive",
-                "value": attachment_json(replacement.card)["content"],
+                "value": attachment_json(replacement.card, self.services.card_banner)["content"],
             }
         else:
             body = {
@@ -169,10 +169,13 @@ class WellbeingBot(Bot):
             if reply.replaces_card and event.via_invoke:
                 replacement = reply
             elif reply.replaces_card and context.activity.reply_to_id:
-                update = {**reply_messages(reply)[-1], "id": context.activity.reply_to_id}
+                update = {
+                    **reply_messages(reply, self.services.card_banner)[-1],
+                    "id": context.activity.reply_to_id,
+                }
                 await self.transport.reply(address, update)
             else:
-                for message in reply_messages(reply):
+                for message in reply_messages(reply, self.services.card_banner):
                     await self.transport.reply(address, message)
         return replacement
 
@@ -303,7 +306,7 @@ class WellbeingBot(Bot):
             await session.commit()
 
 
-def reply_messages(reply: Reply) -> list[dict[str, Any]]:
+def reply_messages(reply: Reply, banner: str = "") -> list[dict[str, Any]]:
     """A reply in the turn as Bot Connector JSON: its text (with any mentions), then its card,
     each built as the outbox builds a message (bot.connector.outgoing_activity)."""
     messages = []
@@ -311,6 +314,6 @@ def reply_messages(reply: Reply) -> list[dict[str, Any]]:
         messages.append(outgoing_activity(replace(reply, card=None, replaces_card=False)))
     if reply.card:
         messages.append(
-            outgoing_activity(replace(reply, text=None, mentions=(), replaces_card=False))
+            outgoing_activity(replace(reply, text=None, mentions=(), replaces_card=False), banner)
         )
     return messages

@@ -29,6 +29,8 @@ class Services:
     clock: Callable[[], datetime]
     """The one clock of the app: the wall clock in production, a test's own clock in tests."""
     wake_sender: Callable[[], None] = lambda: None
+    card_banner: str = ""
+    """A line on top of every card (a demo or a test system), from the settings."""
     public_url: str = "http://127.0.0.1:3978"
     """Where people's browsers reach the bot's web server (export links)."""
     list_members: Callable[[str, str], Awaitable[list[dict[str, Any]]]] | None = None

@@ -98,6 +98,13 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("WELLBEING_MAX_BODY_BYTES"),
         description="Largest request body accepted on /api/messages (413 above it).",
     )
+    card_banner: str = Field(
+        "",
+        validation_alias=AliasChoices("WELLBEING_CARD_BANNER"),
+        description="A line shown on top of every card, e.g. 'Test system: not for real use' "
+        "(the demo sets one).",
+        max_length=120,
+    )
     public_url: str = Field(
         "",
         validation_alias=AliasChoices("WELLBEING_PUBLIC_URL"),

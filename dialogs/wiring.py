@@ -34,6 +34,7 @@ def build_services(
         ),
         dialogs=default_dialogs(org),
         clock=clock,
+        card_banner=settings.card_banner,
         wake_sender=wake_sender,
         list_members=list_members,
     )
