@@ -301,7 +301,8 @@ class Console:
         self.names: dict[str, str] = {user.chat_id: user.name}
         """Each chat the console plays, by the name of its person."""
         self._installed: set[str] = set()
-        self._muted: set[str] = set()
+        self._muted: dict[str, asyncio.Event] = {}
+        """Chats installed quietly, until their welcome has come (and been left unshown)."""
         self.place = "personal"
         """Where typed messages go: the person's own chat, a team channel or a group chat."""
         self.team_group_id = team_group_id or str(uuid.uuid4())
@@ -449,6 +450,7 @@ class Console:
         """Print a message: its text, its cards with numbered buttons, its suggested replies."""
         activity = shown.activity
         if shown.conversation_id in self._muted:
+            self._muted[shown.conversation_id].set()
             return
         elsewhere = not self._here(shown.conversation_id)
         who = "Bot"
@@ -614,11 +616,16 @@ class Console:
         activity = self._activity("installationUpdate", user, action="add")
         activity["channelData"]["source"] = {"name": "message"}
         if quietly:
-            self._muted.add(user.chat_id)
+            self._muted[user.chat_id] = welcomed = asyncio.Event()
         try:
             posted = await self._post(activity, wait_for_reply=not quietly)
+            if quietly and posted is not None:
+                # The welcome comes through the bot's outbox, after the install's turn; none comes
+                # when the bot knew them already, so the wait is bounded.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(welcomed.wait(), self.reply_wait)
         finally:
-            self._muted.discard(user.chat_id)
+            self._muted.pop(user.chat_id, None)
         if posted is None:
             return False
         if self._arrivals == before and not quietly:
@@ -907,9 +914,12 @@ class Console:
                 f"Chatting with the bot at {self.bot_url} as {self.user.name} ({who}). "
                 "Type /help for how this works, /quit to leave."
             )
-            for role in self.reachable:
-                if role in self.cast and self.cast[role].chat_id != self.user.chat_id:
-                    await self.install(self.cast[role], quietly=True)
+            others = [
+                self.cast[role]
+                for role in self.reachable
+                if role in self.cast and self.cast[role].chat_id != self.user.chat_id
+            ]
+            await asyncio.gather(*(self.install(user, quietly=True) for user in others))
             if not await self.install():
                 return 2
             while True:

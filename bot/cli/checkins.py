@@ -3,53 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlmodel import select
 
 from bot.cards import render_card
+from bot.cli.common import CliError, iso_date, with_services
 from bot.console import CardRenderer
-from core import db
 from core.context import Services
 from core.cycles import Cycle
-from core.orgconfig import load_org_config
-from core.settings import Settings
 from dialogs import checkin
-from dialogs.wiring import build_services
 from scheduler import cadence, checkins
-
-T = TypeVar("T")
-
-
-class CheckinCommandError(Exception):
-    """Shown to the admin as one line (exit status 2)."""
-
-
-def _run(work: Callable[[Services], Awaitable[T]], clock: Callable[[], datetime]) -> T:
-    settings = Settings()
-    org = load_org_config(settings.org_config)
-
-    async def main() -> T:
-        engine = db.create_engine(settings.database_url)
-        try:
-            if db.is_sqlite(settings.database_url):
-                await db.migrate(engine)
-            elif not await db.schema_is_current(engine):
-                raise CheckinCommandError(
-                    "the database schema is out of date: run `wellbeing-bot migrate` first"
-                )
-            return await work(build_services(settings, org, engine, clock=clock))
-        except checkins.CycleError as error:
-            raise CheckinCommandError(str(error)) from error
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(main())
 
 
 async def cycle_to_preview(services: Services, now: datetime, wanted: date | None) -> date:
@@ -58,7 +26,7 @@ async def cycle_to_preview(services: Services, now: datetime, wanted: date | Non
     schedule, org_tz = services.org.checkin.schedule, services.org.organisation.timezone
     if wanted is not None:
         if wanted.strftime("%A").lower() != schedule.weekday:
-            raise CheckinCommandError(
+            raise CliError(
                 f"{wanted:%Y-%m-%d} is a {wanted:%A}; check-ins go out on "
                 f"{schedule.weekday.title()}s"
             )
@@ -108,7 +76,7 @@ def cmd_preview(args: argparse.Namespace) -> None:
         if not args.text_only:
             print(json.dumps(rendered, indent=2, ensure_ascii=False))
 
-    _run(work, args.clock)
+    with_services(work, args.clock)
 
 
 def cmd_send(args: argparse.Namespace) -> None:
@@ -119,7 +87,7 @@ def cmd_send(args: argparse.Namespace) -> None:
         schedule, org_tz = services.org.checkin.schedule, services.org.organisation.timezone
         scheduled_for = cadence.current_cycle_date(now, schedule, org_tz)
         if scheduled_for is None:
-            raise CheckinCommandError(
+            raise CliError(
                 "no cycle is open now; the next one is "
                 f"{cadence.next_cycle_dates(now, schedule, 1)[0]}"
             )
@@ -137,7 +105,7 @@ def cmd_send(args: argparse.Namespace) -> None:
                 "Watch with: wellbeing-bot checkins status"
             )
 
-    _run(work, args.clock)
+    with_services(work, args.clock)
 
 
 def _admin(action: Callable[[Services, str | None, datetime], Awaitable[int]], done: str):
@@ -146,7 +114,7 @@ def _admin(action: Callable[[Services, str | None, datetime], Awaitable[int]], d
             count = await action(services, args.cycle, services.clock())
             print(done.format(count=count))
 
-        _run(work, args.clock)
+        with_services(work, args.clock)
 
     return command
 
@@ -176,7 +144,7 @@ def cmd_status(args: argparse.Namespace) -> None:
         for key, value in sorted(reminders.items()):
             print(f"  {key:<20}{value:>8}")
 
-    _run(work, args.clock)
+    with_services(work, args.clock)
 
 
 def cmd_schedule(args: argparse.Namespace) -> None:
@@ -205,14 +173,7 @@ def cmd_schedule(args: argparse.Namespace) -> None:
                 + (" (open now)" if day == current else "")
             )
 
-    _run(work, args.clock)
-
-
-def _iso_date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date: use YYYY-MM-DD") from error
+    with_services(work, args.clock)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -228,7 +189,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     preview.add_argument(
         "--date",
-        type=_iso_date,
+        type=iso_date,
         help="the cycle's scheduled day, YYYY-MM-DD (default: the next cycle not sent yet)",
     )
     only = preview.add_mutually_exclusive_group()
