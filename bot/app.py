@@ -40,7 +40,7 @@ from core.orgconfig import OrgConfig, load_org_config
 from core.settings import Settings
 from dialogs import leadreport, rights
 from dialogs.router import default_router
-from dialogs.wiring import build_services
+from dialogs.wiring import build_services, secrets_for
 from scheduler.jobs import build_scheduler
 from scheduler.pacing import RateMeter
 from scheduler.sender import OutboxSender
@@ -185,17 +185,19 @@ def create_app(
     credentials_factory = credentials_factory or credentials_factory_for(settings)
     transport = ConnectorTransport(settings, credentials_factory)
     interactive = RateMeter()
-    sender = OutboxSender(sessions, transport, clock=clock, interactive=interactive)
+    secrets = secrets_for(settings)
+    sender = OutboxSender(
+        sessions, transport, clock=clock, interactive=interactive, secrets=secrets
+    )
     services = build_services(
         settings,
         org,
         engine,
         clock=clock,
+        secrets=secrets,
         wake_sender=sender.wake,
         list_members=transport.list_members,
     )
-    sender.secrets = services.secrets  # opens the sealed messages (coordinator cards)
-    services.public_url = settings.link_base()
     adapter = CloudAdapter(build_authentication(settings, credentials_factory))
     adapter.on_turn_error = _on_turn_error
     bot = WellbeingBot(
@@ -219,16 +221,32 @@ def create_app(
 
     migrate = db.is_sqlite(settings.database_url) if auto_migrate is None else auto_migrate
 
-    async def _lifecycle(_app: web.Application) -> AsyncIterator[None]:
-        """Migrate or check the schema, run the outbox sender, and drain it on the way out."""
+    async def database(_app: web.Application) -> AsyncIterator[None]:
+        """Migrate or check the schema first; close the pool last."""
         if migrate:
             await db.migrate(engine)
         elif not await db.schema_is_current(engine):
             raise RuntimeError(
                 "the database schema is out of date: run `wellbeing-bot migrate` first"
             )
+        yield
+        await engine.dispose()
+
+    async def connector(_app: web.Application) -> AsyncIterator[None]:
+        """The Bot Connector client's connection pool."""
         await transport.start()
-        sending = asyncio.create_task(sender.run(), name="outbox-sender")
+        yield
+        await transport.close()
+
+    async def sending(_app: web.Application) -> AsyncIterator[None]:
+        """The outbox sender, drained on the way out."""
+        task = asyncio.create_task(sender.run(), name="outbox-sender")
+        yield
+        await sender.stop()
+        await task
+
+    async def scheduling(_app: web.Application) -> AsyncIterator[None]:
+        """The scheduled jobs; the leader gives its lease up as it stops."""
         scheduler = build_scheduler(services, settings.tick_seconds, holder=sender.worker)
         if settings.scheduler_enabled:
             scheduler.start()
@@ -241,10 +259,7 @@ def create_app(
             # The database is away as we stop: the lease expires by itself instead.
             except Exception as error:
                 log.warning("could not give up the leader lease: %s", type(error).__name__)
-        await sender.stop()
-        await sending
-        await transport.close()
-        await engine.dispose()
 
-    app.cleanup_ctx.append(_lifecycle)
+    # One cleanup context per resource: each starts after the ones it needs and stops before.
+    app.cleanup_ctx.extend([database, connector, sending, scheduling])
     return app

@@ -11,9 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from core import db
 from core.context import Services
 from core.orgconfig import OrgConfig
-from core.privacy import load_secrets
+from core.privacy import Secrets, load_secrets
 from core.settings import Settings
 from dialogs.router import default_commands, default_dialogs
+
+
+def secrets_for(settings: Settings) -> Secrets:
+    """The keys that protect wellbeing data, from the settings (a local file in local mode)."""
+    return load_secrets(settings.pseudonym_key, settings.data_keys, local_mode=settings.local_mode)
 
 
 def build_services(
@@ -22,19 +27,21 @@ def build_services(
     engine: AsyncEngine,
     *,
     clock: Callable[[], datetime],
+    secrets: Secrets | None = None,
     wake_sender: Callable[[], None] = lambda: None,
     list_members: Callable[[str, str], Awaitable[list[dict[str, Any]]]] | None = None,
 ) -> Services:
+    """Everything a turn or a job may use, built once; `secrets` when the caller holds them
+    already (the app shares them with its sender)."""
     return Services(
         sessions=db.session_factory(engine),
         org=org,
         commands=default_commands(),
-        secrets=load_secrets(
-            settings.pseudonym_key, settings.data_keys, local_mode=settings.local_mode
-        ),
+        secrets=secrets or secrets_for(settings),
         dialogs=default_dialogs(org),
         clock=clock,
         card_banner=settings.card_banner,
+        public_url=settings.link_base(),
         wake_sender=wake_sender,
         list_members=list_members,
     )
