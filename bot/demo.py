@@ -25,7 +25,7 @@ from core.context import Services
 from core.cycles import Cycle
 from core.models import Person, Team, TeamMember
 from core.orgconfig import OrgConfig
-from core.outbox import FINAL_STATES, SENT, OutboxMessage
+from core.outbox import DELIVERED_PAYLOAD, FINAL_STATES, SENT, OutboxMessage
 from core.settings import GUID, Settings
 from dialogs.checkin import Answer, record_answer
 from scheduler import cadence, checkins, digests
@@ -183,7 +183,14 @@ async def _delivered(services: Services, now: datetime) -> None:
         await session.exec(
             update(OutboxMessage)
             .where(OutboxMessage.status.not_in(FINAL_STATES))
-            .values(status=SENT, sent_at=now, updated_at=now, lease_until=None, claimed_by=None)
+            .values(
+                status=SENT,
+                sent_at=now,
+                updated_at=now,
+                lease_until=None,
+                claimed_by=None,
+                payload=DELIVERED_PAYLOAD,
+            )
         )
         await session.commit()
 

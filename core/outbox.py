@@ -93,6 +93,10 @@ class OutboxMessage(SQLModel, table=True):
 
 
 RETRYABLE = frozenset({0, 412, 429, 500, 502, 503, 504})
+DELIVERED_PAYLOAD = "{}"
+"""What a final message keeps of its payload: nothing. Delivery and reports need its status,
+times, purpose and counts; the words (a person's question, a coordinator's card) go at once
+instead of staying a year until retention."""
 SEALED = "sealed:"
 """Marks a payload stored encrypted: what a person told the coordinator, say."""
 
@@ -345,6 +349,8 @@ def settle(
     else:
         row.status = FAILED
         row.last_error = outcome.error or f"HTTP {outcome.status}"
+    if row.status in FINAL_STATES:
+        row.payload = DELIVERED_PAYLOAD
     return row
 
 
@@ -359,6 +365,7 @@ _SETTLED_COLUMNS = (
     "last_error",
     "next_attempt_at",
     "conversation_id",
+    "payload",
 )
 
 

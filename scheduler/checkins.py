@@ -23,6 +23,7 @@ from core.models import Conversation, Participation, Person, Team, TeamMember
 from core.orgimport import org_teams
 from core.outbox import (
     ABORTED,
+    DELIVERED_PAYLOAD,
     FAILED,
     HELD,
     PENDING_STATES,
@@ -359,6 +360,7 @@ async def close_due_cycles(services: Services, now: datetime) -> list[date]:
                 .values(
                     status=ABORTED,
                     last_error="cycle closed before it could be sent",
+                    payload=DELIVERED_PAYLOAD,
                     updated_at=now,
                 )
             )
@@ -473,7 +475,11 @@ async def abort(services: Services, which: str | None, now: datetime) -> int:
         allowed_from=(OPEN, CYCLE_HELD),
         to=CYCLE_ABORTED,
         messages_from=(*PENDING_STATES, HELD),
-        messages_to={"status": ABORTED, "last_error": "cycle aborted by an admin"},
+        messages_to={
+            "status": ABORTED,
+            "last_error": "cycle aborted by an admin",
+            "payload": DELIVERED_PAYLOAD,
+        },
     )
 
 

@@ -4,6 +4,7 @@ what the wellbeing lead's report may and may not show."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -11,11 +12,12 @@ from typing import Any
 
 import pytest
 import yaml
-from sqlmodel import select
+from sqlmodel import SQLModel, select
 
 from core.faq.models import FaqEntry, FaqEscalation, FaqExpertsChannel, FaqFeedback, FaqQuestion
 from core.faq.report import faq_report
 from core.faq.search import load_vocabulary
+from core.outbox import FINAL_STATES, OutboxMessage
 from tests.support import activities
 from tests.support.activities import TeamsTeam, TeamsUser
 from tests.support.cards import card_text
@@ -359,6 +361,29 @@ async def test_a_personal_question_reaches_the_experts_only_when_chosen_and_with
         [escalation] = (await session.exec(select(FaqEscalation))).all()
     assert escalation.asker_aad is None and escalation.asker_name is None
     assert "carried over" not in escalation.question  # private words are not kept once answered
+
+    # Once every message about it has gone, no table holds the words, or links the asker to
+    # them: a sent message keeps its status and times, not what it said.
+    for _ in range(100):
+        async with bot.services.sessions() as session:
+            pending = (
+                await session.exec(
+                    select(OutboxMessage).where(OutboxMessage.status.not_in(FINAL_STATES))
+                )
+            ).all()
+        if not pending:
+            break
+        await asyncio.sleep(0.05)
+    assert not pending
+    async with bot.services.sessions() as session:
+        connection = await session.connection()
+        for table in SQLModel.metadata.sorted_tables:
+            for row in (await connection.execute(table.select())).all():
+                held = " ".join(str(value) for value in row if isinstance(value, str))
+                for words in ("carried over", "carry my leave", "long sickness"):
+                    assert words not in held, f"{table.name} still holds the question"
+                if table.name in {"faq_escalation", "faq_question"}:
+                    assert user.aad_object_id not in held, table.name
 
 
 async def test_the_report_counts_and_lists_only_channel_questions_it_could_not_answer(bot):
