@@ -73,12 +73,6 @@ def help_reply(turn: Turn, table: CommandTable) -> Reply:
     )
 
 
-def fallback(turn: Turn) -> Reply:
-    """Never silence: a kind pointer to help when nothing else understood the message."""
-    text = "Sorry, I didn't quite follow that. Say **help** to see what I can do."
-    return Reply(card=Card("fallback", {"message": text}, fallback_text=text))
-
-
 async def _help(turn: Turn, _argument: str) -> list[Reply]:
     return [help_reply(turn, turn.services.commands)]
 
@@ -92,12 +86,42 @@ HELP = Command(
     "help",
     "see what I can do",
     _help,
-    phrases=("what can you do", "commands", "menu", "hi", "hello"),
+    phrases=("what can you do", "commands", "menu", "help more", "more"),
     scopes=frozenset({"personal", "channel"}),
+    examples=(
+        "what can this bot do",
+        "how does this work",
+        "show me the commands",
+        "what are my options",
+        "what do you do",
+        "how do i use this",
+        "list of commands please",
+        "what can i ask you",
+        "what can i say",
+        "instructions",
+        "i dont know how to use this bot",
+        "what else can you do",
+    ),
+    first_help=8,
 )
 PRIVACY = Command(
     "privacy",
     "how I look after what you tell me",
     _privacy,
     phrases=("who can see my answers", "is this confidential", "data"),
+    examples=(
+        "can my manager see what i put",
+        "does my boss see my answers",
+        "is this anonymous",
+        "who reads this",
+        "is this private",
+        "what happens to my answers",
+        "will anyone know what i said",
+        "does hr see this",
+        "privacy policy",
+        "how is my information used",
+        "are my answers shared with anyone",
+        "is anyone watching this chat",
+    ),
+    first_help=7,
 )

@@ -28,6 +28,16 @@ class Command:
     usage: str = ""
     typed: bool = True
     """False for card actions (a form's submit button): reached only through a card's data."""
+    examples: tuple[str, ...] = ()
+    """Other ways people ask for it ("can you hold off my check ins"): the understanding step
+    (dialogs/understanding.py) learns the command from these, so a new command brings its own."""
+    audience: str = "everyone"
+    """Who `help` lists it for: everyone, or the role that uses it (manager, lead, coordinator,
+    hr_expert, hr_admin, admin)."""
+    first_help: int = 0
+    """Its place in the short `help` everyone sees (1 first); 0 keeps it for `help more`."""
+    guessable: bool = True
+    """False: only its exact words invoke it, never a guess (a confirmation that erases)."""
 
     @property
     def all_phrases(self) -> tuple[str, ...]:
@@ -48,8 +58,10 @@ class CommandTable:
         self._by_phrase: dict[str, Command] = {}
         for command in self.commands:
             if not command.typed:
-                if command.phrases:
-                    raise ValueError(f"card-only command {command.name!r} cannot have phrases")
+                if command.phrases or command.examples:
+                    raise ValueError(
+                        f"card-only command {command.name!r} cannot have phrases or examples"
+                    )
                 continue
             for phrase in command.all_phrases:
                 key = normalise(phrase)

@@ -63,6 +63,7 @@ ENROL = Command(
     _enrol,
     phrases=("enroll this team",),
     scopes=CHANNEL,
+    audience="admin",
 )
 UNENROL = Command(
     "unenrol this team",
@@ -70,4 +71,5 @@ UNENROL = Command(
     _unenrol,
     phrases=("unenroll this team",),
     scopes=CHANNEL,
+    audience="admin",
 )

@@ -17,6 +17,7 @@ from core.events import Card, PersonalChat, Reply
 from core.orgconfig import OrgConfig
 from core.supportconfig import Service, SupportConfig
 from core.supportdata import ACTIVE_STATES
+from dialogs import understanding
 from dialogs.commands import Command
 from signposting import referrals
 from signposting.crisis import detect_off_loop
@@ -170,13 +171,16 @@ def crisis_replies(org: OrgConfig) -> list[Reply]:
 async def crisis_stage(turn: Turn) -> list[Reply] | None:
     """Before anything else: words that signal risk get urgent help, in private, and a count.
 
-    The message itself is not stored or logged; the dialog state is left as it was, so whatever
+    A message read surely as a plain request to the bot ("stop messaging me") raises the
+    learned model's bar (the phrases are unchanged), so asking to be left alone is not taken
+    for giving up. The message itself is not stored or logged; the dialog state is left as it was, so whatever
     was in progress can carry on afterwards. When only the learned model raised it (no phrase
     did), the services for any need in the same words follow the urgent help, so a message
     the model misread ("we lost dad on Sunday") still reaches the help it was about.
     """
     text = turn.event.text
-    signal = await detect_off_loop(text, _support(turn)) if text else None
+    request = understanding.is_request(await understanding.read(turn)) if text else False
+    signal = await detect_off_loop(text, _support(turn), request=request) if text else None
     if signal is None:
         return None
     await count_events(turn, [(counting.CRISIS_SHOWN, "", "")])
@@ -468,6 +472,20 @@ SUPPORT = Command(
     _menu,
     phrases=("find support", "get support", "support menu", "i need support"),
     scopes=EVERYWHERE,
+    examples=(
+        "who can i talk to",
+        "where can i get help",
+        "what support is there",
+        "i need some help",
+        "show me the support options",
+        "who can help me",
+        "what help is available for staff",
+        "list the services",
+        "employee assistance programme",
+        "counselling",
+        "i would like to speak to someone",
+    ),
+    first_help=1,
 )
 URGENT_HELP = Command(
     "urgent help",
@@ -475,12 +493,28 @@ URGENT_HELP = Command(
     _urgent,
     phrases=("urgent", "crisis", "emergency", "i need help now"),
     scopes=EVERYWHERE,
+    examples=(
+        "crisis line number",
+        "who do i call in an emergency",
+        "i need help right now",
+        "samaritans number",
+        "emergency numbers",
+        "urgent support",
+    ),
+    first_help=2,
 )
 MY_REQUESTS = Command(
     "my requests",
     "see or withdraw your requests to the staff support coordinator",
     _my_requests,
     phrases=("my request", "request status"),
+    examples=(
+        "has the coordinator got my request",
+        "what happened to my request",
+        "withdraw my request",
+        "cancel my coordinator request",
+        "check on my referral",
+    ),
 )
 SUPPORT_NEED = Command("support need", "services for a need", _need_chosen, typed=False)
 ASK_COORDINATOR = Command(

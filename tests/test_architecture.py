@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("bot", "manifest", "scheduler", "dialogs", "signposting", "core")
 
