@@ -234,15 +234,6 @@ class CrisisModelSettings(_Strict):
         "the model has learned talk about other people and about policy that phrases mistake "
         "('my daughter has been self harming, how can I help her?'). 0 keeps every phrase.",
     )
-    request_threshold: float = Field(
-        0.99,
-        gt=0,
-        le=1,
-        description="The score the model needs on its own when the message is plainly a request "
-        "to the bot ('stop messaging me', 'leave me alone', 'delete my data'): such requests "
-        "sound like giving up to the model, so the bar is raised for them; the phrases still "
-        "fire ('stop messaging me, I won't be here next week'). Never below `threshold`.",
-    )
 
 
 class Crisis(_Strict):

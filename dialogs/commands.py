@@ -37,7 +37,12 @@ class Command:
     first_help: int = 0
     """Its place in the short `help` everyone sees (1 first); 0 keeps it for `help more`."""
     guessable: bool = True
-    """False: only its exact words invoke it, never a guess (a confirmation that erases)."""
+    """False: only its exact words invoke it, and a guess never even suggests it (a
+    confirmation that erases)."""
+    changes_state: bool = False
+    """True when it changes anything (check-ins on or off, data, a team, the FAQ): only its
+    exact words run it; anything the understanding step only guesses asks "did you mean …?"
+    first, and the button runs it. False: read-only, so a sure guess may act."""
 
     @property
     def all_phrases(self) -> tuple[str, ...]:

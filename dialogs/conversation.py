@@ -9,8 +9,10 @@ import zlib
 
 from core.context import Turn
 from core.events import Card, Reply
-from dialogs import faq, participation, support, understanding
+from dialogs import faq, support, understanding
+from dialogs.commands import Command
 from dialogs.understanding import (
+    CONFIRM,
     GREETING,
     LEAVE_ALONE,
     LOW_MOOD,
@@ -47,12 +49,40 @@ def _pick(replies: tuple[str, ...], turn: Turn) -> str:
     return replies[zlib.crc32(turn.event.text.encode()) % len(replies)]
 
 
+LEAVE_ALONE_ASK = "Of course, I can give you some space. What would you like me to do?"
+LEAVE_ALONE_SUPPORT = "Whatever you choose, support is still here: say **support** any time."
+DEFAULT_PAUSE_WEEKS = 4
+CARRIED_ON = "No problem, I'll carry on as usual. Say **pause** or **stop** whenever you like."
+
+
 async def leave_alone(turn: Turn, argument: str) -> list[Reply]:
-    """A request to be left alone does what `pause` (weeks named) or `stop` does, which says
-    how to undo it; support stays on offer in one line."""
-    if argument:
-        return await participation.PAUSE.handler(turn, argument)
-    return await participation.STOP.handler(turn, "")
+    """A request to be left alone, in anything but the command table's words: asked once,
+    kindly, and never acted on by itself. Stop, pause (for the weeks named, else four) or
+    carry on, each a button; one line that support is still there."""
+    weeks = understanding.weeks_in(argument) or DEFAULT_PAUSE_WEEKS
+    choices = [
+        {"title": "Stop the weekly check-ins", "data": {"command": "stop", "argument": ""}},
+        {
+            "title": f"Pause for {weeks} week{'s' if weeks != 1 else ''}",
+            "data": {"command": "pause", "argument": f"{weeks} weeks"},
+        },
+        {"title": "Carry on", "data": {"command": CARRY_ON.name, "argument": ""}},
+    ]
+    text = (
+        f"{LEAVE_ALONE_ASK}\n\n"
+        + "\n".join(f"- **{c['title']}**" for c in choices)
+        + f"\n\n{LEAVE_ALONE_SUPPORT}"
+    )
+    context = {"message": LEAVE_ALONE_ASK, "support_line": LEAVE_ALONE_SUPPORT, "choices": choices}
+    return [Reply(card=Card("leave_alone", context, fallback_text=text))]
+
+
+async def _carry_on(turn: Turn, _argument: str) -> list[Reply]:
+    return [Reply(text=CARRIED_ON)]
+
+
+CARRY_ON = Command("leave alone carry on", "keep the check-ins as they are", _carry_on, typed=False)
+"""The leave-alone card's "Carry on": nothing changes."""
 
 
 async def small_talk_stage(turn: Turn) -> list[Reply] | None:
@@ -98,12 +128,30 @@ async def did_you_mean_stage(turn: Turn) -> list[Reply] | None:
     reading = await understanding.read(turn)
     if not turn.event.personal or reading.outcome != UNSURE:
         return None
+    if reading.intent == LEAVE_ALONE:
+        return await leave_alone(turn, reading.argument)
+    return did_you_mean(turn, reading)
+
+
+async def confirm(turn: Turn, reading: understanding.Reading) -> list[Reply] | None:
+    """A clear guess at something that changes things: asked at the command stage, before
+    anything else can take the message, and done only when a button is pressed."""
+    if reading.outcome != CONFIRM:
+        return None
+    if reading.intent == LEAVE_ALONE:
+        return await leave_alone(turn, reading.argument)
+    return did_you_mean(turn, reading)
+
+
+def did_you_mean(turn: Turn, reading: understanding.Reading) -> list[Reply] | None:
+    """ "Did you mean …?" with a button for each of the closest (the best first)."""
     choices: list[dict] = []
-    for intent in reading.closest:
+    for intent in (reading.intent, *reading.closest):
         argument = reading.argument if intent == reading.intent else ""
         choice = _choice(turn, intent, argument)
         if choice and choice["data"] not in [c["data"] for c in choices]:
             choices.append(choice)
+    choices = choices[:3]
     if not choices:
         return None
     intro = "Did you mean this?" if len(choices) == 1 else "Did you mean one of these?"

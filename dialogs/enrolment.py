@@ -64,6 +64,7 @@ ENROL = Command(
     phrases=("enroll this team",),
     scopes=CHANNEL,
     audience="admin",
+    changes_state=True,
 )
 UNENROL = Command(
     "unenrol this team",
@@ -72,4 +73,5 @@ UNENROL = Command(
     phrases=("unenroll this team",),
     scopes=CHANNEL,
     audience="admin",
+    changes_state=True,
 )

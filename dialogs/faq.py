@@ -874,6 +874,7 @@ FAQ_ADD = Command(
     scopes=PERSONAL,
     examples=("add a new faq entry", "new faq question"),
     audience="hr_admin",
+    changes_state=True,
 )
 FAQ_EDIT = Command(
     "faq edit",
@@ -883,6 +884,7 @@ FAQ_EDIT = Command(
     scopes=PERSONAL,
     usage="faq edit ID",
     audience="hr_admin",
+    changes_state=True,
 )
 FAQ_RETIRE = Command(
     "faq retire",
@@ -892,6 +894,7 @@ FAQ_RETIRE = Command(
     scopes=PERSONAL,
     usage="faq retire ID",
     audience="hr_admin",
+    changes_state=True,
 )
 REGISTER_EXPERTS = Command(
     "register experts channel",
@@ -899,6 +902,7 @@ REGISTER_EXPERTS = Command(
     _register_experts,
     scopes=CHANNEL,
     audience="admin",
+    changes_state=True,
 )
 SHOW = Command("faq.show", "show a chosen FAQ answer", _show, scopes=BOTH, typed=False)
 FEEDBACK = Command("faq.feedback", "Helpful / Not helpful", _feedback, scopes=BOTH, typed=False)

@@ -141,6 +141,7 @@ PAUSE = Command(
         "i'm away for 3 weeks",
     ),
     first_help=5,
+    changes_state=True,
 )
 RESUME = Command(
     "resume",
@@ -157,6 +158,7 @@ RESUME = Command(
         "unpause my check ins",
         "back from holiday",
     ),
+    changes_state=True,
 )
 STOP = Command(
     "stop",
@@ -176,6 +178,7 @@ STOP = Command(
         "switch off the wellbeing check",
     ),
     first_help=6,
+    changes_state=True,
 )
 START = Command(
     "start",
@@ -191,4 +194,5 @@ START = Command(
         "add me to the check ins",
         "i'd like to get the weekly check in",
     ),
+    changes_state=True,
 )

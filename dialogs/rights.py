@@ -419,6 +419,7 @@ EXPORT = Command(
         "export all my check ins",
         "sar",
     ),
+    changes_state=True,
 )
 DELETE = Command(
     "delete my data",
@@ -437,6 +438,7 @@ DELETE = Command(
         "erase me from the system",
         "delete my account",
     ),
+    changes_state=True,
 )
 DELETE_CONFIRMED = Command(
     "yes delete my data",
@@ -444,6 +446,7 @@ DELETE_CONFIRMED = Command(
     _confirm,
     scopes=frozenset({"personal"}),
     guessable=False,
+    changes_state=True,
 )
 CONFIRM_DELETE = Command(CONFIRM, "confirm deleting your data", _confirm, typed=False)
 CANCEL_DELETE = Command(CANCEL, "keep your data", _cancel, typed=False)

@@ -58,6 +58,7 @@ CORE_COMMANDS = (
     leadreport.REPORT,
     *faq.COMMANDS,
     *support.COMMANDS,
+    conversation.CARRY_ON,
 )
 
 
@@ -151,9 +152,11 @@ async def dialog_stage(turn: Turn) -> list[Reply] | None:
 async def command_stage(turn: Turn) -> list[Reply] | None:
     """A typed command, or a card button that names one: data {"command": "help", ...}.
 
-    Typed text goes through the understanding step: the command table's own words, or a
-    message it is sure means a command or a request to be left alone (while a dialog is in
-    progress, only when all but certain, so a note is never read as a command).
+    Typed text goes through the understanding step: the command table's own words run their
+    command; a message it is sure means a read-only command runs that (while a dialog is in
+    progress, only when all but certain, so a note is never read as a command); a clear guess
+    at a command that changes something, or a request to be left alone, is asked about here
+    ("did you mean …?", or stop / pause / carry on) and done only on a button press.
 
     Card buttons may carry more fields; the handler reads them from `turn.event.value`.
     """
@@ -170,15 +173,17 @@ async def command_stage(turn: Turn) -> list[Reply] | None:
             argument = str(value.get("argument", ""))
     else:
         reading = await understanding.read(turn)
-        if not reading.sure:
-            return None
         if not reading.exact and manager.asks_about_a_person(turn.event.text):
             return None  # a guess never answers about someone else: the refusal stage does
-        if reading.intent == understanding.LEAVE_ALONE:
-            return await conversation.leave_alone(turn, reading.argument)
+        if reading.outcome == understanding.CONFIRM:
+            return await conversation.confirm(turn, reading)
+        if not reading.sure:
+            return None
         found = table.get(reading.intent)
         if found is None:
             return None
+        if found.changes_state and not reading.exact:
+            return None  # never acted on a guess: understanding.read says CONFIRM instead
         command, argument = found, reading.argument
     scope = "personal" if turn.event.personal else "channel"
     if scope not in command.scopes:

@@ -17,7 +17,6 @@ from core.events import Card, PersonalChat, Reply
 from core.orgconfig import OrgConfig
 from core.supportconfig import Service, SupportConfig
 from core.supportdata import ACTIVE_STATES
-from dialogs import understanding
 from dialogs.commands import Command
 from signposting import referrals
 from signposting.crisis import detect_off_loop
@@ -171,16 +170,13 @@ def crisis_replies(org: OrgConfig) -> list[Reply]:
 async def crisis_stage(turn: Turn) -> list[Reply] | None:
     """Before anything else: words that signal risk get urgent help, in private, and a count.
 
-    A message read surely as a plain request to the bot ("stop messaging me") raises the
-    learned model's bar (the phrases are unchanged), so asking to be left alone is not taken
-    for giving up. The message itself is not stored or logged; the dialog state is left as it was, so whatever
+    The message itself is not stored or logged; the dialog state is left as it was, so whatever
     was in progress can carry on afterwards. When only the learned model raised it (no phrase
     did), the services for any need in the same words follow the urgent help, so a message
     the model misread ("we lost dad on Sunday") still reaches the help it was about.
     """
     text = turn.event.text
-    request = understanding.is_request(await understanding.read(turn)) if text else False
-    signal = await detect_off_loop(text, _support(turn), request=request) if text else None
+    signal = await detect_off_loop(text, _support(turn)) if text else None
     if signal is None:
         return None
     await count_events(turn, [(counting.CRISIS_SHOWN, "", "")])

@@ -169,11 +169,7 @@ def read_phrases(tokens: Sequence[str], support: SupportConfig) -> PhraseReading
 
 
 def detect(
-    text: str,
-    support: SupportConfig | None = None,
-    *,
-    use_model: bool = True,
-    request: bool = False,
+    text: str, support: SupportConfig | None = None, *, use_model: bool = True
 ) -> CrisisSignal | None:
     """A crisis signal when the text speaks of risk to the writer's life or safety, else None.
 
@@ -182,9 +178,7 @@ def detect(
     stands unless the model is all but sure the message is about someone else or about policy
     (`veto_below`); otherwise the model fires on its own at `threshold` (at `joke_threshold`
     when a joke marker such as "lol" or 😂 is not taken back), unless the message is too short
-    to judge. `use_model=False` asks the phrases alone, for measuring them. `request` says
-    the message was read as a plain request to the bot (dialogs/understanding.py): the model
-    alone then needs `request_threshold`.
+    to judge. `use_model=False` asks the phrases alone, for measuring them.
     """
     support = support or _default_support()
     tokens = words(text, support.detection.spellings)
@@ -194,16 +188,14 @@ def detect(
     settings = support.crisis.model
     if not (use_model and settings.enabled and needs_score(phrases, settings)):
         return phrases.signal
-    return combine(phrases, crisis_model.shipped().score(text), settings, request=request)
+    return combine(phrases, crisis_model.shipped().score(text), settings)
 
 
-async def detect_off_loop(
-    text: str, support: SupportConfig | None = None, *, request: bool = False
-) -> CrisisSignal | None:
+async def detect_off_loop(text: str, support: SupportConfig | None = None) -> CrisisSignal | None:
     """`detect` on a worker thread, for the bot's turns: the sentence encoder's few milliseconds
     run outside the event loop (onnxruntime releases the GIL), so other people's turns and the
     sender's timetable are not held up while one message is read."""
-    return await asyncio.to_thread(detect, text, support, request=request)
+    return await asyncio.to_thread(detect, text, support)
 
 
 def needs_score(phrases: PhraseReading, settings: CrisisModelSettings) -> bool:
@@ -217,7 +209,7 @@ def needs_score(phrases: PhraseReading, settings: CrisisModelSettings) -> bool:
 
 
 def combine(
-    phrases: PhraseReading, score: float, settings: CrisisModelSettings, *, request: bool = False
+    phrases: PhraseReading, score: float, settings: CrisisModelSettings
 ) -> CrisisSignal | None:
     """The verdict from both readers: a phrase stands unless the model's score is under
     `veto_below`; without one, the model raises it at `threshold` unless the message is too
@@ -232,6 +224,4 @@ def combine(
     if phrases.signal is not None:
         return phrases.signal if score >= settings.veto_below else None
     bar = max(settings.joke_threshold, settings.threshold) if phrases.joke else settings.threshold
-    if request:
-        bar = max(bar, settings.request_threshold)
     return CrisisSignal("model", f"score at or above {bar}") if score >= bar else None

@@ -310,9 +310,9 @@ async def test_the_bot_reads_a_message_on_a_worker_thread(monkeypatch):
     threads: list[int] = []
     real = crisis.detect
 
-    def recording(*args, **kwargs):
+    def recording(*args):
         threads.append(threading.get_ident())
-        return real(*args, **kwargs)
+        return real(*args)
 
     monkeypatch.setattr(crisis, "detect", recording)
     text = "i want to end it all tonight"
