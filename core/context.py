@@ -44,6 +44,9 @@ class Turn:
     event: Incoming
     services: Services
     state: dict[str, Any] = field(default_factory=dict)
+    notes: dict[str, Any] = field(default_factory=dict)
+    """What one stage found that a later stage of the same turn reuses (what the message
+    meant); never saved."""
 
     @property
     def now(self) -> datetime:

@@ -490,12 +490,33 @@ CHECK_IN = Command(
     "answer a quick check-in now",
     check_in,
     phrases=("checkin", "check in now", "how am i doing"),
+    examples=(
+        "i want to do my check in",
+        "can i do the check in now",
+        "do this weeks check in",
+        "start a check in",
+        "i missed the check in can i do it now",
+        "let me fill in the wellbeing check",
+        "take the survey",
+        "do the weekly questions",
+        "can i answer this weeks questions",
+        "log how im feeling",
+        "record my mood",
+        "wellbeing check",
+    ),
+    first_help=3,
 )
 CHECK_IN_BY_TEXT = Command(
     "check in by text",
     "answer a check-in by typing numbers",
     check_in_by_text,
     phrases=("text check in",),
+    examples=(
+        "the card wont load can i type my answers",
+        "check in without the card",
+        "can i answer by typing",
+        "the buttons dont work let me type it",
+    ),
 )
 SUBMIT_CHECKIN = Command(SUBMIT, "send a check-in card", submit, typed=False)
 MY_CHECKINS = Command(
@@ -504,4 +525,18 @@ MY_CHECKINS = Command(
     history,
     phrases=("my checkins", "my history", "history"),
     usage="my check-ins",
+    examples=(
+        "show me my past check ins",
+        "what did i answer last week",
+        "see my previous answers",
+        "my results",
+        "how have i been doing lately",
+        "show my mood over the last few weeks",
+        "can i see my old check ins",
+        "my last check in",
+        "past answers",
+        "my scores",
+        "look back at my check ins",
+    ),
+    first_help=4,
 )

@@ -28,6 +28,21 @@ class Command:
     usage: str = ""
     typed: bool = True
     """False for card actions (a form's submit button): reached only through a card's data."""
+    examples: tuple[str, ...] = ()
+    """Other ways people ask for it ("can you hold off my check ins"): the understanding step
+    (dialogs/understanding.py) learns the command from these, so a new command brings its own."""
+    audience: str = "everyone"
+    """Who `help` lists it for: everyone, or the role that uses it (manager, lead, coordinator,
+    hr_expert, hr_admin, admin)."""
+    first_help: int = 0
+    """Its place in the short `help` everyone sees (1 first); 0 keeps it for `help more`."""
+    guessable: bool = True
+    """False: only its exact words invoke it, and a guess never even suggests it (a
+    confirmation that erases)."""
+    changes_state: bool = False
+    """True when it changes anything (check-ins on or off, data, a team, the FAQ): only its
+    exact words run it; anything the understanding step only guesses asks "did you mean …?"
+    first, and the button runs it. False: read-only, so a sure guess may act."""
 
     @property
     def all_phrases(self) -> tuple[str, ...]:
@@ -48,8 +63,10 @@ class CommandTable:
         self._by_phrase: dict[str, Command] = {}
         for command in self.commands:
             if not command.typed:
-                if command.phrases:
-                    raise ValueError(f"card-only command {command.name!r} cannot have phrases")
+                if command.phrases or command.examples:
+                    raise ValueError(
+                        f"card-only command {command.name!r} cannot have phrases or examples"
+                    )
                 continue
             for phrase in command.all_phrases:
                 key = normalise(phrase)

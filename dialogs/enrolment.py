@@ -63,6 +63,8 @@ ENROL = Command(
     _enrol,
     phrases=("enroll this team",),
     scopes=CHANNEL,
+    audience="admin",
+    changes_state=True,
 )
 UNENROL = Command(
     "unenrol this team",
@@ -70,4 +72,6 @@ UNENROL = Command(
     _unenrol,
     phrases=("unenroll this team",),
     scopes=CHANNEL,
+    audience="admin",
+    changes_state=True,
 )

@@ -229,6 +229,20 @@ async def answer(turn: Turn, text: str, *, mode: Mode) -> list[Reply] | None:
     return [_unsure_reply(suggestions, question.id, private_text)]
 
 
+async def closest_questions(turn: Turn, text: str) -> list[dict[str, Any]]:
+    """The FAQ questions nearest a message, as buttons that show their answers (for the
+    fallback: never a dead end). Nothing is recorded: the person has not asked the FAQ."""
+    knowledge = await store.knowledge(turn.services.sessions, turn.now)
+    ranking = knowledge.index.rank(text, k=turn.services.org.faq.suggestions)
+    return [
+        {
+            "title": knowledge.entries[hit.entry_id].question,
+            "data": {"command": SHOW.name, "entry_id": hit.entry_id, "question_id": 0},
+        }
+        for hit in ranking.hits
+    ]
+
+
 async def policy_question_stage(turn: Turn) -> list[Reply] | None:
     """Personal chat, after commands, the dialog in progress and need matching: a question the
     FAQ answers confidently is answered; anything else passes on."""
@@ -843,11 +857,25 @@ FAQ = Command(
     takes_argument=True,
     scopes=BOTH,
     usage="faq QUESTION",
+    examples=("frequently asked questions", "policy questions", "hr faq", "ask about the policy"),
 )
 FAQ_OPEN = Command(
-    "faq open", "HR experts: list questions waiting for an answer", _open, scopes=BOTH
+    "faq open",
+    "HR experts: list questions waiting for an answer",
+    _open,
+    scopes=BOTH,
+    examples=("unanswered questions", "which questions are waiting for an answer"),
+    audience="hr_expert",
 )
-FAQ_ADD = Command("faq add", "HR admins: add an FAQ entry", _add, scopes=PERSONAL)
+FAQ_ADD = Command(
+    "faq add",
+    "HR admins: add an FAQ entry",
+    _add,
+    scopes=PERSONAL,
+    examples=("add a new faq entry", "new faq question"),
+    audience="hr_admin",
+    changes_state=True,
+)
 FAQ_EDIT = Command(
     "faq edit",
     "HR admins: change an FAQ entry",
@@ -855,6 +883,8 @@ FAQ_EDIT = Command(
     takes_argument=True,
     scopes=PERSONAL,
     usage="faq edit ID",
+    audience="hr_admin",
+    changes_state=True,
 )
 FAQ_RETIRE = Command(
     "faq retire",
@@ -863,12 +893,16 @@ FAQ_RETIRE = Command(
     takes_argument=True,
     scopes=PERSONAL,
     usage="faq retire ID",
+    audience="hr_admin",
+    changes_state=True,
 )
 REGISTER_EXPERTS = Command(
     "register experts channel",
     "admins: make this channel the HR experts channel",
     _register_experts,
     scopes=CHANNEL,
+    audience="admin",
+    changes_state=True,
 )
 SHOW = Command("faq.show", "show a chosen FAQ answer", _show, scopes=BOTH, typed=False)
 FEEDBACK = Command("faq.feedback", "Helpful / Not helpful", _feedback, scopes=BOTH, typed=False)

@@ -152,6 +152,16 @@ REPORT = Command(
     _report,
     takes_argument=True,
     usage="report [MONTH]",
+    examples=(
+        "show me the wellbeing report",
+        "organisation report for last month",
+        "monthly wellbeing figures",
+        "can i have the report for march",
+        "the lead report",
+        "trust wide wellbeing report",
+        "get the report for this month",
+    ),
+    audience="lead",
 )
 
 

@@ -545,12 +545,29 @@ TEAM = Command(
     "managers: your team's latest summary again",
     _team,
     phrases=("my team", "team summary", "how is my team doing", "how's my team doing", "digest"),
+    examples=(
+        "show me my teams results",
+        "how are my staff doing",
+        "team wellbeing summary",
+        "my teams scores this week",
+        "latest summary for my team",
+        "how is the team feeling",
+    ),
+    audience="manager",
 )
 PROMPTS = Command(
     "prompts",
     "managers: fresh questions for wellbeing conversations",
     _prompts,
     phrases=("conversation prompts", "conversation questions"),
+    examples=(
+        "give me some questions to ask my team",
+        "ideas for a wellbeing chat with my staff",
+        "what should i ask in a one to one",
+        "conversation starters",
+        "questions for a team huddle",
+    ),
+    audience="manager",
 )
 GUIDE = Command(
     "guide",
@@ -559,6 +576,15 @@ GUIDE = Command(
     phrases=("guides", "conversation guide"),
     takes_argument=True,
     usage="guide [conversation | welcome back | action plan | team stress]",
+    examples=(
+        "how do i run a wellbeing conversation",
+        "checklist for a return to work meeting",
+        "guide for a welcome back meeting",
+        "help me plan a wellbeing conversation",
+        "show me the action plan guide",
+        "steps for a team stress risk assessment",
+    ),
+    audience="manager",
 )
 
 # ---- questions about one person: refused, whoever they name ----------------------------------

@@ -112,7 +112,8 @@ async def _stop(turn: Turn, _argument: str) -> list[Reply]:
     return [
         Reply(
             text="Okay. I won't send you any more check-ins. "
-            "If you change your mind, just say **start**."
+            "If you change your mind, just say **start**. "
+            "Support is still here whenever you want it."
         )
     ]
 
@@ -123,17 +124,75 @@ PAUSE = Command(
     _pause,
     takes_argument=True,
     usage="pause [weeks]",
+    examples=(
+        "pause my check ins",
+        "can you hold off the check ins for a while",
+        "im on annual leave for two weeks",
+        "i am off on holiday next week",
+        "give me a break from the check ins",
+        "skip the next few weeks",
+        "dont send me check ins while im away",
+        "put my check ins on hold",
+        "no check ins for a couple of weeks please",
+        "im on maternity leave",
+        "take a break for a month",
+        "suspend my check ins for now",
+        "snooze the check ins",
+        "i'm away for 3 weeks",
+    ),
+    first_help=5,
+    changes_state=True,
 )
-RESUME = Command("resume", "turn check-ins back on after a pause", _resume, phrases=("unpause",))
+RESUME = Command(
+    "resume",
+    "turn check-ins back on after a pause",
+    _resume,
+    phrases=("unpause",),
+    examples=(
+        "i'm back from leave",
+        "turn my check ins back on",
+        "restart my check ins",
+        "end the pause",
+        "i'm back, send me check ins again",
+        "carry on with the check ins",
+        "unpause my check ins",
+        "back from holiday",
+    ),
+    changes_state=True,
+)
 STOP = Command(
     "stop",
     "stop weekly check-ins altogether",
     _stop,
     phrases=("unsubscribe", "opt out", "stop check ins"),
+    examples=(
+        "stop sending me check ins",
+        "i dont want the weekly check ins any more",
+        "turn off the check ins",
+        "cancel my check ins",
+        "take me off the list",
+        "opt me out of this",
+        "i want to stop the check ins for good",
+        "no more weekly questions",
+        "remove me from the check ins",
+        "switch off the wellbeing check",
+    ),
+    first_help=6,
+    changes_state=True,
 )
 START = Command(
     "start",
     "start weekly check-ins again",
     _resume,
     phrases=("opt in", "start check ins", "subscribe"),
+    examples=(
+        "sign me up for check ins",
+        "i want the weekly check ins again",
+        "opt me back in",
+        "turn the check ins on",
+        "i changed my mind send me check ins",
+        "add me to the check ins",
+        "i'd like to get the weekly check in",
+    ),
+    changes_state=True,
 )

@@ -418,15 +418,46 @@ EXPORT = Command(
     "download everything I hold about you",
     _export,
     phrases=("download my data", "my data", "export"),
+    examples=(
+        "send me a copy of everything you have on me",
+        "what data do you hold about me",
+        "can i get my information",
+        "subject access request",
+        "give me my data",
+        "i want a copy of my answers",
+        "download everything you know about me",
+        "what information do you keep on me",
+        "export all my check ins",
+        "sar",
+    ),
+    changes_state=True,
 )
 DELETE = Command(
     "delete my data",
     "delete your check-ins, notes and what I keep about you",
     _delete,
     phrases=("erase my data", "forget me", "remove my data"),
+    examples=(
+        "delete everything you have on me",
+        "wipe my data",
+        "get rid of my answers",
+        "i want my information deleted",
+        "remove everything about me",
+        "clear my history",
+        "delete all my check ins",
+        "right to be forgotten",
+        "erase me from the system",
+        "delete my account",
+    ),
+    changes_state=True,
 )
 DELETE_CONFIRMED = Command(
-    "yes delete my data", "confirm deleting your data", _confirm, scopes=frozenset({"personal"})
+    "yes delete my data",
+    "confirm deleting your data",
+    _confirm,
+    scopes=frozenset({"personal"}),
+    guessable=False,
+    changes_state=True,
 )
 CONFIRM_DELETE = Command(CONFIRM, "confirm deleting your data", _confirm, typed=False)
 CANCEL_DELETE = Command(CANCEL, "keep your data", _cancel, typed=False)

@@ -1,7 +1,9 @@
 """One order for every message, so features never fight over it (docs/architecture.md, "The path
 of a message").
 
-Personal chat: crisis, command, dialog in progress, recognised need or policy question, fallback.
+Personal chat: crisis, command (understood, dialogs/understanding.py), dialog in progress,
+refusal, small talk or a policy question, recognised need or policy question, "did you mean",
+fallback.
 Channels and group chats (only when @mentioned): crisis, command, policy question.
 Each stage returns replies when it handled the message, or None to pass it on.
 """
@@ -17,6 +19,7 @@ from core.orgconfig import OrgConfig
 from dialogs import (
     basics,
     checkin,
+    conversation,
     enrolment,
     faq,
     leadreport,
@@ -24,6 +27,7 @@ from dialogs import (
     participation,
     rights,
     support,
+    understanding,
 )
 from dialogs.commands import CommandTable
 from dialogs.engine import DialogEngine
@@ -54,6 +58,7 @@ CORE_COMMANDS = (
     leadreport.REPORT,
     *faq.COMMANDS,
     *support.COMMANDS,
+    conversation.CARRY_ON,
 )
 
 
@@ -75,7 +80,9 @@ def default_router() -> Router:
             command_stage,
             dialog_stage,
             manager.person_question_stage,
+            conversation.small_talk_stage,
             need_and_policy_stage,
+            conversation.did_you_mean_stage,
         ),
         shared=(
             support.crisis_stage,
@@ -121,13 +128,19 @@ async def need_and_policy_stage(turn: Turn) -> list[Reply] | None:
     """A support need recognised in the text, and a policy question the FAQ answers
     confidently: both, when both apply (services first). Someone telling the bot how things
     are ("I just want to talk to someone") gets the services alone; the FAQ joins in only
-    when they ask."""
+    when they ask. A message the understanding step is sure is a policy question ("what's a
+    welcome back conversation?") always reaches the FAQ: its answer, or its closest questions
+    (not services the question only mentions)."""
+    reading = await understanding.read(turn)
+    policy_question = reading.sure and reading.intent == understanding.POLICY_QUESTION
     needs = await support.need_stage(turn)
-    if needs and not asks_a_question(turn.event.text):
+    if needs and not (policy_question or asks_a_question(turn.event.text)):
         return needs
     policy = await faq.policy_question_stage(turn)
     if needs and policy:
         return [*needs, *policy]
+    if policy_question and not policy:
+        return await faq.answer(turn, turn.event.text.strip(), mode="command")
     return needs or policy
 
 
@@ -138,6 +151,12 @@ async def dialog_stage(turn: Turn) -> list[Reply] | None:
 
 async def command_stage(turn: Turn) -> list[Reply] | None:
     """A typed command, or a card button that names one: data {"command": "help", ...}.
+
+    Typed text goes through the understanding step: the command table's own words run their
+    command; a message it is sure means a read-only command runs that (while a dialog is in
+    progress, only when all but certain, so a note is never read as a command); a clear guess
+    at a command that changes something, or a request to be left alone, is asked about here
+    ("did you mean …?", or stop / pause / carry on) and done only on a button press.
 
     Card buttons may carry more fields; the handler reads them from `turn.event.value`.
     """
@@ -153,10 +172,19 @@ async def command_stage(turn: Turn) -> list[Reply] | None:
         else:
             argument = str(value.get("argument", ""))
     else:
-        match = table.match(turn.event.text)
-        if match is None:
+        reading = await understanding.read(turn)
+        if not reading.exact and manager.asks_about_a_person(turn.event.text):
+            return None  # a guess never answers about someone else: the refusal stage does
+        if reading.outcome == understanding.CONFIRM:
+            return await conversation.confirm(turn, reading)
+        if not reading.sure:
             return None
-        command, argument = match.command, match.argument
+        found = table.get(reading.intent)
+        if found is None:
+            return None
+        if found.changes_state and not reading.exact:
+            return None  # never acted on a guess: understanding.read says CONFIRM instead
+        command, argument = found, reading.argument
     scope = "personal" if turn.event.personal else "channel"
     if scope not in command.scopes:
         return [
@@ -169,7 +197,7 @@ async def command_stage(turn: Turn) -> list[Reply] | None:
 
 
 async def fallback_stage(turn: Turn) -> list[Reply]:
-    return [basics.fallback(turn)]
+    return await conversation.fallback(turn)
 
 
 class Router:

@@ -468,6 +468,20 @@ SUPPORT = Command(
     _menu,
     phrases=("find support", "get support", "support menu", "i need support"),
     scopes=EVERYWHERE,
+    examples=(
+        "who can i talk to",
+        "where can i get help",
+        "what support is there",
+        "i need some help",
+        "show me the support options",
+        "who can help me",
+        "what help is available for staff",
+        "list the services",
+        "employee assistance programme",
+        "counselling",
+        "i would like to speak to someone",
+    ),
+    first_help=1,
 )
 URGENT_HELP = Command(
     "urgent help",
@@ -475,12 +489,28 @@ URGENT_HELP = Command(
     _urgent,
     phrases=("urgent", "crisis", "emergency", "i need help now"),
     scopes=EVERYWHERE,
+    examples=(
+        "crisis line number",
+        "who do i call in an emergency",
+        "i need help right now",
+        "samaritans number",
+        "emergency numbers",
+        "urgent support",
+    ),
+    first_help=2,
 )
 MY_REQUESTS = Command(
     "my requests",
     "see or withdraw your requests to the staff support coordinator",
     _my_requests,
     phrases=("my request", "request status"),
+    examples=(
+        "has the coordinator got my request",
+        "what happened to my request",
+        "withdraw my request",
+        "cancel my coordinator request",
+        "check on my referral",
+    ),
 )
 SUPPORT_NEED = Command("support need", "services for a need", _need_chosen, typed=False)
 ASK_COORDINATOR = Command(

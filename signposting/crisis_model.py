@@ -161,7 +161,7 @@ class CrisisModel:
         if self.meaning is None:
             raise ValueError("this crisis model has no meaning network")
         if vector is None:
-            vector = sentence_encoder.shipped().embed([text])[0]
+            vector = sentence_encoder.vector(text)
         return self.meaning.probability(vector)
 
     def score(self, text: str, vector: np.ndarray | None = None) -> float:

@@ -46,6 +46,17 @@ class Pieces:
                 self._pieces[str(text)] = (float(score or 0.0), index)
         self._longest = max(len(text) for text in self._pieces)
 
+    def words(self) -> frozenset[str]:
+        """The lower-case words the vocabulary holds whole (one piece from a word start)."""
+        return frozenset(
+            text[1:]
+            for text in self._pieces
+            if text.startswith(WORD_START)
+            and len(text) > 1
+            and text[1:].isalpha()
+            and text[1:].islower()
+        )
+
     def encode(self, text: str) -> list[int]:
         normal = unicodedata.normalize("NFKC", text)
         if normal:
@@ -130,3 +141,12 @@ class SentenceEncoder:
 def shipped() -> SentenceEncoder:
     """The encoder that ships with the bot, loaded once per process."""
     return SentenceEncoder(MODEL_PATH, VOCABULARY_PATH)
+
+
+@lru_cache(maxsize=256)
+def vector(text: str) -> np.ndarray:
+    """One text's vector from the shipped encoder, kept for a while: the crisis check and the
+    understanding step read the same message in one turn, and the network runs once for both."""
+    row = shipped().embed([text])[0]
+    row.setflags(write=False)
+    return row

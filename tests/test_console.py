@@ -60,20 +60,23 @@ async def test_install_welcome_help_and_a_card_button(bot):
     assert "Here's what I can do" in typed_help
     assert "help: see what I can do" in typed_help and "privacy: how I look after" in typed_help
 
-    assert pressed.startswith("1\n(You pressed “See what I can do”.)")
-    assert "Here's what I can do" in pressed
+    assert pressed.startswith("1\n(You pressed “More”.)")  # only the newest card's buttons
+    assert "Here's what I can do" in pressed and "resume: turn check-ins back on" in pressed
     assert leaving.startswith("/quit\n") and "Bye for now." in leaving
 
     install, message, submit = console.sent
     assert install["type"] == "installationUpdate" and install["action"] == "add"
     assert message["type"] == "message" and message["text"] == "help"
-    assert submit["type"] == "message" and submit["value"] == {"command": "help"}
+    assert submit["type"] == "message"
+    assert submit["value"] == {"command": "help", "argument": "more"}
     assert "text" not in submit
     welcome_card = console.shown[0]
     assert welcome_card.activity["attachments"][0]["content"]["actions"][0]["title"] == (
         "See what I can do"
     )
-    assert submit["replyToId"] == welcome_card.id
+    help_card = console.shown[1]
+    assert help_card.activity["attachments"][0]["content"]["actions"][0]["title"] == "More"
+    assert submit["replyToId"] == help_card.id
     for activity in console.sent:
         assert activity["channelId"] == "msteams"
         assert activity["conversation"]["conversationType"] == "personal"

@@ -45,7 +45,7 @@ async def test_help_lists_commands_and_a_card_button_works_the_same(bot):
     typed = await bot.say(user, "Help!")
     card = typed[0]["attachments"][0]["content"]
     listed = {fact["title"] for fact in card["body"][1]["facts"]}
-    assert {"help", "pause [weeks]", "resume", "stop", "start", "privacy"} <= listed
+    assert {"help", "pause [weeks]", "stop", "privacy", "support", "urgent help"} <= listed
 
     before = len(bot.connector.sent)
     response = await bot.post(activities.card_submit(user, bot.connector.url, {"command": "help"}))
@@ -111,3 +111,34 @@ async def test_recorded_simulator_activities_are_all_accepted(bot):
     cards = bot.connector.cards()
     assert cards, "the personal install should have been welcomed"
     assert not any("went wrong" in t for t in texts)
+
+
+HR_ADMIN = "00000000-0000-0000-0000-0000000000b1"  # roles.hr_admins in the bundled example
+
+
+def _facts(replies: list[dict]) -> list[str]:
+    return [fact["title"] for fact in replies[0]["attachments"][0]["content"]["body"][1]["facts"]]
+
+
+async def test_staff_help_is_short_with_support_first_and_more_for_the_rest(bot):
+    user = TeamsUser()
+    short = _facts(await bot.say(user, "help"))
+    assert 6 <= len(short) <= 8
+    assert short[:2] == ["support", "urgent help"]
+    assert not {"team", "report [MONTH]", "faq add", "faq open", "yes delete my data"} & set(short)
+    card = (await bot.say(user, "help"))[0]["attachments"][0]["content"]
+    more_button = next(a["data"] for a in card["actions"] if a["title"] == "More")
+    before = len(bot.connector.sent)
+    await bot.post(activities.card_submit(user, bot.connector.url, more_button))
+    full = _facts([s.body for s in bot.connector.sent[before:]])
+    assert full == _facts(await bot.say(user, "help more"))
+    assert {"resume", "start", "export my data", "delete my data"} <= set(full)
+    assert not {"team", "faq add", "yes delete my data"} & set(full)
+
+
+async def test_a_role_sees_its_own_commands_in_help(bot):
+    admin = TeamsUser(aad_object_id=HR_ADMIN)
+    listed = _facts(await bot.say(admin, "help"))
+    assert listed[:2] == ["support", "urgent help"]
+    assert {"faq add", "faq edit ID", "faq retire ID", "faq open"} <= set(listed)
+    assert "team" not in listed
