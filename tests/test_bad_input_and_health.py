@@ -263,3 +263,26 @@ async def test_a_malformed_activity_gets_400_naming_the_field_and_nothing_is_sto
     assert bot.connector.sent == []
     assert await row_counts(bot.services.sessions) == before
     assert user.aad_object_id not in caplog.text
+
+
+@pytest.mark.parametrize("name", ["composeExtension/query", "task/fetch", "signin/verifyState"])
+async def test_invokes_the_bot_does_not_handle_are_acknowledged(bot, caplog, name):
+    """Teams can send them; the SDK's own answer would be 501, a server error."""
+    activity = activities.card_execute(TeamsUser(), bot.connector.url, "x", {})
+    activity.update(name=name, value={"commandId": "search", "parameters": []})
+    response = await bot.post(activity)
+    assert response.status == 200
+    assert bot.connector.sent == []
+    assert "turn failed" not in caplog.text
+
+
+async def test_a_mention_of_the_bot_in_a_message_without_text_is_answered(bot, caplog):
+    """Found by tests/test_fuzz_edge.py: the SDK's remove_recipient_mention fails on it."""
+    activity = activities.channel_message(
+        TeamsUser(), activities.TeamsTeam(), bot.connector.url, "help"
+    )
+    del activity["text"]
+    response = await bot.post(activity)
+    assert response.status == 200
+    assert "turn failed" not in caplog.text
+    assert len(bot.connector.sent) == 1  # the fallback, in the thread
