@@ -37,6 +37,15 @@ TEST_SECRETS = {**privacy.generate(), "WELLBEING_SCHEDULER": "false"}
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--fuzz-examples",
+        type=int,
+        default=300,
+        help="examples for each fuzz test of /api/messages (tests/test_fuzz_edge.py; default 300)",
+    )
+
+
 def pytest_configure(config):
     config.addinivalue_line(
         "markers",
