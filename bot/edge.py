@@ -30,8 +30,8 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 MAX_DEPTH = 32
-"""Objects and arrays inside one another. Teams sends about six; the JSON reader gives up near
-a thousand, and the code after it sooner."""
+"""Objects and arrays inside one another. Teams sends four or five; the JSON reader gives up
+near a thousand, and the code after it sooner."""
 MAX_TEXT = 40_000
 """Characters in a message's text: Teams' own limit for a message is about 28 KB."""
 MAX_CARD_INPUT = 10_000
@@ -45,7 +45,7 @@ class BadActivity(Exception):
 
 
 def read_body(body: bytes) -> dict[str, Any]:
-    """The body as JSON that every later step can walk: not too deep, numbers that fit, strings
+    """The body as JSON that every later step can walk: not too deep, finite numbers, strings
     the database can store. Raises BadActivity."""
     try:
         payload = json.loads(body, parse_constant=_no_constant)
@@ -173,7 +173,7 @@ ConversationId = _id(512, required=True)
 ThreadId = _id(512)
 Name = _text(256)
 Word = _text(64)
-Kind = _text(64, required=True)
+NonEmptyWord = _text(64, required=True)
 MentionText = _text(1024)
 EntityType = _text(256)
 Text = _text(MAX_TEXT)
@@ -223,15 +223,13 @@ CardId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 CardKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 Int64 = Annotated[int, Field(ge=-(2**63), lt=2**63)]
 CardInput = _text(MAX_CARD_INPUT) | Int64 | float | StrictBool | None
+Scalar = _text(256) | Int64 | float | StrictBool | None
 
 
 class _Model(BaseModel):
     """Field names as the Bot Framework spells them; types exactly as JSON gives them."""
 
     model_config = ConfigDict(alias_generator=to_camel, extra="allow", strict=True)
-
-
-Scalar = Annotated[str, StringConstraints(max_length=256)] | Int64 | float | StrictBool | None
 
 
 class _Stored(_Model):
@@ -257,7 +255,7 @@ class _Conversation(_Stored):
 
 
 class _Mention(_Model):
-    type: str
+    type: EntityType
     mentioned: _Account
     text: MentionText | None = None
 
@@ -314,9 +312,9 @@ class _ChannelData(_Model):
 
 
 class _Activity(_Model):
-    type: Kind
+    type: NonEmptyWord
     id: ActivityId | None = None
-    channel_id: Kind
+    channel_id: NonEmptyWord
     service_url: ServiceUrl
     conversation: _Conversation
     from_: _Account = Field(alias="from")
