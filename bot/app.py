@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
@@ -15,6 +14,7 @@ from botbuilder.schema import Activity
 from botframework.connector.auth import ServiceClientCredentialsFactory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import edge
 from bot.auth import (
     AuthUnavailable,
     RequestAuthenticator,
@@ -91,7 +91,8 @@ def _problem(status: int, reason: str) -> web.Response:
 
 
 async def messages(request: web.Request) -> web.Response:
-    """POST /api/messages: parse, authenticate, run the turn; clear 4xx codes for bad requests."""
+    """POST /api/messages: check the body at the edge (bot/edge.py), authenticate, run the turn;
+    clear 4xx codes for bad requests."""
     app = request.app
     if request.content_type != "application/json":
         return _problem(415, "expected Content-Type: application/json")
@@ -100,18 +101,16 @@ async def messages(request: web.Request) -> web.Response:
     except web.HTTPRequestEntityTooLarge:
         return _problem(413, f"body larger than {app[SETTINGS].max_body_bytes} bytes")
     try:
-        payload = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return _problem(400, "body is not valid JSON")
-    if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
-        return _problem(400, "body is not a Bot Framework activity (no 'type')")
+        payload = edge.read_body(body)
+        edge.check(payload)
+    except edge.BadActivity as error:
+        log.info("refused a malformed activity: %s", error)
+        return _problem(400, str(error))
     try:
         activity = Activity().deserialize(payload)
     # msrest raises several unrelated types for shapes it cannot read; all mean a bad request.
     except Exception:
         return _problem(400, "body is not a Bot Framework activity")
-    if not activity.conversation or not activity.service_url:
-        return _problem(400, "activity has no conversation or serviceUrl")
     try:
         auth = await app[AUTHENTICATOR].authenticate(
             activity, request.headers.get("Authorization", "")

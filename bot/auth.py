@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
@@ -34,8 +35,17 @@ log = logging.getLogger(__name__)
 
 # The SDK refreshes keys older than a day; refreshing a little sooner keeps it from ever doing so.
 KEY_MAX_AGE = timedelta(hours=23)
+SDK_KEY_MAX_AGE = timedelta(days=1)
 # A token naming a key we do not have triggers a refresh, but not more often than this.
 UNKNOWN_KEY_REFRESH_INTERVAL = timedelta(minutes=5)
+# After a failed fetch, no other is tried for this long, doubling with each failure up to the
+# maximum: requests meanwhile are answered at once from the keys we have, or with 503.
+FETCH_BACKOFF_FIRST = timedelta(seconds=2)
+FETCH_BACKOFF_MAX = timedelta(minutes=1)
+# Bot Framework tokens are RS256; the SDK decodes no other algorithm.
+TOKEN_ALGORITHM = "RS256"
+# The SDK's leeway on a token's lifetime (ChannelValidation's clock_tolerance).
+CLOCK_TOLERANCE = timedelta(minutes=5)
 
 
 class Unauthorized(Exception):
@@ -155,68 +165,141 @@ def _fetch_keys(url: str, timeout: float) -> list[dict]:
     """Blocking fetch of the metadata document and its JWKS; run in a worker thread."""
     metadata = requests.get(url, timeout=timeout)
     metadata.raise_for_status()
-    keys = requests.get(metadata.json()["jwks_uri"], timeout=timeout)
-    keys.raise_for_status()
-    return keys.json()["keys"]
+    response = requests.get(metadata.json()["jwks_uri"], timeout=timeout)
+    response.raise_for_status()
+    keys = response.json()["keys"]
+    if not isinstance(keys, list) or not all(isinstance(key, dict) for key in keys):
+        raise ValueError("the JWKS holds no list of keys")
+    return keys
 
 
 class SigningKeys:
     """Keeps the SDK's cache of Bot Framework signing keys fresh without blocking the loop.
 
+    One fetch at a time for everyone: a request that needs the keys while a fetch is under way
+    waits for that fetch instead of starting its own, and after a failure none is tried until a
+    back-off has passed, so forged tokens naming unknown keys cannot queue fetches behind which
+    Teams' own requests wait.
+
     Two clocks on purpose, and not the app's: the SDK stamps and ages its key cache with the
     real wall clock (`datetime.now()`), as it checks tokens' lifetimes, so this cache is read and
-    written in that clock; the wait between attempts is an interval, measured on the monotonic
-    clock."""
+    written in that clock; the waits between attempts are intervals, measured on the monotonic
+    clock (`monotonic`, replaceable in tests)."""
 
-    def __init__(self, url: str, timeout: float):
+    def __init__(self, url: str, timeout: float, monotonic: Callable[[], float] = time.monotonic):
         self.url = url
         self.timeout = timeout
-        self._lock = asyncio.Lock()
+        self.monotonic = monotonic
+        self._fetch: asyncio.Task[None] | None = None
         self._last_attempt: float | None = None
+        self._last_failed = False
+        self._failures = 0
+        self._retry_at = 0.0
 
     def _cache(self):
         return JwtTokenExtractor.get_open_id_metadata(self.url)
 
-    def _known(self, key_id: str | None) -> bool:
+    def _age(self) -> timedelta:
+        return datetime.now() - self._cache().last_updated
+
+    def _known(self, key_id: str) -> bool:
         return any(key.get("kid") == key_id for key in self._cache().keys)
 
+    def _may_look_for(self, key_id: str) -> bool:
+        """A key we do not have may be a new one: look, but not more often than the interval."""
+        return not self._known(key_id) and (
+            self._last_attempt is None
+            or self.monotonic() - self._last_attempt > UNKNOWN_KEY_REFRESH_INTERVAL.total_seconds()
+        )
+
+    async def ensure(self, key_id: str) -> None:
+        """Make sure the SDK has usable keys, including `key_id`. Raises Unauthorized if the
+        current keys do not include it, AuthUnavailable if the keys could not be fetched."""
+        if self._age() > KEY_MAX_AGE or self._may_look_for(key_id):
+            await self._refresh()
+        if self._known(key_id) and self._age() <= SDK_KEY_MAX_AGE:
+            return
+        if self._last_failed:
+            raise AuthUnavailable("signing keys unavailable")
+        raise Unauthorized("token signed with an unknown key")
+
     async def _refresh(self) -> None:
-        self._last_attempt = time.monotonic()
+        """Wait for the fetch under way, or start one unless backing off from a failure."""
+        if self._fetch is None:
+            if self._last_failed and self.monotonic() < self._retry_at:
+                return
+            self._fetch = asyncio.create_task(self._fetch_once(), name="signing-keys")
+        # Shielded: a request that gives up does not cancel the fetch the others wait for.
+        await asyncio.shield(self._fetch)
+
+    async def _fetch_once(self) -> None:
+        self._last_attempt = self.monotonic()
         try:
             keys = await asyncio.wait_for(
                 asyncio.to_thread(_fetch_keys, self.url, self.timeout), self.timeout * 2 + 1
             )
         except (requests.RequestException, TimeoutError, KeyError, ValueError) as error:
-            log.warning("could not fetch Bot Framework signing keys: %s", type(error).__name__)
-            raise AuthUnavailable("signing keys unavailable") from error
-        cache = self._cache()
-        cache.keys = keys
-        cache.last_updated = datetime.now()
-
-    async def ensure(self, key_id: str | None) -> None:
-        """Make sure the SDK has fresh keys, including `key_id`; raise Unauthorized if it is unknown."""
-        async with self._lock:
+            self._failures += 1
+            backoff = min(
+                FETCH_BACKOFF_FIRST * 2 ** (self._failures - 1), FETCH_BACKOFF_MAX
+            ).total_seconds()
+            self._retry_at = self.monotonic() + backoff
+            self._last_failed = True
+            log.warning(
+                "could not fetch Bot Framework signing keys (%s); next try in %.0f s",
+                type(error).__name__,
+                backoff,
+            )
+        else:
             cache = self._cache()
-            if cache.last_updated < datetime.now() - KEY_MAX_AGE or (
-                not self._known(key_id)
-                and (
-                    self._last_attempt is None
-                    or time.monotonic() - self._last_attempt
-                    > UNKNOWN_KEY_REFRESH_INTERVAL.total_seconds()
-                )
-            ):
-                await self._refresh()
-            if not self._known(key_id):
-                raise Unauthorized("token signed with an unknown key")
+            cache.keys = keys
+            cache.last_updated = datetime.now()
+            self._failures, self._last_failed = 0, False
+        finally:
+            self._fetch = None
 
 
 class RequestAuthenticator:
-    """Turns an Authorization header into the SDK's AuthenticateRequestResult, or a clear refusal."""
+    """Turns an Authorization header into the SDK's AuthenticateRequestResult, or a clear refusal.
+
+    A token is first checked for everything that needs no key (algorithm, issuer, audience,
+    lifetime, service URL), as the SDK would check it: one that fails is refused with 401 at
+    once, whether or not the signing keys can be fetched. Only a token that could be genuine
+    waits for the keys."""
 
     def __init__(self, settings: Settings, authentication: BotFrameworkAuthentication):
         self.settings = settings
         self.authentication = authentication
         self.keys = SigningKeys(metadata_url(settings), settings.openid_fetch_timeout)
+
+    def _plausible(self, token: str, activity) -> str:
+        """The id of the key that must have signed `token`; Unauthorized for a token no key
+        could make valid."""
+        try:
+            header = jwt.get_unverified_header(token)
+            claims = jwt.decode(
+                token,
+                options={
+                    "verify_signature": False,
+                    "verify_exp": True,
+                    "verify_nbf": True,
+                    "verify_aud": True,
+                },
+                audience=self.settings.microsoft_app_id,
+                leeway=CLOCK_TOLERANCE,
+            )
+        except jwt.PyJWTError as error:
+            raise Unauthorized(f"token refused ({type(error).__name__})") from error
+        if header.get("alg") != TOKEN_ALGORITHM:
+            raise Unauthorized("token not signed with RS256")
+        key_id = header.get("kid")
+        if not isinstance(key_id, str) or not key_id:
+            raise Unauthorized("token names no signing key")
+        if claims.get("iss") != self.settings.token_issuer:
+            raise Unauthorized("token from an unexpected issuer")
+        if claims.get("serviceurl") != activity.service_url:
+            raise Unauthorized("token for another service URL")
+        return key_id
 
     async def authenticate(self, activity, auth_header: str) -> AuthenticateRequestResult:
         if self.settings.local_mode:
@@ -224,14 +307,8 @@ class RequestAuthenticator:
         scheme, _, token = (auth_header or "").partition(" ")
         if scheme != "Bearer" or not token:
             raise Unauthorized("missing bearer token")
-        try:
-            header = jwt.get_unverified_header(token)
-            issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
-        except jwt.PyJWTError as error:
-            raise Unauthorized("malformed token") from error
-        if issuer != self.settings.token_issuer:
-            raise Unauthorized("token from an unexpected issuer")
-        await self.keys.ensure(header.get("kid"))
+        key_id = self._plausible(token, activity)
+        await self.keys.ensure(key_id)
         try:
             return await self.authentication.authenticate_request(activity, auth_header)
         # The SDK signals bad tokens with PermissionError, PyJWT errors and bare Exceptions alike.

@@ -93,6 +93,12 @@ class WellbeingBot(Bot):
             await self._on_conversation_update(context)
         elif activity.type == ActivityTypes.invoke and activity.name == "adaptiveCard/action":
             await self._on_card_action(context)
+        elif activity.type == ActivityTypes.invoke:
+            # Teams can send invokes the bot has no use for; the SDK would answer 501 for them.
+            log.debug("acknowledged an unhandled invoke")
+            await context.send_activity(
+                Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200))
+            )
         else:
             log.debug("acknowledged an unhandled activity of type %s", activity.type)
 

@@ -71,10 +71,10 @@ def mentions_bot(activity: Activity) -> bool:
 
 
 def message_text(activity: Activity) -> str:
-    """The text with the bot's @mention (and any other <at> tags) removed."""
+    """The text with the bot's @mention (and any other <at> tags) removed. Not with the SDK's
+    remove_recipient_mention: it fails on a mention of the bot in a message without text, and
+    removes the bot's name wherever else the text says it."""
     text = activity.text or ""
-    if activity.recipient is not None and TurnContext.get_mentions(activity):
-        text = TurnContext.remove_recipient_mention(activity) or ""
     return _AT_TAG.sub(" ", text).replace("&nbsp;", " ").strip()
 
 

@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 import logging
+import uuid
 
 import pytest
 from sqlalchemy import text
@@ -15,7 +16,14 @@ from core.logs import configure_logging
 from tests.conftest import POSTGRES_URL
 from tests.support import activities
 from tests.support.activities import TeamsUser
+from tests.support.rows import row_counts
 from tests.support.tcp_proxy import TcpProxy
+
+
+def _message_with_text(raw_json: bytes) -> bytes:
+    """A real personal message whose `text` is `raw_json`, as written."""
+    activity = activities.personal_message(TeamsUser(), "http://127.0.0.1:9/", "PLACEHOLDER")
+    return json.dumps(activity).encode().replace(b'"PLACEHOLDER"', raw_json)
 
 
 @pytest.mark.parametrize(
@@ -27,8 +35,31 @@ from tests.support.tcp_proxy import TcpProxy
         (b'{"text": "no type"}', "application/json", 400),
         (b'{"type": "message"}', "application/json", 400),
         (b'{"type": "message"}', "text/plain", 415),
+        (b"[" * 100_000 + b"]" * 100_000, "application/json", 400),
+        (b'{"a":' * 5_000 + b"1" + b"}" * 5_000, "application/json", 400),
+        (_message_with_text(b'{"a":' * 40 + b"1" + b"}" * 40), "application/json", 400),
+        (_message_with_text(b"7" * 5_000), "application/json", 400),
+        (_message_with_text(b"NaN"), "application/json", 400),
+        (_message_with_text(b"1e400"), "application/json", 400),
+        (_message_with_text(b'"\\ud800"'), "application/json", 400),
+        (_message_with_text(b'"a\\u0000b"'), "application/json", 400),
     ],
-    ids=["truncated", "not-utf8", "array", "no-type", "no-conversation", "wrong-content-type"],
+    ids=[
+        "truncated",
+        "not-utf8",
+        "array",
+        "no-type",
+        "no-conversation",
+        "wrong-content-type",
+        "100000-nested-arrays",
+        "5000-nested-objects",
+        "40-nested-objects",
+        "5000-digit-number",
+        "nan",
+        "infinite-number",
+        "unpaired-surrogate",
+        "nul-character",
+    ],
 )
 async def test_malformed_requests_get_4xx_not_500(bot, body, content_type, status):
     response = await bot.post({}, data=body, headers={"Content-Type": content_type})
@@ -127,3 +158,131 @@ async def test_an_unreachable_connector_is_logged_without_ids_and_answered(bot, 
     assert response.status == 200
     assert "turn failed" in caplog.text and "could not apologise either" in caplog.text
     assert user.aad_object_id not in caplog.text and "127.0.0.1:9" not in caplog.text
+
+
+def _without_conversation_id(user, url):
+    activity = activities.personal_message(user, url, "help")
+    del activity["conversation"]["id"]
+    return activity
+
+
+def _with_mention(entity):
+    def build(user, url):
+        activity = activities.personal_message(user, url, f"<at>{activities.BOT_NAME}</at> help")
+        activity["entities"].insert(0, entity)
+        return activity
+
+    return build
+
+
+def _with(path: str, value):
+    """A personal message with one field replaced, e.g. _with("channelData.tenant", "x")."""
+
+    def build(user, url):
+        activity = activities.personal_message(user, url, "help")
+        *parents, last = path.split(".")
+        node = activity
+        for key in parents:
+            node = node[key]
+        node[last] = value
+        return activity
+
+    return build
+
+
+def _execute(data):
+    return lambda user, url: dict(
+        activities.card_execute(user, url, "checkin submit", {}),
+        value={"action": {"type": "Action.Execute", "verb": "checkin submit", "data": data}},
+    )
+
+
+def _checkin_submit(**fields):
+    def build(user, url):
+        value = {"command": "checkin submit", "card_id": uuid.uuid4().hex, "mood": "3", **fields}
+        return activities.card_submit(user, url, value)
+
+    return build
+
+
+# What an adversarial pass sent (issue 20), each a crashed turn or stored as it came; the reason
+# must name the field.
+MALFORMED_ACTIVITIES = {
+    "conversation-without-id": (_without_conversation_id, "conversation.id"),
+    "mention-of-a-string": (
+        _with_mention({"type": "mention", "mentioned": "x", "text": 7}),
+        "entities.0",
+    ),
+    "mention-of-nobody": (_with_mention({"type": "mention"}), "entities.0"),
+    "mention-without-id": (
+        _with_mention({"type": "mention", "mentioned": {"name": "x"}, "text": "<at>x</at>"}),
+        "entities.0",
+    ),
+    "tenant-a-string": (_with("channelData.tenant", "72f988bf"), "channelData.tenant"),
+    "tenant-a-list": (_with("channelData.tenant", [{"id": "72f988bf"}]), "channelData.tenant"),
+    "from-a-number": (_with("from", 7), "from"),
+    "from-true": (_with("from", True), "from"),
+    "invoke-data-a-string": (_execute("checkin submit"), "value.action.data"),
+    "invoke-data-a-list": (_execute([{"command": "help"}]), "value.action.data"),
+    "cycle-id-30-digits": (_checkin_submit(cycle_id="1" * 30), "value.cycle_id"),
+    "cycle-id-30-digit-number": (_checkin_submit(cycle_id=10**30), "value.cycle_id"),
+    "cycle-id-superscript-two": (_checkin_submit(cycle_id="²"), "value.cycle_id"),
+    "week-superscript-two": (_checkin_submit(week="²"), "value.week"),
+    "service-url-garbage": (_with("serviceUrl", "not a url"), "serviceUrl"),
+    "service-url-ftp": (_with("serviceUrl", "ftp://127.0.0.1/"), "serviceUrl"),
+    "card-id-20000-characters": (_checkin_submit(card_id="c" * 20_000), "value.card_id"),
+    "conversation-id-100000-characters": (
+        _with("conversation.id", "a:" + "x" * 100_000),
+        "conversation.id",
+    ),
+    "user-id-1000-characters": (_with("from.id", "29:" + "x" * 1_000), "from.id"),
+    "aad-id-1000-characters": (_with("from.aadObjectId", "x" * 1_000), "from.aadObjectId"),
+    "tenant-id-1000-characters": (
+        _with("conversation.tenantId", "x" * 1_000),
+        "conversation.tenantId",
+    ),
+    "time-zone-1000-characters": (_with("localTimezone", "x" * 1_000), "localTimezone"),
+    "text-100000-characters": (_with("text", "help " * 20_000), "text"),
+    "card-input-20000-characters": (_checkin_submit(note="n" * 20_000), "value.*"),
+}
+
+
+@pytest.mark.parametrize("case", list(MALFORMED_ACTIVITIES))
+async def test_a_malformed_activity_gets_400_naming_the_field_and_nothing_is_stored(
+    bot, caplog, case
+):
+    build, field = MALFORMED_ACTIVITIES[case]
+    caplog.set_level(logging.INFO)
+    user = TeamsUser()
+    before = await row_counts(bot.services.sessions)
+    response = await bot.post(build(user, bot.connector.url))
+    assert response.status == 400
+    reason = (await response.json())["error"]
+    assert reason.startswith(field), reason
+    assert "turn failed" not in caplog.text
+    assert bot.connector.sent == []
+    assert await row_counts(bot.services.sessions) == before
+    assert user.aad_object_id not in caplog.text
+
+
+@pytest.mark.parametrize("name", ["composeExtension/query", "task/fetch", "signin/verifyState"])
+async def test_invokes_the_bot_does_not_handle_are_acknowledged(bot, caplog, name):
+    """Teams can send them; the SDK's own answer would be 501, a server error."""
+    activity = activities.card_execute(TeamsUser(), bot.connector.url, "x", {})
+    activity.update(name=name, value={"commandId": "search", "parameters": []})
+    response = await bot.post(activity)
+    assert response.status == 200
+    assert bot.connector.sent == []
+    assert "turn failed" not in caplog.text
+
+
+async def test_a_mention_of_the_bot_in_a_message_without_text_is_answered(bot, caplog):
+    """Found by tests/test_fuzz_edge.py: the SDK's remove_recipient_mention fails on it."""
+    activity = activities.channel_message(
+        TeamsUser(), activities.TeamsTeam(), bot.connector.url, "help"
+    )
+    del activity["text"]
+    response = await bot.post(activity)
+    assert response.status == 200
+    assert "turn failed" not in caplog.text
+    assert len(bot.connector.sent) == 1  # the fallback, in the thread

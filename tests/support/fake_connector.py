@@ -140,13 +140,13 @@ class FakeConnector:
     def app(self) -> web.Application:
         app = web.Application()
         base = "/v3/conversations"
+        # Any id at all, braces too (aiohttp's default segment pattern refuses them).
+        conversation = base + "/{conversation_id:[^/]+}"
         app.router.add_post(base, self.create_conversation)
-        app.router.add_post(base + "/{conversation_id}/activities", self.send_to_conversation)
+        app.router.add_post(conversation + "/activities", self.send_to_conversation)
         app.router.add_post(
-            base + "/{conversation_id}/activities/{activity_id}", self.reply_to_activity
+            conversation + "/activities/{activity_id:[^/]+}", self.reply_to_activity
         )
-        app.router.add_put(
-            base + "/{conversation_id}/activities/{activity_id}", self.update_activity
-        )
-        app.router.add_get(base + "/{conversation_id}/pagedmembers", self.paged_members)
+        app.router.add_put(conversation + "/activities/{activity_id:[^/]+}", self.update_activity)
+        app.router.add_get(conversation + "/pagedmembers", self.paged_members)
         return app

@@ -35,31 +35,44 @@ class SigningKey:
     def token(
         self, *, app_id: str, service_url: str, issuer: str = ISSUER, lifetime: int = 3600, **extra
     ) -> str:
-        # The real clock, on purpose: the SDK checks a token's lifetime against it, not against
-        # the app's clock (tests/conftest.py moves both together, so the token is current).
-        now = int(time.time())
-        claims = {
-            "iss": issuer,
-            "aud": app_id,
-            "serviceurl": service_url,
-            "nbf": now - 60,
-            "exp": now + lifetime,
-            **extra,
-        }
+        claims = token_claims(app_id=app_id, service_url=service_url, issuer=issuer)
+        claims["exp"] += lifetime - 3600
+        claims.update(extra)
         return jwt.encode(claims, self.private, algorithm="RS256", headers={"kid": self.kid})
 
 
+def token_claims(*, app_id: str, service_url: str, issuer: str = ISSUER) -> dict:
+    """What a channel's token says, valid for an hour: sign it, or forge it."""
+    # The real clock, on purpose: the SDK checks a token's lifetime against it, not against
+    # the app's clock (tests/conftest.py moves both together, so the token is current).
+    now = int(time.time())
+    return {
+        "iss": issuer,
+        "aud": app_id,
+        "serviceurl": service_url,
+        "nbf": now - 60,
+        "exp": now + 3600,
+    }
+
+
 class MetadataServer:
-    """Serves /.well-known/openidconfiguration and /keys on a thread; counts the fetches."""
+    """Serves /.well-known/openidconfiguration and /keys on a thread; counts the fetches.
+    `delay` makes every answer that late, `status` makes every answer that error."""
 
     def __init__(self, keys: list[SigningKey]):
         self.keys = keys
         self.fetches = 0
+        self.delay = 0.0
+        self.status: int | None = None
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 owner.fetches += 1
+                time.sleep(owner.delay)
+                if owner.status is not None:
+                    self.send_error(owner.status)
+                    return
                 if self.path == "/.well-known/openidconfiguration":
                     body = {
                         "issuer": ISSUER,

@@ -1,0 +1,19 @@
+"""What a test stored: a row count for every table the bot creates but `lease`, which each
+replica's sender writes by itself as a heartbeat."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+import core.tables  # noqa: F401  (every table in SQLModel.metadata)
+from core.db import Sessions
+
+
+async def row_counts(sessions: Sessions) -> dict[str, int]:
+    """Every table's row count, in one query."""
+    names = [table.name for table in SQLModel.metadata.sorted_tables if table.name != "lease"]
+    query = "SELECT " + ", ".join(f'(SELECT count(*) FROM "{name}")' for name in names)
+    async with sessions() as session:
+        counts = (await session.exec(text(query))).one()
+    return dict(zip(names, counts, strict=True))
