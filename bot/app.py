@@ -209,7 +209,11 @@ def create_app(
     app[SERVICES] = services
     app[ADAPTER] = adapter
     app[BOT] = bot
-    app[AUTHENTICATOR] = RequestAuthenticator(settings, adapter.bot_framework_authentication)
+    # The SDK checks tokens and ages its key cache on its own clock (naive local wall time),
+    # whatever clock the app runs on: the key cache is kept on that clock.
+    app[AUTHENTICATOR] = RequestAuthenticator(
+        settings, adapter.bot_framework_authentication, sdk_clock=datetime.now
+    )
     app[DB_HEALTH] = {}
     app[SENDER] = sender
     app.router.add_post("/api/messages", messages)

@@ -181,14 +181,22 @@ class SigningKeys:
     back-off has passed, so forged tokens naming unknown keys cannot queue fetches behind which
     Teams' own requests wait.
 
-    Two clocks on purpose, and not the app's: the SDK stamps and ages its key cache with the
-    real wall clock (`datetime.now()`), as it checks tokens' lifetimes, so this cache is read and
-    written in that clock; the waits between attempts are intervals, measured on the monotonic
-    clock (`monotonic`, replaceable in tests)."""
+    Two clocks, both passed in, and not the app's: the SDK stamps and ages its key cache with
+    its own clock (naive local wall time, as it checks tokens' lifetimes), so this cache is read
+    and written with `sdk_clock`, which must be that clock; the waits between attempts are
+    intervals, measured on `monotonic`."""
 
-    def __init__(self, url: str, timeout: float, monotonic: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        url: str,
+        timeout: float,
+        *,
+        sdk_clock: Callable[[], datetime],
+        monotonic: Callable[[], float] = time.monotonic,
+    ):
         self.url = url
         self.timeout = timeout
+        self.sdk_clock = sdk_clock
         self.monotonic = monotonic
         self._fetch: asyncio.Task[None] | None = None
         self._last_attempt: float | None = None
@@ -200,7 +208,7 @@ class SigningKeys:
         return JwtTokenExtractor.get_open_id_metadata(self.url)
 
     def _age(self) -> timedelta:
-        return datetime.now() - self._cache().last_updated
+        return self.sdk_clock() - self._cache().last_updated
 
     def _known(self, key_id: str) -> bool:
         return any(key.get("kid") == key_id for key in self._cache().keys)
@@ -253,7 +261,7 @@ class SigningKeys:
         else:
             cache = self._cache()
             cache.keys = keys
-            cache.last_updated = datetime.now()
+            cache.last_updated = self.sdk_clock()
             self._failures, self._last_failed = 0, False
         finally:
             self._fetch = None
@@ -267,10 +275,18 @@ class RequestAuthenticator:
     once, whether or not the signing keys can be fetched. Only a token that could be genuine
     waits for the keys."""
 
-    def __init__(self, settings: Settings, authentication: BotFrameworkAuthentication):
+    def __init__(
+        self,
+        settings: Settings,
+        authentication: BotFrameworkAuthentication,
+        *,
+        sdk_clock: Callable[[], datetime],
+    ):
         self.settings = settings
         self.authentication = authentication
-        self.keys = SigningKeys(metadata_url(settings), settings.openid_fetch_timeout)
+        self.keys = SigningKeys(
+            metadata_url(settings), settings.openid_fetch_timeout, sdk_clock=sdk_clock
+        )
 
     def _plausible(self, token: str, activity) -> str:
         """The id of the key that must have signed `token`; Unauthorized for a token no key
