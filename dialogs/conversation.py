@@ -119,7 +119,7 @@ def _choice(turn: Turn, intent: str, argument: str) -> dict | None:
     command = table.get(intent)
     if command is None or not command.typed:
         return None
-    title = f"{command.name} {argument}".strip() if argument else (command.usage or command.name)
+    title = f"{command.name} {argument}".strip() if argument else command.name
     return {"title": title, "data": {"command": command.name, "argument": argument}}
 
 

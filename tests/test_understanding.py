@@ -15,7 +15,7 @@ from dialogs.router import default_commands
 from dialogs.understanding import CONFIRM, NOTHING, SURE, UNSURE, Understanding, weeks_in
 from tests.support import activities
 from tests.support.activities import TeamsUser
-from tests.support.cards import card_text, cards_of, submits
+from tests.support.cards import buttons, card_text, cards_of, submits
 
 
 def text_of(replies: list[dict[str, Any]]) -> str:
@@ -130,7 +130,7 @@ async def press(bot, user: TeamsUser, data: dict[str, Any]) -> list[dict[str, An
 
 
 def choice_titled(card: dict[str, Any], title: str) -> dict[str, Any]:
-    return next(a["data"] for a in card["actions"] if a["title"] == title)
+    return next(a["data"] for a in buttons(card) if a["title"] == title)
 
 
 async def test_a_paraphrased_pause_asks_and_the_button_pauses_for_the_weeks_named(bot):
@@ -177,7 +177,7 @@ async def test_asking_to_be_left_alone_asks_once_kindly_and_the_stop_button_stop
         if "If you need help now" in text_of(replies):
             continue  # the crisis check, exactly as before, may take it first: never relaxed
         [card] = cards_of(replies)
-        titles = [a["title"] for a in card["actions"]]
+        titles = [a["title"] for a in buttons(card)]
         assert titles == ["Stop the weekly check-ins", "Pause for 4 weeks", "Carry on"], said
         assert "support is still here" in card_text(card), said
         assert (await status(bot, user)) is None, said
@@ -191,7 +191,7 @@ async def test_asking_to_be_left_alone_asks_once_kindly_and_the_stop_button_stop
 async def test_leave_alone_pauses_for_the_weeks_named_and_carry_on_changes_nothing(bot):
     user = TeamsUser()
     [card] = cards_of(await bot.say(user, "no messages for 2 weeks please"))
-    assert [a["title"] for a in card["actions"]][1] == "Pause for 2 weeks"
+    assert [a["title"] for a in buttons(card)][1] == "Pause for 2 weeks"
     replies = await press(bot, user, choice_titled(card, "Carry on"))
     assert "carry on" in text_of(replies)
     assert (await status(bot, user)) is None

@@ -38,6 +38,16 @@ def submits(card: Any) -> list[dict[str, Any]]:
     return found
 
 
+def buttons(card: Any) -> list[dict[str, Any]]:
+    """Every button on a card, wherever it sits (its actions, or an ActionSet in its body), in
+    the order a person sees them."""
+    found: list[dict[str, Any]] = []
+    for element in card.get("body") or []:
+        if element.get("type") == "ActionSet":
+            found += element["actions"]
+    return found + list(card.get("actions") or [])
+
+
 def cards_of(sent: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The cards among sent activities, in order."""
     return [
