@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import update
-from sqlmodel import select
 
 from core import counting, leadreport
 from core.context import Services
@@ -218,9 +217,3 @@ def cast(org: OrgConfig) -> dict[str, tuple[str, str]]:
         if guids:
             found[role] = (guids[0].lower(), name)
     return found
-
-
-async def demo_people(services: Services) -> list[str]:
-    """The made-up staff, for tests and the console's `/as`."""
-    async with services.sessions() as session:
-        return list((await session.exec(select(TeamMember.aad_object_id))).all())
