@@ -184,16 +184,16 @@ async def _still_valid(services: Services, data: dict) -> bool:
 async def report_page(
     services: Services, token: str, now: datetime
 ) -> tuple[links.LinkState, bytes | None]:
-    """Use a report link, once: the HTML behind it (READY), or why not; audited."""
-    state = await report_link(services, token, now)
-    if state is not links.LinkState.READY:
-        return state, None
+    """Use a report link, once: the HTML behind it (READY), or why not; audited. A link made
+    for someone who is no longer a lead is refused and left unused (nothing is committed)."""
     async with services.sessions() as session:
         state, data = await links.use(
             session, services.secrets, leadreport.LINK_PURPOSE, token, leadreport.LINK_TTL, now
         )
         if state is not links.LinkState.READY or data is None:
             return state, None
+        if not await _still_valid(services, data):
+            return links.LinkState.INVALID, None
         audit.record(session, actor=data["aad"], action=audit.REPORT, at=now)
         await session.commit()
     start, end = leadreport.link_period(data)
