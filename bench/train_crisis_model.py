@@ -11,7 +11,7 @@ current round (bench/data/crisis_heldout_9.yaml) is never read here.
 
 Two parts are fitted on the same examples (signposting/crisis_model.py): a logistic regression
 over word features, and a one-layer network over each text's sentence-encoder vector
-(signposting/sentence_encoder.py, computed once per text here).
+(core/sentence_encoder.py, computed once per text here).
 
 The cross-check leaves one set out at a time, fits on the rest, and scores the left-out set
 with the phrase rules and the model together, at several thresholds: figures for wording the
@@ -36,9 +36,10 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from core import sentence_encoder  # noqa: E402
 from core.phrases import words  # noqa: E402
 from core.supportconfig import CrisisModelSettings, SupportConfig  # noqa: E402
-from signposting import crisis_model, sentence_encoder  # noqa: E402
+from signposting import crisis_model  # noqa: E402
 from signposting.crisis import combine, read_phrases  # noqa: E402
 
 DATA = ROOT / "bench" / "data"

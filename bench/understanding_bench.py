@@ -24,9 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._common import machine, report  # noqa: E402
+from core import sentence_encoder  # noqa: E402
 from dialogs.router import default_commands  # noqa: E402
 from dialogs.understanding import Understanding  # noqa: E402
-from signposting import sentence_encoder  # noqa: E402
 
 DEV = ROOT / "bench" / "data" / "understanding_dev.yaml"
 

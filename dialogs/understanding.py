@@ -5,7 +5,7 @@ question, a support need, or nothing the bot knows.
 Three readers agree on it. The command table's own words win outright. Otherwise typing slips
 are put right word by word against the words the examples use (rapidfuzz, Damerau-Levenshtein),
 and the message is compared with every example: by meaning, through the sentence encoder the
-crisis check already runs (signposting/sentence_encoder.py), and by its letters (rapidfuzz's
+crisis check already runs (core/sentence_encoder.py), and by its letters (rapidfuzz's
 ratio), whichever is closer. An intent's score is its closest example. The examples live beside
 each command in the command table (`Command.examples`), so adding a command teaches this step
 too; the intents that are not commands keep theirs here, and policy questions borrow the
@@ -31,11 +31,11 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import DamerauLevenshtein
 
+from core import sentence_encoder
 from core.context import Turn
 from core.faq.io import seed_entries
 from dialogs.commands import Command, CommandTable
 from dialogs.text import normalise
-from signposting import sentence_encoder
 
 SURE = "sure"
 CONFIRM = "confirm"

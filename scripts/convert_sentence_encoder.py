@@ -1,6 +1,6 @@
 """Convert the published Universal Sentence Encoder lite weights to the ONNX file the bot runs.
 
-Run once, by hand, when the encoder changes; the result is signposting/data/sentence_encoder.onnx
+Run once, by hand, when the encoder changes; the result is core/data/sentence_encoder.onnx
 and sentence_encoder_vocab.json.gz. It needs TensorFlow and tf2onnx, which the bot does not, so
 it runs in a venv of its own:
 

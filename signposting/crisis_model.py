@@ -7,7 +7,7 @@ fitted by `bench/train_crisis_model.py` on the labelled development sets only:
 - the words: a logistic regression over words, word pairs and letter runs (so typos and new
   phrasings still share features with what it was fitted on), scored in plain Python;
 - the meaning: a one-layer network over the pretrained sentence encoder's vector
-  (signposting/sentence_encoder.py), which knows words the labelled sets never used.
+  (core/sentence_encoder.py), which knows words the labelled sets never used.
 
 The score is a weighted mean of the two probabilities (`Meaning.weight` is the meaning's
 share). The fitted weights are data (signposting/data/crisis_model.json.gz); this module only
@@ -30,8 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core import sentence_encoder
 from core.phrases import BREAK, words
-from signposting import sentence_encoder
 
 MODEL_PATH = Path(__file__).resolve().parent / "data" / "crisis_model.json.gz"
 FORMAT = 2

@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 
 from bench.train_crisis_model import BLIND_SET
+from core import sentence_encoder
 from core.phrases import words
+from core.sentence_encoder import DIMENSIONS
 from core.supportconfig import CrisisModelSettings, SupportConfig
-from signposting import crisis_model, sentence_encoder
+from signposting import crisis_model
 from signposting.crisis import CrisisSignal, PhraseReading, combine, detect, read_phrases
-from signposting.sentence_encoder import DIMENSIONS
 
 
 def test_features_are_words_pairs_within_a_clause_and_letter_runs():

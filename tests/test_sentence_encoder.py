@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from signposting.sentence_encoder import DIMENSIONS, UNKNOWN, Pieces, shipped
+from core.sentence_encoder import DIMENSIONS, UNKNOWN, Pieces, shipped
 
 REFERENCE = json.loads(
     (Path(__file__).parent / "fixtures" / "sentence_encoder_reference.json").read_text()
