@@ -9,6 +9,14 @@ A set is YAML: `needs:` a list of {text, needs: [ids]} (an empty list means no n
 not fire). Crisis figures are for phrases and the learned model together, with the phrases'
 share of the recall alone beside it.
 
+A blind crisis set (bench/data/heldout/crisis_c*.yaml) is YAML `messages:` a list of {text,
+label, class}: label `risk` (the writer's own), `third_party` (worry about someone else) or
+`no_risk`; class is the writer's kind of message. For these the card the bot would show is
+scored, per class: at-risk (`self`), 999 first (`emergency`), helpers (`someone_else`) or none.
+Recall counts the at-risk and 999-first cards on risk messages; a false alarm is any crisis card
+on a no-risk message; third-party worries should get the helpers' card. `--set` may be given
+several times.
+
 Need routing is right for a message when the set of needs found equals the labelled set
 exactly (an empty set for a message with no need). "Any correct need" is, over messages with
 at least one labelled need, the share where at least one need found is labelled.
@@ -119,6 +127,63 @@ def evaluate(data: dict[str, Any], support) -> dict[str, Any]:
     }
 
 
+CARDS = ("self", "emergency", "someone_else", "none")
+
+
+def evaluate_messages(messages: list[dict[str, Any]], support) -> dict[str, Any]:
+    """The card each message of a blind crisis set would get, per label and class."""
+    per_class: dict[str, dict[str, Any]] = {}
+    totals: dict[str, dict[str, int]] = {}
+    for item in messages:
+        signal = detect(item["text"], support)
+        card = signal.kind if signal is not None else "none"
+        label, kind = item["label"], item.get("class", "")
+        row = per_class.setdefault(f"{label}/{kind}", {"n": 0, **dict.fromkeys(CARDS, 0)})
+        row["n"] += 1
+        row[card] += 1
+        total = totals.setdefault(label, {"n": 0, **dict.fromkeys(CARDS, 0)})
+        total["n"] += 1
+        total[card] += 1
+
+    def at_risk(row: dict[str, int]) -> int:
+        return row["self"] + row["emergency"]
+
+    summary = {}
+    if "risk" in totals:
+        summary["recall"] = _ratio(at_risk(totals["risk"]), totals["risk"]["n"])
+    if "no_risk" in totals:
+        row = totals["no_risk"]
+        summary["false_alarms"] = _ratio(row["n"] - row["none"], row["n"])
+    if "third_party" in totals:
+        row = totals["third_party"]
+        summary["third_party_helpers_card"] = _ratio(row["someone_else"], row["n"])
+        summary["third_party_at_risk_card"] = _ratio(at_risk(row), row["n"])
+    for name, row in per_class.items():
+        label = name.split("/", 1)[0]
+        if label == "risk":
+            row["recall"] = _ratio(at_risk(row), row["n"])
+            row["emergency_first"] = _ratio(row["emergency"], row["n"])
+        elif label == "no_risk":
+            row["false_alarms"] = _ratio(row["n"] - row["none"], row["n"])
+        else:
+            row["helpers_card"] = _ratio(row["someone_else"], row["n"])
+            row["at_risk_card"] = _ratio(at_risk(row), row["n"])
+    return {"messages": len(messages), **summary, "per_label": totals, "per_class": per_class}
+
+
+def _print_messages(path: Path, result: dict[str, Any]) -> None:
+    print(f"set: {path} ({result['messages']} messages)")
+    for key in ("recall", "false_alarms", "third_party_helpers_card", "third_party_at_risk_card"):
+        if key in result:
+            print(f"  {key.replace('_', ' ')}: {_percent(result[key])}")
+    print("  per class                                  n   at-risk  999-first  helpers   none")
+    for name, row in sorted(result["per_class"].items()):
+        print(
+            f"  {name:<40}{row['n']:>4}{row['self']:>9}{row['emergency']:>10}"
+            f"{row['someone_else']:>9}{row['none']:>7}"
+        )
+
+
 def _time_per_message(texts: list[str], support: SupportConfig) -> float | None:
     """Mean wall time of one crisis check (phrases and model), after a first call loads them."""
     if not texts:
@@ -132,15 +197,34 @@ def _time_per_message(texts: list[str], support: SupportConfig) -> float | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--set", default="dev", help="heldout, dev, or a path to a YAML set")
+    parser.add_argument(
+        "--set",
+        action="append",
+        help="heldout, dev, or a path to a YAML set (may be repeated; default: dev)",
+    )
     parser.add_argument("--config", help="an organisation YAML (default: the bundled example)")
     parser.add_argument(
         "--explain", action="store_true", help="list every miss with the phrases that matched"
     )
     args = parser.parse_args(argv)
-    path = SETS.get(args.set, Path(args.set))
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     support = load_org_config(Path(args.config) if args.config else None).support
+    names = args.set or ["dev"]
+    paths = [SETS.get(name, Path(name)) for name in names]
+    loaded = [yaml.safe_load(path.read_text(encoding="utf-8")) or {} for path in paths]
+    if all("messages" in data for data in loaded):
+        results = {}
+        for path, data in zip(paths, loaded, strict=True):
+            results[path.stem] = evaluate_messages(data["messages"], support)
+            _print_messages(path, results[path.stem])
+        if len(paths) > 1:
+            pooled = [item for data in loaded for item in data["messages"]]
+            results["all"] = evaluate_messages(pooled, support)
+            _print_messages(Path("all sets together"), results["all"])
+        print(json.dumps(results, sort_keys=True))
+        return 0
+    if len(paths) > 1:
+        parser.error("several --set only for blind crisis sets (`messages:`)")
+    path, data = paths[0], loaded[0]
     result = evaluate(data, support)
 
     print(f"set: {path} ({result['messages']} need messages)")
@@ -184,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{_percent(result['false_alarm_everyday'])} of {result['everyday']}"
         )
     if args.explain:
-        if args.set == "heldout":
+        if names[0] == "heldout":
             print("\n(--explain is not shown for the held-out set: it is not for tuning)")
         else:
             print("\nneed misses:")
@@ -205,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"  {key.strip('_')}: {text!r}{why}")
                     print(f"      model {model.score(text):.2f}: {pushes}")
     summary = {k: v for k, v in result.items() if not k.startswith("_")}
-    summary["set"] = args.set
+    summary["set"] = names[0]
     print(json.dumps(summary, sort_keys=True))
     return 0
 

@@ -1,7 +1,8 @@
 """Counting signposting events per ISO week, service and need, without recording who.
 
 Only what the bot itself sees is counted: a menu need chosen, a need recognised, a service card
-shown, a coordinator request made, picked up or closed, the urgent-help card shown. Links opened
+shown, a coordinator request made, picked up or closed, the urgent-help card shown, the card
+for someone worried about another person shown. Links opened
 from a card are invisible to the bot, so they are not counted.
 """
 
@@ -21,6 +22,8 @@ NEED_CHOSEN = "need_chosen"
 NEED_RECOGNISED = "need_recognised"
 SERVICE_SHOWN = "service_shown"
 CRISIS_SHOWN = "crisis_shown"
+HELPERS_SHOWN = "helpers_shown"
+"""The card for someone worried that another person is at risk."""
 COORDINATOR_REQUESTED = "coordinator_requested"
 COORDINATOR_UNREACHABLE = "coordinator_unreachable"
 COORDINATOR_CONTACTED = "coordinator_contacted"

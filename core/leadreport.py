@@ -511,6 +511,10 @@ async def build(
                     count_or_band(events[counting.COORDINATOR_WITHDRAWN], k),
                 ],
                 ["Urgent-help information shown", count_or_band(events[counting.CRISIS_SHOWN], k)],
+                [
+                    "Advice shown to someone worried about another person",
+                    count_or_band(events[counting.HELPERS_SHOWN], k),
+                ],
             ],
             note=f"Small numbers could point to someone, so any count below {k} reads "
             f"“fewer than {k}”. Nobody who asked for help is ever named in a report.",

@@ -102,6 +102,9 @@ class Contact(_Strict):
         return value
 
 
+_EMERGENCY_NUMBERS = frozenset({"999", "112", "911"})
+
+
 class Service(_Strict):
     """One service in the directory, as a person sees it on its card."""
 
@@ -122,6 +125,17 @@ class Service(_Strict):
     who_will_know: str = Field(
         "", description="Who will know they made contact; 'your manager is not told' if true."
     )
+    emergency: bool = Field(
+        False,
+        description="The emergency number: first on the crisis card when something is happening "
+        "now (an overdose taken, an injury, someone hurting them), last otherwise. Set for you "
+        "when the phone number is 999, 112 or 911.",
+    )
+
+    @property
+    def is_emergency(self) -> bool:
+        """Marked as the emergency number, or its phone is one."""
+        return self.emergency or (self.contact.phone or "").replace(" ", "") in _EMERGENCY_NUMBERS
 
     @field_validator("id")
     @classmethod
@@ -218,13 +232,46 @@ class CrisisModelSettings(_Strict):
         "the phrases.",
     )
     joke_threshold: float = Field(
-        0.9,
+        0.45,
         gt=0,
         le=1,
         description="The score the model needs on its own when a joke marker ('lol', 😂) is in "
         "the message: a joke raises the bar rather than silencing the model, because people "
         "laugh off what they mean ('lol i've literally picked the date'). Never below "
         "`threshold`; 1 keeps the model quiet on every joke.",
+    )
+    request_threshold: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="The score the model needs on its own when the message talks to or about "
+        "the bot or its check-ins (`request_context`) and names nothing serious: 'stop messaging "
+        "me' and 'I'm done with this bot' are requests, not risk. Never below `threshold`.",
+    )
+    someone_else_threshold: float = Field(
+        0.15,
+        gt=0,
+        le=1,
+        description="The model's score for worry about someone else (the mean of its kinds "
+        "head and its words-and-meaning reader for that question) at which a message is read "
+        "as worry about another person at risk (a colleague, a patient, family): they get the card "
+        "for helpers, not the one for a person at risk. 1 turns it off.",
+    )
+    act_threshold: float = Field(
+        0.15,
+        gt=0,
+        le=1,
+        description="The kinds head's share for 'act in progress' at which a crisis is read as "
+        "happening now (an overdose taken, an injury, someone hurting them now): 999 and A&E "
+        "come first. Lower errs towards the emergency route; 1 leaves it to `act_phrases`.",
+    )
+    act_alone_threshold: float = Field(
+        0.6,
+        gt=0,
+        le=1,
+        description="The kinds head's share for 'act in progress', when it is also its likeliest "
+        "reading, at which it raises the alarm by itself (misspelt overdoses the words miss). 1 "
+        "turns it off.",
     )
     veto_below: float = Field(
         0.2,
@@ -275,6 +322,22 @@ class Crisis(_Strict):
         description="Phrases that take a joke marker back ('not joking', 'i mean it', 'that "
         "wasn't a figure of speech'): with one, the message is read as meant.",
     )
+    serious_phrases: list[str] = Field(
+        default_factory=list,
+        description="A method or means, a plan or a time, an act done or a goodbye ('tablets "
+        "saved', 'picked the date', 'cutting again', 'love you all, sorry'): a joke marker never "
+        "quiets a message with one of these.",
+    )
+    request_context: list[str] = Field(
+        default_factory=list,
+        description="Words that show a message talks to or about the bot and its check-ins "
+        "('stop messaging me', 'this bot'): the model alone then needs `model.request_threshold`.",
+    )
+    act_phrases: list[str] = Field(
+        default_factory=list,
+        description="An act in progress or just done ('took 20 paracetamol', 'bleeding', 'he is "
+        "hitting me now'): in a crisis, 999 and A&E come first. Also serious: no joke quiets it.",
+    )
     third_person: list[str] = Field(
         default_factory=list,
         description="Words that, just before a phrase, make someone else its subject "
@@ -286,7 +349,15 @@ class Crisis(_Strict):
     )
 
     @field_validator(
-        "phrases", "harm_phrases", "topic_phrases", "idioms", "policy_context", "joke_retractions"
+        "phrases",
+        "harm_phrases",
+        "topic_phrases",
+        "idioms",
+        "policy_context",
+        "joke_retractions",
+        "serious_phrases",
+        "act_phrases",
+        "request_context",
     )
     @classmethod
     def _rules(cls, value: list[str]) -> list[str]:

@@ -20,7 +20,7 @@ from core.events import Card, Reply
 from core.wellbeing import CheckinAnswer
 from dialogs.commands import Command
 from dialogs.engine import Dialog, Invalid, Step
-from dialogs.support import count_events, crisis_replies, services_card
+from dialogs.support import count_events, crisis_event, crisis_replies, services_card
 from signposting.crisis import detect_off_loop
 from signposting.routing import services_for_checkin
 
@@ -302,10 +302,11 @@ async def submit(turn: Turn, _argument: str) -> list[Reply]:
     replies = [Reply(card=thanks, replaces_card=True)]
     if stored:
         replies += _support_replies(turn, answer, shown)  # counted with the answer
-    if answer.note and await detect_off_loop(answer.note, turn.services.org.support) is not None:
+    signal = await detect_off_loop(answer.note, turn.services.org.support) if answer.note else None
+    if signal is not None:
         # Urgent help comes first. The note stays the person's own encrypted note, unflagged.
-        await count_events(turn, [(counting.CRISIS_SHOWN, "", "")])
-        replies = crisis_replies(turn.services.org) + replies
+        await count_events(turn, [(crisis_event(signal), "", "")])
+        replies = crisis_replies(turn.services.org, signal) + replies
     return replies
 
 

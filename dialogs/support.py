@@ -8,6 +8,7 @@ Two router stages live here: `crisis_stage` (first, in every conversation) and `
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from typing import Any
 
@@ -19,7 +20,7 @@ from core.supportconfig import Service, SupportConfig
 from core.supportdata import ACTIVE_STATES
 from dialogs.commands import Command
 from signposting import referrals
-from signposting.crisis import detect_off_loop
+from signposting.crisis import CrisisSignal, detect_off_loop
 from signposting.needs import detect_needs
 from signposting.routing import services_for_need, services_for_needs
 
@@ -31,6 +32,8 @@ NOT_WATCHED = (
     "Please contact one of these now:"
 )
 PERSONAL = frozenset({"personal"})
+_MOST_CALLS = 3
+"""Call and text buttons on the crisis card: more would push the rest out of sight on a phone."""
 EVERYWHERE = frozenset({"personal", "channel"})
 
 
@@ -138,9 +141,9 @@ def services_card(org: OrgConfig, heading: str, intro: str, services: list[Servi
     return Card("support_services", context, fallback_text=text)
 
 
-def crisis_replies(org: OrgConfig) -> list[Reply]:
-    """One card, so nothing can overtake it: urgent help first, said plainly, then the offer of
-    the coordinator."""
+def urgent_leaflet(org: OrgConfig) -> list[Reply]:
+    """What `urgent help` shows when asked for: every urgent service in full (numbers, what
+    happens next, who will know), then the offer of the coordinator."""
     urgent = org.support.of_kind("urgent")
     offer = referrals.coordinators_configured(org)
     context = {
@@ -167,6 +170,135 @@ def crisis_replies(org: OrgConfig) -> list[Reply]:
     return [Reply(card=Card("crisis", context, fallback_text=text), purpose="crisis")]
 
 
+_TEXT_TO = re.compile(r"^\s*text\s+(?P<word>\S+)\s+to\s+(?P<number>[0-9 ]+)\s*$", re.IGNORECASE)
+
+
+def _tap_actions(service: Service) -> list[dict[str, str]]:
+    """Buttons that call or text a service. Teams on phones opens `tel:` and `sms:` links;
+    the desktop client may not, so every title carries the number too."""
+    contact = service.contact
+    actions: list[dict[str, str]] = []
+    if contact.phone:
+        digits = re.sub(r"[^0-9+]", "", contact.phone)
+        title = (
+            f"Call {contact.phone}"
+            if service.is_emergency
+            else f"Call {service.name} on {contact.phone}"
+        )
+        actions.append({"title": title, "url": f"tel:{digits}"})
+    texted = _TEXT_TO.match(contact.text_message or "")
+    if texted:
+        number = texted["number"].replace(" ", "")
+        actions.append(
+            {"title": contact.text_message or "", "url": f"sms:{number}?&body={texted['word']}"}
+        )
+    return actions
+
+
+def _plain_numbers(services: list[Service]) -> str:
+    """The same numbers as words, for a client where a button opens nothing."""
+    parts = []
+    for service in services:
+        if service.contact.phone:
+            parts.append(
+                service.contact.phone
+                if service.is_emergency
+                else f"{service.name} {service.contact.phone}"
+            )
+        if _TEXT_TO.match(service.contact.text_message or ""):
+            parts.append(service.contact.text_message or "")
+    return " · ".join(parts)
+
+
+CRISIS_WORDING: dict[str, tuple[str, str]] = {
+    "self": (
+        "I'm really glad you told me. You don't have to go through this on your own.",
+        "Please talk to someone now. These are free, any time, day or night:",
+    ),
+    "emergency": (
+        "Please call 999 now, or go to A&E, even if you feel OK.",
+        "You've done the right thing telling someone. Help can come to you.",
+    ),
+}
+
+
+def crisis_replies(org: OrgConfig, signal: CrisisSignal | None = None) -> list[Reply]:
+    """The card for a message that signals risk, written to be read in the worst hour of
+    someone's life: two short lines of care and what to do, then tap-to-call and tap-to-text
+    buttons, then the rest folded away. Happening now (`emergency`): 999 first. Worry about
+    someone else: the card for helpers."""
+    kind = signal.kind if signal is not None else "self"
+    if kind == "someone_else":
+        return helpers_replies(org)
+    urgent = org.support.of_kind("urgent")
+    emergency = [s for s in urgent if s.is_emergency]
+    listening = [s for s in urgent if not s.is_emergency]
+    first = emergency + listening if kind == "emergency" else listening + emergency
+    listening_lines = [s for s in listening if _tap_actions(s)][: _MOST_CALLS - 1]
+    reachable = [s for s in first if s in emergency or s in listening_lines]
+    calls = [action for s in reachable for action in _tap_actions(s)][:_MOST_CALLS]
+    offer = referrals.coordinators_configured(org)
+    opening, then = CRISIS_WORDING[kind]
+    numbers = _plain_numbers(reachable)
+    context = {
+        "opening": opening,
+        "then": then,
+        "calls": calls,
+        "numbers": f"I'm a bot and nobody reads this chat. If a button doesn't work: {numbers}.",
+        "services": [_service_context(s, offer_coordinator=False) for s in first],
+        "offer": "When you feel able, the staff support coordinator can get in touch with you "
+        "in confidence. Your manager won't be told."
+        if offer
+        else "When you feel able, say **support** to see who else can help, in confidence.",
+        "offer_coordinator": offer,
+    }
+    text = "\n\n".join([opening, then, numbers, context["offer"]])
+    return [Reply(card=Card("crisis_reply", context, fallback_text=text), purpose="crisis")]
+
+
+def crisis_event(signal: CrisisSignal) -> str:
+    """What to count for a crisis card: worry about someone else is counted apart, so the
+    lead's figure for urgent help stays about people at risk themselves."""
+    return counting.HELPERS_SHOWN if signal.kind == "someone_else" else counting.CRISIS_SHOWN
+
+
+def helpers_replies(org: OrgConfig) -> list[Reply]:
+    """For someone worried that another person is at risk: what helps (asking directly,
+    staying with them, the numbers to pass on) and where a supporter gets support too."""
+    urgent = org.support.of_kind("urgent")
+    emergency = [s for s in urgent if s.is_emergency]
+    listening = [s for s in urgent if not s.is_emergency]
+    calls = [action for s in emergency + listening[:1] for action in _tap_actions(s)]
+    offer = referrals.coordinators_configured(org)
+    to_pass_on = " or ".join(
+        f"{s.name} ({s.contact.phone or s.contact.text_message})"
+        for s in [s for s in listening if s.contact.phone or s.contact.text_message][:2]
+    )
+    steps = [
+        "Ask them directly if they are thinking about suicide. Asking won't put the idea in "
+        "their head, and it can be a relief to be asked.",
+        "Listen, and stay with them if you can. You don't need the right words.",
+        f"Help them contact {to_pass_on}, or their GP."
+        if to_pass_on
+        else "Help them contact their GP.",
+        "Look after yourself too. "
+        + (
+            "The staff support coordinator can talk it through with you, in confidence."
+            if offer
+            else "Say **support** to see who can talk it through with you, in confidence."
+        ),
+    ]
+    context = {
+        "opening": "Thank you for looking out for them.",
+        "then": "If they are in danger now or have hurt themselves, call 999.",
+        "steps": steps,
+        "calls": calls,
+        "offer_coordinator": offer,
+    }
+    text = "\n\n".join([context["opening"], context["then"], *steps])
+    return [Reply(card=Card("crisis_helpers", context, fallback_text=text), purpose="crisis")]
+
+
 async def crisis_stage(turn: Turn) -> list[Reply] | None:
     """Before anything else: words that signal risk get urgent help, in private, and a count.
 
@@ -179,10 +311,12 @@ async def crisis_stage(turn: Turn) -> list[Reply] | None:
     signal = await detect_off_loop(text, _support(turn)) if text else None
     if signal is None:
         return None
-    await count_events(turn, [(counting.CRISIS_SHOWN, "", "")])
-    log.info("urgent help shown in a %s conversation", turn.event.conversation_kind)
-    replies = crisis_replies(turn.services.org)
-    if signal.rule == "model":
+    await count_events(turn, [(crisis_event(signal), "", "")])
+    log.info(
+        "crisis card (%s) shown in a %s conversation", signal.kind, turn.event.conversation_kind
+    )
+    replies = crisis_replies(turn.services.org, signal)
+    if signal.rule == "model" and signal.kind == "self":
         replies += await need_stage(turn) or []
     return _private(turn, replies)
 
@@ -257,7 +391,7 @@ async def _need_chosen(turn: Turn, _argument: str) -> list[Reply]:
 
 async def _urgent(turn: Turn, _argument: str) -> list[Reply]:
     await count_events(turn, [(counting.CRISIS_SHOWN, "", "")])
-    return _private(turn, crisis_replies(turn.services.org))
+    return _private(turn, urgent_leaflet(turn.services.org))
 
 
 def _form_card(
@@ -325,7 +459,7 @@ async def _send_request(turn: Turn, _argument: str) -> list[Reply]:
         card = _form_card(turn, error=str(error), values=value, token=str(value.get("token", "")))
         return [Reply(card=card, replaces_card=True)]
     in_note = form.note and await detect_off_loop(form.note, _support(turn))
-    first = crisis_replies(turn.services.org) if in_note else []
+    first = crisis_replies(turn.services.org, in_note) if in_note else []
     org = turn.services.org
     async with turn.services.sessions() as session:
         try:
@@ -343,9 +477,9 @@ async def _send_request(turn: Turn, _argument: str) -> list[Reply]:
             return first + _no_coordinator(turn)
         except referrals.FormError as error:
             return [Reply(text=str(error))]
-        if first:
+        if in_note:
             await counting.bump(
-                session, counting.CRISIS_SHOWN, turn.now, time_zone=org.organisation.timezone
+                session, crisis_event(in_note), turn.now, time_zone=org.organisation.timezone
             )
         await session.commit()
     if created:

@@ -16,8 +16,8 @@ through the crisis stage in dialogs/support.py first.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal
 
@@ -26,6 +26,9 @@ from core.supportconfig import CrisisModelSettings, SupportConfig
 from signposting import crisis_model
 
 Rule = Literal["phrases", "harm_phrases", "topic_phrases", "model"]
+Kind = Literal["self", "emergency", "someone_else"]
+"""Whose risk, and how close: the writer's own (`self`), happening now (`emergency`: 999 first),
+or worry about another person (`someone_else`: the card for helpers)."""
 
 # Words that may stand between a subject and what they say ("they just want to die").
 _BETWEEN = frozenset(
@@ -83,6 +86,8 @@ _BETWEEN = frozenset(
 
 # Words that make the writer part of what a harm phrase says ("he hits me", "my partner …"):
 # such a phrase is the writer's own whoever stands before it.
+_ACT_LOOKBACK = 3
+_OTHER_OVER_SELF = 0.5
 _FIRST_PERSON = frozenset(
     {"i", "im", "ive", "id", "ill", "me", "my", "mine", "myself", "us", "our", "we"}
 )
@@ -90,10 +95,12 @@ _FIRST_PERSON = frozenset(
 
 @dataclass(frozen=True)
 class CrisisSignal:
-    """Why a message was taken as a crisis: the kind of rule and the phrase. Never the text."""
+    """Why a message was taken as a crisis: the kind of rule, the phrase and whose risk it is.
+    Never the text."""
 
     rule: Rule
     phrase: str
+    kind: Kind = "self"
 
 
 @lru_cache(maxsize=1)
@@ -126,27 +133,63 @@ class PhraseReading:
     joke: bool
     words: int
     """How many words the message has."""
+    act: bool = False
+    """An act in progress or just done is named (`act_phrases`)."""
+    someone_else: bool = False
+    """A risk phrase matched with someone else as its subject ("she wants to die")."""
+    request: bool = False
+    """The message talks to or about the bot ("stop messaging me") and names nothing serious."""
 
 
 def read_phrases(tokens: Sequence[str], support: SupportConfig) -> PhraseReading:
-    """The phrases' reading of a message's words: harm first, then (unless it is a joke) the
-    writer speaking of themselves, then the subject named outside talk about policy."""
+    """The phrases' reading of a message's words: an act in progress and being harmed first,
+    then (unless it is a joke) the writer speaking of themselves, then the subject named outside
+    talk about policy. A joke marker counts only when nothing serious is named: a method or
+    means, a plan or a time, an act done or a goodbye ("tablets saved lol") is read as meant."""
     rules = support.crisis
     fuzzy = support.detection.fuzzy_min_length
     idioms = _spans(rules.idioms, tokens, fuzzy)
     third_person = frozenset(rules.third_person)
-    joke = bool(set(rules.joke_markers) & set(tokens)) and not _spans(
-        rules.joke_retractions, tokens, fuzzy
-    )
 
     def clear(span: Span) -> bool:
         """An idiom cancels a phrase it overlaps, unless the phrase carries on past its end
         ("my mum will kill me" is idiom; "he will kill me if I leave" is not)."""
         return not any(idiom.overlaps(span) and span.end <= idiom.end for idiom in idioms)
 
-    def reading(signal: CrisisSignal | None) -> PhraseReading:
-        return PhraseReading(signal, joke, sum(token != BREAK for token in tokens))
+    def own(span: Span) -> bool:
+        return clear(span) and not _someone_else(tokens, span.start, third_person)
 
+    def own_act(span: Span) -> bool:
+        """An act is the writer's unless someone else is named in it or just before it ("my
+        mate just told me he's taken a load of pills"); being harmed ends in "me", and
+        the person named is the one hurting them."""
+        if tokens[span.end - 1] in _FIRST_PERSON:
+            return clear(span)
+        nearby = tokens[max(0, span.start - _ACT_LOOKBACK) : span.end]
+        return clear(span) and not third_person & set(nearby)
+
+    acts = [span for span in _spans(rules.act_phrases, tokens, fuzzy) if own_act(span)]
+    serious = bool(acts) or any(own(span) for span in _spans(rules.serious_phrases, tokens, fuzzy))
+    joke = (
+        bool(set(rules.joke_markers) & set(tokens))
+        and not serious
+        and not _spans(rules.joke_retractions, tokens, fuzzy)
+    )
+    request = not serious and bool(_spans(rules.request_context, tokens, fuzzy))
+    someone_else = False
+
+    def reading(signal: CrisisSignal | None) -> PhraseReading:
+        return PhraseReading(
+            signal,
+            joke,
+            sum(token != BREAK for token in tokens),
+            bool(acts),
+            someone_else,
+            request,
+        )
+
+    if acts:
+        return reading(CrisisSignal("phrases", acts[0].phrase.text, "emergency"))
     for span in _spans(rules.harm_phrases, tokens, fuzzy):
         # The writer is who is harmed unless nothing in the match says so ("being abused") and
         # the words before it name someone else ("a colleague is being abused").
@@ -155,15 +198,17 @@ def read_phrases(tokens: Sequence[str], support: SupportConfig) -> PhraseReading
         )
         if clear(span) and (named or not _someone_else(tokens, span.start, third_person)):
             return reading(CrisisSignal("harm_phrases", span.phrase.text))
+        someone_else = someone_else or clear(span)
     if joke:
         return reading(None)
     for span in _spans(rules.phrases, tokens, fuzzy):
-        if clear(span) and not _someone_else(tokens, span.start, third_person):
+        if own(span):
             return reading(CrisisSignal("phrases", span.phrase.text))
+        someone_else = someone_else or clear(span)
     topics = _spans(rules.topic_phrases, tokens, fuzzy)
     if topics and not _spans(rules.policy_context, tokens, fuzzy):
         for span in topics:
-            if clear(span) and not _someone_else(tokens, span.start, third_person):
+            if own(span):
                 return reading(CrisisSignal("topic_phrases", span.phrase.text))
     return reading(None)
 
@@ -188,7 +233,14 @@ def detect(
     settings = support.crisis.model
     if not (use_model and settings.enabled and needs_score(phrases, settings)):
         return phrases.signal
-    return combine(phrases, crisis_model.shipped().score(text), settings)
+    model = crisis_model.shipped()
+    score = model.score(text)
+    signal = combine(phrases, score, settings)
+    readings = model.kind_probabilities(text)
+    if readings and model.someone_else is not None:
+        # two readers of the same question, one on meaning alone, one on words and meaning
+        readings["someone_else"] = (readings["someone_else"] + model.someone_else_score(text)) / 2
+    return with_kind(signal, phrases, score, readings, settings)
 
 
 async def detect_off_loop(text: str, support: SupportConfig | None = None) -> CrisisSignal | None:
@@ -204,7 +256,10 @@ def needs_score(phrases: PhraseReading, settings: CrisisModelSettings) -> bool:
     message is too short for the model to judge alone. Most typed commands are such short
     messages, so they skip the sentence encoder."""
     if phrases.signal is not None:
-        return not (phrases.joke and phrases.signal.rule == "harm_phrases")
+        return not (
+            phrases.signal.kind == "emergency"
+            or (phrases.joke and phrases.signal.rule == "harm_phrases")
+        )
     return phrases.words >= settings.min_words
 
 
@@ -223,5 +278,46 @@ def combine(
         return phrases.signal
     if phrases.signal is not None:
         return phrases.signal if score >= settings.veto_below else None
-    bar = max(settings.joke_threshold, settings.threshold) if phrases.joke else settings.threshold
+    bar = settings.threshold
+    if phrases.joke:
+        bar = max(bar, settings.joke_threshold)
+    if phrases.request:
+        bar = max(bar, settings.request_threshold)
     return CrisisSignal("model", f"score at or above {bar}") if score >= bar else None
+
+
+def with_kind(
+    signal: CrisisSignal | None,
+    phrases: PhraseReading,
+    score: float,
+    readings: Mapping[str, float],
+    settings: CrisisModelSettings,
+) -> CrisisSignal | None:
+    """Whose risk, and whether it is happening now.
+
+    `score` is the model's for the writer's own risk; `readings` holds the model's score for
+    worry about someone else (`someone_else`) and its kinds head's shares for nothing, the
+    writer's own risk and an act in progress (`none`, `self`, `act`).
+
+    Worry about someone else ("I think my colleague is going to hurt herself") gets the card for
+    helpers when it scores at least `someone_else_threshold` and at least the writer's own risk,
+    and no phrase in which the writer speaks of themselves fired. A crisis read as happening
+    now (`act_threshold`, and likelier than not-now) gets the emergency route first, as an act
+    phrase does; the head alone raises it at `act_alone_threshold`."""
+    if not readings or (signal is not None and signal.kind == "emergency"):
+        return signal
+    other, act = readings["someone_else"], readings["act"]
+    about_other = other >= settings.someone_else_threshold
+    if signal is None:
+        if phrases.words < settings.min_words:
+            return None
+        if about_other:
+            return CrisisSignal("model", "about someone else", "someone_else")
+        if act >= settings.act_alone_threshold and act == max(readings.values()):
+            return CrisisSignal("model", "act in progress", "emergency")
+        return None
+    if signal.rule in ("model", "topic_phrases") and about_other:
+        return replace(signal, kind="someone_else")
+    if act >= settings.act_threshold:
+        return replace(signal, kind="emergency")
+    return signal

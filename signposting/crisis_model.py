@@ -24,9 +24,10 @@ import json
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -135,6 +136,55 @@ class Meaning:
         )
 
 
+KINDS = ("none", "self", "act", "someone_else")
+"""What a message is about, as the kinds head reads it: nothing of risk, the writer's own risk,
+an act in progress (an overdose taken, an injury now, someone hurting them now), or worry about
+someone else at risk."""
+
+
+@dataclass(frozen=True)
+class Kinds:
+    """A multinomial logistic regression over the sentence encoder's vector that says which of
+    `KINDS` a message is. The words-and-meaning score decides whether there is risk to the
+    writer; this head decides whose risk it is and whether it is happening now, which the
+    words alone cannot tell apart ("she took an overdose" from "I took an overdose")."""
+
+    weights: np.ndarray
+    """(encoder dimensions, len(KINDS))"""
+    bias: np.ndarray
+
+    def __post_init__(self) -> None:
+        if self.weights.shape != (sentence_encoder.DIMENSIONS, len(KINDS)) or self.bias.shape != (
+            len(KINDS),
+        ):
+            raise ValueError(
+                f"crisis model: kinds head of shape {self.weights.shape}, {self.bias.shape} "
+                f"does not fit the encoder and the {len(KINDS)} kinds"
+            )
+
+    def probabilities(self, vector: np.ndarray) -> dict[str, float]:
+        logits = vector @ self.weights + self.bias
+        exp = np.exp(logits - logits.max())
+        shares = exp / exp.sum()
+        return {kind: float(share) for kind, share in zip(KINDS, shares, strict=True)}
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "kinds": list(KINDS),
+            "weights": np.round(self.weights, 6).tolist(),
+            "bias": np.round(self.bias, 6).tolist(),
+        }
+
+    @classmethod
+    def from_json(cls, payload: Mapping[str, object]) -> Kinds:
+        if list(payload.get("kinds") or []) != list(KINDS):  # type: ignore[call-overload]
+            raise ValueError(f"crisis model: kinds head names {payload.get('kinds')}, want {KINDS}")
+        return cls(
+            weights=np.asarray(payload["weights"], dtype=np.float32),
+            bias=np.asarray(payload["bias"], dtype=np.float32),
+        )
+
+
 @dataclass(frozen=True)
 class CrisisModel:
     """Fitted weights: for every known feature its idf and its coefficient, and the meaning
@@ -145,6 +195,11 @@ class CrisisModel:
     coef: Mapping[str, float]
     spellings: Mapping[str, str]
     meaning: Meaning | None = None
+    kinds: Kinds | None = None
+    someone_else: CrisisModel | None = None
+    """The same two readers fitted to a second question: is this worry about another person at
+    risk? Words ("my friend", "she said") carry much of that, so the kinds head over the
+    sentence's meaning alone is not asked it."""
 
     def features(self, text: str) -> dict[str, float]:
         return weighted(term_counts(words(text, self.spellings)), self.idf)
@@ -172,6 +227,20 @@ class CrisisModel:
         share = self.meaning.weight
         return (1.0 - share) * by_words + share * self.meaning_score(text, vector)
 
+    def someone_else_score(self, text: str, vector: np.ndarray | None = None) -> float:
+        """How likely the message is worry about someone else at risk (0 without that part)."""
+        if self.someone_else is None or not text.strip():
+            return 0.0
+        return self.someone_else.score(text, vector)
+
+    def kind_probabilities(self, text: str, vector: np.ndarray | None = None) -> dict[str, float]:
+        """The kinds head's reading of the message (empty when this model has none)."""
+        if self.kinds is None or not text.strip():
+            return {}
+        if vector is None:
+            vector = sentence_encoder.vector(text)
+        return self.kinds.probabilities(vector)
+
     def explain(self, text: str, top: int = 6) -> list[tuple[str, float]]:
         """The features that pushed the score up most, with their contribution."""
         features = self.features(text)
@@ -186,31 +255,60 @@ def save(
     spellings: Mapping[str, str],
     about: Mapping[str, object],
     meaning: Meaning | None = None,
+    kinds: Kinds | None = None,
+    someone_else: CrisisModel | None = None,
 ) -> None:
     """Write a fitted model: `weights` holds (feature, idf, coefficient)."""
     payload = {
         "format": FORMAT,
         "about": dict(about),
-        "intercept": round(intercept, 6),
         "spellings": dict(sorted(spellings.items())),
-        "features": {f: [round(idf, 5), round(coef, 5)] for f, idf, coef in sorted(weights)},
-        "meaning": meaning.to_json() if meaning is not None else None,
+        **_readers(intercept, weights, meaning),
+        "kinds": kinds.to_json() if kinds is not None else None,
+        "someone_else": _readers(
+            someone_else.intercept,
+            [(f, someone_else.idf[f], someone_else.coef[f]) for f in someone_else.idf],
+            someone_else.meaning,
+        )
+        if someone_else is not None
+        else None,
     }
     data = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
     path.write_bytes(gzip.compress(data, mtime=0))
+
+
+def _readers(
+    intercept: float, weights: Iterable[tuple[str, float, float]], meaning: Meaning | None
+) -> dict[str, object]:
+    return {
+        "intercept": round(intercept, 6),
+        "features": {f: [round(idf, 5), round(coef, 5)] for f, idf, coef in sorted(weights)},
+        "meaning": meaning.to_json() if meaning is not None else None,
+    }
+
+
+def _model(payload: Mapping[str, Any], spellings: Mapping[str, str]) -> CrisisModel:
+    features = payload["features"]
+    return CrisisModel(
+        intercept=float(payload["intercept"]),
+        idf={f: float(v[0]) for f, v in features.items()},
+        coef={f: float(v[1]) for f, v in features.items()},
+        spellings=spellings,
+        meaning=Meaning.from_json(payload["meaning"]) if payload.get("meaning") else None,
+    )
 
 
 def load(path: Path = MODEL_PATH) -> CrisisModel:
     payload = json.loads(gzip.decompress(path.read_bytes()))
     if payload.get("format") != FORMAT:
         raise ValueError(f"{path}: crisis model format {payload.get('format')!r}, want {FORMAT}")
-    features = payload["features"]
-    return CrisisModel(
-        intercept=float(payload["intercept"]),
-        idf={f: float(v[0]) for f, v in features.items()},
-        coef={f: float(v[1]) for f, v in features.items()},
-        spellings=payload["spellings"],
-        meaning=Meaning.from_json(payload["meaning"]) if payload.get("meaning") else None,
+    spellings = payload["spellings"]
+    return replace(
+        _model(payload, spellings),
+        kinds=Kinds.from_json(payload["kinds"]) if payload.get("kinds") else None,
+        someone_else=_model(payload["someone_else"], spellings)
+        if payload.get("someone_else")
+        else None,
     )
 
 
@@ -219,6 +317,6 @@ def shipped() -> CrisisModel:
     """The model that ships with the bot, read once, with its encoder loaded (so a damaged
     file stops the bot at start, not on someone's message)."""
     model = load(MODEL_PATH)
-    if model.meaning is not None:
+    if model.meaning is not None or model.kinds is not None:
         sentence_encoder.shipped()
     return model

@@ -16,14 +16,53 @@ from dialogs.router import default_router
 from signposting.crisis import detect
 from tests.support import activities
 from tests.support.activities import TeamsTeam, TeamsUser
-from tests.support.cards import card_text, cards_of, submits
+from tests.support.cards import buttons, card_text, cards_of, submits
 
 URGENT_NUMBERS = ("999", "111", "116 123", "85258")
+CALL_SAMARITANS, TEXT_SHOUT, CALL_999 = "tel:116123", "sms:85258?&body=SHOUT", "tel:999"
 
 
-def assert_urgent_help_first(sent):
-    """The first thing sent is the urgent-help card: the numbers, the chat not being watched,
-    and only after them the offer of the coordinator."""
+def lines(card):
+    return [block["text"] for block in card["body"] if block.get("type") == "TextBlock"]
+
+
+def taps(card):
+    return [button["url"] for button in buttons(card) if button["type"] == "Action.OpenUrl"]
+
+
+def assert_crisis_card_first(sent, kind="self"):
+    """The first thing sent is the crisis card: care and what to do in its first two lines, then
+    buttons that call or text (999 first when it is happening now), the same numbers as words
+    for a client whose buttons open nothing, the rest folded away, and the coordinator's offer."""
+    crisis = cards_of(sent)[0]
+    assert lines(crisis)[:2] == list(support.CRISIS_WORDING[kind])
+    if kind == "emergency":
+        assert taps(crisis) == [CALL_999, CALL_SAMARITANS, TEXT_SHOUT]
+    else:
+        assert taps(crisis) == [CALL_SAMARITANS, TEXT_SHOUT, CALL_999]
+    numbers = lines(crisis)[2]
+    assert "nobody reads this chat" in numbers
+    for number in ("999", "116 123", "85258"):
+        assert number in numbers
+    assert submits(crisis)[0] == {"command": "ask coordinator"}
+    folded = next(b for b in crisis["actions"] if b["type"] == "Action.ShowCard")
+    assert "111" in card_text(folded["card"]), "the fuller list is one tap away"
+
+
+def assert_helpers_card_first(sent):
+    """Worry about someone else: the card for helpers, not the one for a person at risk."""
+    helpers = cards_of(sent)[0]
+    text = card_text(helpers)
+    assert lines(helpers)[0] == "Thank you for looking out for them."
+    assert "call 999" in lines(helpers)[1]
+    assert "Ask them directly" in text and "116 123" in text
+    assert "Look after yourself too" in text
+    assert taps(helpers) == [CALL_999, CALL_SAMARITANS]
+    assert not any(line in text for line in support.CRISIS_WORDING["self"])
+
+
+def assert_urgent_leaflet_first(sent):
+    """`urgent help`, asked for: the fuller leaflet, every number with what happens next."""
     crisis = cards_of(sent)[0]
     text = card_text(crisis)
     assert text.startswith("If you need help now")
@@ -32,6 +71,16 @@ def assert_urgent_help_first(sent):
         assert number in text
     assert text.index("116 123") < text.index("staff support coordinator")
     assert submits(crisis)[0] == {"command": "ask coordinator"}
+
+
+def no_crisis_card(sent):
+    return not any(
+        card_text(card).startswith(
+            (support.CRISIS_WORDING["self"][0], support.CRISIS_WORDING["emergency"][0])
+        )
+        or card_text(card).startswith("Thank you for looking out")
+        for card in cards_of(sent)
+    )
 
 
 def test_crisis_is_the_first_stage_everywhere():
@@ -45,14 +94,14 @@ async def test_a_crisis_message_gets_urgent_help_first(bot):
     await bot.install(user)
     sent = await bot.say(user, "i cant go on anymore")
     assert len(sent) == 1
-    assert_urgent_help_first(sent)
+    assert_crisis_card_first(sent)
 
 
 @pytest.mark.parametrize("said", ["pause i want to end it all", "help, I want to kill myself"])
 async def test_crisis_wins_over_commands(bot, said):
     user = TeamsUser()
     sent = await bot.say(user, said)
-    assert_urgent_help_first(sent)
+    assert_crisis_card_first(sent)
 
 
 async def test_crisis_interrupts_an_unfinished_check_in_and_it_carries_on(bot):
@@ -60,7 +109,7 @@ async def test_crisis_interrupts_an_unfinished_check_in_and_it_carries_on(bot):
     await bot.install(user)
     first_question = (await bot.say(user, "check in by text"))[-1]
     assert first_question  # the text check-in asked its first question
-    assert_urgent_help_first(await bot.say(user, "honestly I just want to die"))
+    assert_crisis_card_first(await bot.say(user, "honestly I just want to die"))
     after = await bot.say(user, "2")
     prompt = bot.services.org.checkin.questions.affecting.prompt
     assert any(prompt in (a.get("text") or "") + card_text(a) for a in after), (
@@ -79,8 +128,102 @@ async def test_crisis_interrupts_an_unfinished_check_in_and_it_carries_on(bot):
 )
 async def test_idiom_and_policy_talk_do_not_get_the_crisis_card(bot, said):
     user = TeamsUser()
+    assert no_crisis_card(await bot.say(user, said))
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "can you stop messaging me",
+        "no more check ins please",
+        "leave me alone",
+        "I'm done with this bot",
+        "opt me out",
+        "i dont want to do this check in",
+        "im going to end my shift early and go home",
+    ],
+)
+async def test_asking_the_bot_to_stop_is_a_request_not_a_risk(bot, said):
+    user = TeamsUser()
+    await bot.install(user)
+    assert no_crisis_card(await bot.say(user, said))
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "stop messaging me, I won't be here next week",
+        "no more check ins thanks, I've written the letters for my family",
+    ],
+)
+async def test_asking_the_bot_to_stop_with_risk_in_the_same_words_is_risk(bot, said):
+    user = TeamsUser()
+    await bot.install(user)
+    assert_crisis_card_first(await bot.say(user, said))
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "got my tablets saved up lol",
+        "been cutting again haha",
+        "picked the date 😂",
+        "goodbye everyone lol, sorry for everything",
+    ],
+)
+async def test_a_joke_never_quiets_a_method_a_plan_an_act_or_a_goodbye(bot, said):
+    user = TeamsUser()
+    await bot.install(user)
+    assert detect(said) is not None
+    assert not no_crisis_card(await bot.say(user, said))
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "took 20 paracetemol what do i do",
+        "i just swallowed the whole packet of my sleeping pills",
+        "he's hitting me right now",
+        "ive cut myself and the bleeding wont stop",
+    ],
+)
+async def test_an_act_in_progress_gets_999_first(bot, said):
+    user = TeamsUser()
+    await bot.install(user)
+    assert_crisis_card_first(await bot.say(user, said), kind="emergency")
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "I think my colleague is going to hurt herself",
+        "my son has been cutting himself, where can I get help for him",
+        "one of my nurses told me she doesnt see the point in living anymore, what do I do",
+        "my best friend keeps saying everyone would be better off without her",
+    ],
+)
+async def test_worry_about_someone_else_gets_the_card_for_helpers(bot, said):
+    user = TeamsUser()
+    await bot.install(user)
     sent = await bot.say(user, said)
-    assert not any("If you need help now" in card_text(c) for c in cards_of(sent))
+    assert_helpers_card_first(sent)
+    async with bot.services.sessions() as session:
+        counted = {c.event for c in (await session.exec(select(SignpostingCount))).all()}
+    assert "helpers_shown" in counted and "crisis_shown" not in counted
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "bed 4 took an overdose of 30 paracetamol, bloods due at 4 hours",
+        "handover: pt in bay 2 disclosed thoughts of self harm, seen by liaison psych, referral done",
+        "completed the risk assessment for the patient who tried to hang himself last week",
+    ],
+)
+async def test_clinical_work_talk_gets_nothing_crisis_like(bot, said):
+    user = TeamsUser()
+    await bot.install(user)
+    assert no_crisis_card(await bot.say(user, said))
 
 
 async def test_wording_only_the_model_knows_gets_urgent_help_then_the_matching_services(bot):
@@ -91,7 +234,7 @@ async def test_wording_only_the_model_knows_gets_urgent_help_then_the_matching_s
     user = TeamsUser()
     await bot.install(user)
     sent = await bot.say(user, said)
-    assert_urgent_help_first(sent)
+    assert_crisis_card_first(sent)
     services = [card_text(card) for card in cards_of(sent)[1:]]
     assert len(services) == 1 and "Relationships and home life" in services[0]
     async with bot.services.sessions() as session:
@@ -103,7 +246,7 @@ async def test_a_phrase_crisis_is_urgent_help_alone(bot):
     user = TeamsUser()
     await bot.install(user)
     sent = await bot.say(user, "my husband hits me and i cant cope with the bills")
-    assert_urgent_help_first(sent)
+    assert_crisis_card_first(sent)
     assert len(cards_of(sent)) == 1
 
 
@@ -112,7 +255,7 @@ async def test_a_crisis_message_is_counted_but_never_stored_or_logged(bot, caplo
     user = TeamsUser()
     await bot.install(user)
     marker = "zq7xw"
-    assert_urgent_help_first(await bot.say(user, f"i want to end it all {marker}"))
+    assert_crisis_card_first(await bot.say(user, f"i want to end it all {marker}"))
 
     async with bot.services.sessions() as session:
         counted = (await session.exec(select(SignpostingCount))).all()
@@ -139,7 +282,7 @@ async def test_a_crisis_message_in_a_channel_is_answered_in_personal_chat(bot):
         for s in bot.connector.sent
         if s.conversation_id.split(";")[0] != channel and s.body.get("type") == "message"
     ]
-    assert_urgent_help_first(private)
+    assert_crisis_card_first(private)
     created = [s for s in bot.connector.sent if s.path == "/v3/conversations"]
     assert created and created[0].body["members"][0]["id"] == user.teams_id
 
@@ -153,9 +296,9 @@ async def test_a_crisis_message_in_a_group_chat_is_answered_in_personal_chat(bot
     assert [s.body.get("text") for s in bot.connector.sent if s.conversation_id == chat] == [
         "I've sent you a private message."
     ]
-    assert_urgent_help_first(bot.connector.activities(user.chat_id)[1:])
+    assert_crisis_card_first(bot.connector.activities(user.chat_id)[1:])
 
 
 async def test_urgent_help_can_be_asked_for(bot):
     user = TeamsUser()
-    assert_urgent_help_first(await bot.say(user, "urgent help"))
+    assert_urgent_leaflet_first(await bot.say(user, "urgent help"))

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.train_crisis_model import BLIND_SET
+from bench.needs_eval import evaluate_messages
+from bench.train_crisis_model import BLIND_SETS
 from core import sentence_encoder
 from core.phrases import words
 from core.sentence_encoder import DIMENSIONS
@@ -166,7 +167,7 @@ def test_the_shipped_model_was_fitted_with_the_shipped_spellings_and_never_on_a_
     # the encoder is loaded with the model, at start, not on the first message
     assert model.meaning is not None and sentence_encoder.shipped.cache_info().currsize == 1
     about = json.loads(gzip.decompress(crisis_model.MODEL_PATH.read_bytes()))["about"]
-    assert about["fitted_on"] and BLIND_SET not in about["fitted_on"]
+    assert about["fitted_on"] and not set(BLIND_SETS) & set(about["fitted_on"])
 
 
 @pytest.mark.parametrize(
@@ -319,3 +320,22 @@ async def test_the_bot_reads_a_message_on_a_worker_thread(monkeypatch):
     text = "i want to end it all tonight"
     assert await crisis.detect_off_loop(text) == real(text) is not None
     assert threads and threads[0] != threading.get_ident()
+
+
+def test_the_blind_set_scorer_counts_each_card_by_label_and_class():
+    """bench/needs_eval.py scores blind sets by the card shown: recall counts only the at-risk
+    and 999-first cards, a helpers' card on a risk message is a miss, any card on a no-risk
+    message is a false alarm."""
+    messages = [
+        {"text": "I want to kill myself", "label": "risk", "class": "plain"},
+        {"text": "took 20 paracetemol what do i do", "label": "risk", "class": "act"},
+        {"text": "this rota is killing me", "label": "no_risk", "class": "idiom"},
+        {"text": "my friend said she wants to die", "label": "third_party", "class": "friend"},
+    ]
+    result = evaluate_messages(messages, SupportConfig())
+    assert result["recall"] == 1.0 and result["false_alarms"] == 0.0
+    assert result["per_class"]["risk/act"]["emergency"] == 1
+    assert result["third_party_helpers_card"] == 1.0
+    assert result["third_party_at_risk_card"] == 0.0
+    missed = evaluate_messages([{**messages[3], "label": "risk"}], SupportConfig())
+    assert missed["recall"] == 0.0, "the helpers' card is not help for a person at risk"
