@@ -70,11 +70,14 @@ TRAINING_SETS = [
     DATA / "crisis_heldout_9.yaml",
     DATA / "crisis_train_p.yaml",
     DATA / "crisis_train_q.yaml",
+    DATA / "crisis_train_r.yaml",
+    DATA / "crisis_train_s.yaml",
 ]
-# The blind sets of the current round: written by three writers who saw no code, no rules and
-# no other set, committed before any change of this round, scored once (bench/needs_eval.py).
-# They join TRAINING_SETS when the next round's blind sets have been committed, never before.
-BLIND_SETS = ("crisis_c1.yaml", "crisis_c2.yaml", "crisis_c3.yaml")
+# The blind sets of this round and the one before: each written by a writer who saw no code, no
+# rules and no other set, committed before the change it scores, scored once
+# (bench/needs_eval.py; c1-c3 before training sets r and s, c4-c6 after). They join
+# TRAINING_SETS when the next round's blind sets have been committed, never before.
+BLIND_SETS = tuple(f"crisis_c{number}.yaml" for number in range(1, 7))
 # Blind understanding sets already scored once (issue 19's first two rounds): everyday bot
 # traffic in many voices, so the model learns that "stop messaging me" is a request.
 SCORED_UNDERSTANDING_SETS = (

@@ -252,9 +252,9 @@ class CrisisModelSettings(_Strict):
         0.15,
         gt=0,
         le=1,
-        description="The model's score for worry about someone else (the mean of its kinds "
-        "head and its words-and-meaning reader for that question) at which a message is read "
-        "as worry about another person at risk (a colleague, a patient, family): they get the card "
+        description="The model's score for worry about someone else (the geometric mean of its "
+        "kinds head and its words-and-meaning reader for that question) at which a message is "
+        "read as worry about another person at risk (a colleague, a patient, family): they get the card "
         "for helpers, not the one for a person at risk. 1 turns it off.",
     )
     act_threshold: float = Field(

@@ -16,6 +16,7 @@ through the crisis stage in dialogs/support.py first.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -238,8 +239,9 @@ def detect(
     signal = combine(phrases, score, settings)
     readings = model.kind_probabilities(text)
     if readings and model.someone_else is not None:
-        # two readers of the same question, one on meaning alone, one on words and meaning
-        readings["someone_else"] = (readings["someone_else"] + model.someone_else_score(text)) / 2
+        readings["someone_else"] = both_say(
+            readings["someone_else"], model.someone_else_score(text)
+        )
     return with_kind(signal, phrases, score, readings, settings)
 
 
@@ -286,6 +288,13 @@ def combine(
     return CrisisSignal("model", f"score at or above {bar}") if score >= bar else None
 
 
+def both_say(by_meaning: float, by_words_and_meaning: float) -> float:
+    """Two readers of "is this about someone else?", one on meaning alone, one on words and
+    meaning: their geometric mean, so the card for helpers needs both to lean that way. With
+    the plain mean, one reader alone sent "my mum will kill me if I'm late" to it."""
+    return math.sqrt(by_meaning * by_words_and_meaning)
+
+
 def with_kind(
     signal: CrisisSignal | None,
     phrases: PhraseReading,
@@ -296,7 +305,7 @@ def with_kind(
     """Whose risk, and whether it is happening now.
 
     `score` is the model's for the writer's own risk; `readings` holds the model's score for
-    worry about someone else (`someone_else`) and its kinds head's shares for nothing, the
+    worry about someone else (`someone_else`, see `both_say`) and its kinds head's shares for nothing, the
     writer's own risk and an act in progress (`none`, `self`, `act`).
 
     Worry about someone else ("I think my colleague is going to hurt herself") gets the card for

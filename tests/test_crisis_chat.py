@@ -296,7 +296,8 @@ async def test_a_crisis_message_in_a_group_chat_is_answered_in_personal_chat(bot
     assert [s.body.get("text") for s in bot.connector.sent if s.conversation_id == chat] == [
         "I've sent you a private message."
     ]
-    assert_crisis_card_first(bot.connector.activities(user.chat_id)[1:])
+    # being hit may be happening now: whichever card the check picks, it comes to personal chat
+    assert_crisis_card_first(bot.connector.activities(user.chat_id)[1:], detect("he hits me").kind)
 
 
 async def test_urgent_help_can_be_asked_for(bot):

