@@ -12,6 +12,7 @@ import pytest
 from sqlmodel import select
 
 from bot.app import SENDER
+from core import leadreport
 from core.cycles import Cycle, cycle_counts
 from core.models import Participation
 from core.orgconfig import TeamConfig
@@ -501,3 +502,29 @@ async def test_check_in_gives_the_open_cycle_card_to_a_recipient_who_has_not_ans
     async with app.services.sessions() as session:
         assert (await cycle_counts(session, row.cycle_id))["answered"] == 1
     assert (await _answer_card(app, user))["cycle_id"] is None  # answered: an extra check-in
+
+
+async def test_blocks_are_counted_per_cycle_for_the_wellbeing_lead(app, clock):
+    users = [TeamsUser() for _ in range(7)]
+    for user in users:
+        await app.install(user)
+    welcomes = len(app.connector.sent)
+    await checkins.tick(app.services, clock.now)
+    clock.now = WEDNESDAY_10
+    app.connector.fail_next(Fault(status=403, code="ConversationBlockedByUser", times=6))
+    await _flush(app, welcomes + 1)
+    cycle, counts = await checkins.delivery_counts(app.services, None, clock.now)
+    assert counts["blocked"] == 6 and counts["unreachable"] == 6 and counts["sent"] == 1
+
+    clock.now = cycle.closes_at + timedelta(minutes=1)
+    await checkins.tick(app.services, clock.now)
+    async with app.services.sessions() as session:
+        assert await leadreport.snapshot_closed_cycles(session, clock.now) == 1
+        await session.commit()
+        report = await leadreport.build(
+            session, app.services.org, cycle.scheduled_for, cycle.scheduled_for, clock.now
+        )
+    table = report.table("checkins_by_week")
+    assert table.columns[-1] == "Blocked the bot"
+    [row] = table.rows
+    assert row[-1] == 6  # a number, no names
