@@ -156,9 +156,10 @@ class WellbeingBot(Bot):
         )
 
     async def _routed_in_time(self, context: TurnContext, event: Incoming) -> list[Reply] | None:
-        """The database part of a turn and its replies, or None when the database did not
-        answer within `turn_timeout` (a partition makes it silent, not refuse): the turn is then
-        given up, so the person hears an apology within Teams' 15 s instead of nothing."""
+        """The database part of a turn and its replies, or None when the database could not be
+        reached or did not answer within `turn_timeout` (a partition makes it silent, not
+        refuse): the turn is then given up, so the person hears an apology within Teams' 15 s,
+        and a card press gets it in its invoke response instead of a 501."""
 
         async def routed() -> list[Reply]:
             async with self._database():
@@ -168,7 +169,11 @@ class WellbeingBot(Bot):
             return await db.abandon_after(routed(), self.turn_timeout)
         except db.DatabaseTimeout:
             log.error("turn gave up waiting for the database after %g s", self.turn_timeout)
-            return None
+        except Exception as error:
+            if not db.is_unreachable(error):
+                raise
+            log.error("turn could not reach the database: %s", type(error).__name__)
+        return None
 
     async def _route(
         self, context: TurnContext, event: Incoming, document: dict[str, Any] | None

@@ -16,6 +16,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
@@ -137,6 +138,22 @@ async def abandon_after(work: Awaitable[T], seconds: float) -> T:
     task.cancel()
     task.add_done_callback(_quietly)
     raise DatabaseTimeout(f"no answer within {seconds:g} s")
+
+
+UNREACHABLE_SIGNS = ("connection", "timeout", "timed out", "locked", "busy", "server closed")
+"""Words of a driver's OperationalError that mean the database could not be reached or was held
+by another writer, as opposed to a fault in the statement or the schema."""
+
+
+def is_unreachable(error: BaseException) -> bool:
+    """Whether `error` says the database cannot be reached now (a connect timeout, a dropped or
+    timed-out connection, no free pooled connection, SQLite's lock wait running out)."""
+    if isinstance(error, sa_exc.TimeoutError | sa_exc.InterfaceError | sa_exc.DisconnectionError):
+        return True
+    if not isinstance(error, sa_exc.OperationalError):
+        return False
+    reason = str(error.orig).lower()
+    return error.connection_invalidated or any(sign in reason for sign in UNREACHABLE_SIGNS)
 
 
 def _quietly(task: asyncio.Task) -> None:
