@@ -147,14 +147,22 @@ def answerer_id(i: int) -> str:
 
 
 def checkin_submission(
-    i: int, connector_url: str, cycle_id: int, week: int, mood: int, note: str | None = None
+    keys: Any,
+    i: int,
+    connector_url: str,
+    cycle_id: int,
+    week: int,
+    mood: int,
+    note: str | None = None,
 ) -> dict[str, Any]:
-    """A real-shaped Action.Execute `checkin.submit` from the i-th person, a new card each time."""
+    """A real-shaped Action.Execute `checkin.submit` from the i-th person, a new card each time,
+    issued to them for the cycle as the bot issues one (signed with the bot's `keys`)."""
+    from dialogs.checkin import issue_card_id
     from tests.support.activities import TeamsUser, card_execute
 
     data: dict[str, Any] = {
         "command": "checkin submit",
-        "card_id": secrets.token_hex(16),
+        "card_id": issue_card_id(keys, answerer_id(i), cycle_id),
         "cycle_id": cycle_id,
         "week": week,
         "mood": str(mood),

@@ -93,8 +93,10 @@ class Connector:
                 self.faulted.add(conversation_id)
                 self.injected[kind] += 1
                 headers = {"Retry-After": str(FAULT_RETRY_AFTER)} if kind == 429 else {}
+                # A permanent 403 names its reason, as Teams does (a person who blocked the bot).
+                code = "ConversationBlockedByUser" if kind == 403 else "Injected"
                 return web.json_response(
-                    {"error": {"code": "Injected", "message": str(kind)}},
+                    {"error": {"code": code, "message": str(kind)}},
                     status=kind,
                     headers=headers,
                 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
@@ -53,6 +54,8 @@ NOTES = (
 answer gets the same thanks card), of the lengths people write."""
 
 
+PSEUDONYM_KEY, DATA_KEYS = "WELLBEING_PSEUDONYM_KEY", "WELLBEING_DATA_KEYS"
+
 # ------------------------------------------------------------------ servers (child process) --
 
 
@@ -62,16 +65,14 @@ async def serve(kind: str, db_url: str) -> None:
 
     if kind == "app":
         from bot.app import create_app
-        from core import privacy
         from core.settings import Settings
 
-        keys = privacy.generate()
         settings = Settings(
             _env_file=None,
             database_url=db_url,
             scheduler_enabled=False,
-            pseudonym_key=keys["WELLBEING_PSEUDONYM_KEY"],
-            data_keys=keys["WELLBEING_DATA_KEYS"],
+            pseudonym_key=os.environ[PSEUDONYM_KEY],
+            data_keys=os.environ[DATA_KEYS],
         )
         app = create_app(settings, org=org_config())
     else:
@@ -129,7 +130,10 @@ def echo_app():
     return app
 
 
-async def start_server(kind: str, db_url: str) -> tuple[asyncio.subprocess.Process, str]:
+async def start_server(
+    kind: str, db_url: str, keys: dict[str, str]
+) -> tuple[asyncio.subprocess.Process, str]:
+    """The server in a child process, with the keys the load uses to sign its cards."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         str(Path(__file__).resolve()),
@@ -140,6 +144,7 @@ async def start_server(kind: str, db_url: str) -> tuple[asyncio.subprocess.Proce
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         cwd=str(ROOT),
+        env={**os.environ, **keys},
     )
     line = await asyncio.wait_for(process.stdout.readline(), 120)
     if not line.startswith(b"PORT "):
@@ -168,6 +173,7 @@ async def phase(
     week: int,
     expect: str | None,
     counter: list[int],
+    keys: Any,
     note_every: int = 0,
 ) -> dict[str, Any]:
     """Open loop: request n is sent at start + n/rate whatever came back before; latency is
@@ -184,7 +190,7 @@ async def phase(
         i = counter[0] % people
         counter[0] += 1
         note = NOTES[n % len(NOTES)] if note_every and n % note_every == 0 else None
-        body = checkin_submission(i, connector_url, cycle_id, week, 1 + n % 5, note)
+        body = checkin_submission(keys, i, connector_url, cycle_id, week, 1 + n % 5, note)
         try:
             async with http.post(url, json=body) as response:
                 text = await response.text()
@@ -227,6 +233,7 @@ async def load(
     cycle_id: int,
     week: int,
     expect: str | None,
+    keys: Any,
 ) -> dict[str, Any]:
     """The main phase at --rate, then steps up until p99 passes the limit or errors appear."""
     timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
@@ -247,6 +254,7 @@ async def load(
                 week,
                 expect,
                 counter,
+                keys,
                 args.note_every,
             )
 
@@ -287,9 +295,11 @@ async def count_answers(engine) -> int:
 async def parent(args: argparse.Namespace) -> dict[str, Any]:
     from fanout import queue_cycle
 
-    from core import db
+    from core import db, privacy
 
     tmp = tempfile.TemporaryDirectory(prefix="bench-inbound-")
+    key_values = privacy.generate()
+    keys = privacy.load_secrets(key_values[PSEUDONYM_KEY], key_values[DATA_KEYS], local_mode=False)
     database = Database(args.db, args.db_url, Path(tmp.name))
     connector, connector_url = await start_connector(args.connector_rps, False, "count")
     database.create()
@@ -302,7 +312,7 @@ async def parent(args: argparse.Namespace) -> dict[str, Any]:
         week = date.today().isocalendar().week
         print(f"set-up: fan-out of {queued} queued; load from {args.people} people", flush=True)
 
-        app, app_url = await start_server("app", database.url)
+        app, app_url = await start_server("app", database.url, key_values)
         servers.append(app)
         app_result = await load(
             app_url + "/api/messages",
@@ -311,6 +321,7 @@ async def parent(args: argparse.Namespace) -> dict[str, Any]:
             cycle_id,
             week,
             "Thank you for checking in",
+            keys,
         )
         fanout_sent_during = await _connector(connector_url)
         await asyncio.sleep(1.0)
@@ -323,10 +334,10 @@ async def parent(args: argparse.Namespace) -> dict[str, Any]:
             + sum(s["ok"] for s in app_result["steps"])
         )
 
-        echo, echo_url = await start_server("echo", database.url)
+        echo, echo_url = await start_server("echo", database.url, key_values)
         servers.append(echo)
         echo_result = await load(
-            echo_url + "/api/messages", connector_url, args, cycle_id, week, None
+            echo_url + "/api/messages", connector_url, args, cycle_id, week, None, keys
         )
         await stop_process(echo)
     finally:

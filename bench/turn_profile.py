@@ -161,7 +161,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             async def one(n: int, measured: bool) -> None:
                 note = NOTE if args.notes and n % 4 == 0 else None
                 body = checkin_submission(
-                    n % args.people, connector_url, cycle_id, week, 1 + n % 5, note
+                    services.secrets,
+                    n % args.people,
+                    connector_url,
+                    cycle_id,
+                    week,
+                    1 + n % 5,
+                    note,
                 )
                 counts: Counter = Counter()
                 key = uuid.uuid4().hex

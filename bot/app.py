@@ -179,7 +179,11 @@ def create_app(
         # Read the crisis model now: a missing or damaged file stops the bot at start, not on
         # the message of someone who needs urgent help.
         crisis_model.shipped()
-    engine = db.create_engine(settings.database_url)
+    engine = db.create_engine(
+        settings.database_url,
+        connect_timeout=settings.database_timeout,
+        statement_timeout=settings.database_statement_timeout,
+    )
     sessions = db.session_factory(engine)
     credentials_factory = credentials_factory or credentials_factory_for(settings)
     transport = ConnectorTransport(settings, credentials_factory)
@@ -200,7 +204,11 @@ def create_app(
     adapter = CloudAdapter(build_authentication(settings, credentials_factory))
     adapter.on_turn_error = _on_turn_error
     bot = WellbeingBot(
-        services, default_router(), DatabaseStorage(sessions, services.clock), transport
+        services,
+        default_router(),
+        DatabaseStorage(sessions, services.clock),
+        transport,
+        turn_timeout=settings.turn_timeout,
     )
 
     app = web.Application(client_max_size=settings.max_body_bytes)

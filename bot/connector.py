@@ -8,6 +8,8 @@ Here: explicit timeouts, no hidden retries, and the status handed back to the ou
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import time
 from typing import Any
 from urllib.parse import quote
@@ -28,6 +30,8 @@ REPLY_RETRIES = 3
 REPLY_BACKOFF = 0.8
 REPLY_RETRY_AFTER_CAP = 10.0
 REPLY_RETRY_STATUSES = frozenset({408, *range(500, 600)} - {501, 505})
+ERROR_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_.]{0,63}")
+MESSAGE_WRITES_BLOCKED_ERROR = 209
 
 
 class RosterError(Exception):
@@ -74,6 +78,24 @@ def outgoing_activity(reply: Reply, banner: str = "") -> dict[str, Any]:
         if reply.card.fallback_text:
             activity["summary"] = reply.card.fallback_text[:200]
     return activity
+
+
+def error_code(body: dict[str, Any]) -> str | None:
+    """The error code in a Connector's error body: `{"error": {"code": …}}`, or the subCode
+    inside the JSON text of `{"errorCode": 209, "message": "{\\"subCode\\": …}"}` (how Teams
+    says MessageWritesBlocked). Only a plain identifier is kept, never free text."""
+    error = body.get("error")
+    code = error.get("code") if isinstance(error, dict) else None
+    message = body.get("message")
+    if code is None and isinstance(message, str):
+        try:
+            inner = json.loads(message)
+        except ValueError:
+            inner = None
+        code = inner.get("subCode") if isinstance(inner, dict) else None
+    if code is None and body.get("errorCode") == MESSAGE_WRITES_BLOCKED_ERROR:
+        code = "MessageWritesBlocked"
+    return code if isinstance(code, str) and ERROR_CODE.fullmatch(code) else None
 
 
 def _retry_after(headers) -> float | None:
@@ -222,7 +244,12 @@ class ConnectorTransport:
                     },
                 )
                 if not 200 <= status < 300 or not payload.get("id"):
-                    return SendOutcome(status or 500, retry_after, error="could not create chat")
+                    return SendOutcome(
+                        status or 500,
+                        retry_after,
+                        error="could not create chat",
+                        code=error_code(payload),
+                    )
                 conversation_id = created = payload["id"]
             target = conversation_id
             if destination.thread_id:
@@ -240,6 +267,8 @@ class ConnectorTransport:
             return SendOutcome(0, error="timed out")
         except aiohttp.ClientError as error:
             return SendOutcome(0, error=type(error).__name__)
+        if not 200 <= status < 300:
+            return SendOutcome(status, retry_after, code=error_code(payload))
         return SendOutcome(
             status, retry_after, activity_id=payload.get("id"), conversation_id=created
         )

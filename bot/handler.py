@@ -22,7 +22,7 @@ from bot import teams
 from bot.cards import attachment_json
 from bot.connector import ConnectorTransport, outgoing_activity, reply_address
 from bot.storage import DatabaseStorage
-from core import directory
+from core import db, directory
 from core.context import Services, Turn
 from core.events import Incoming, PersonalChat, Reply
 from core.outbox import enqueue_reply
@@ -38,6 +38,13 @@ DIALOG_STATE = "dialog"
 # claim. Turns beyond these wait here, first come first served, instead of timing out at the
 # pool during a fan-out (a turn holds one connection, lent to all its sessions).
 TURN_CONNECTIONS = 12
+TURN_TIMEOUT = 10.0
+"""Seconds a turn waits for the database (a free connection included) before it gives up and
+apologises: Teams waits 15 s for the answer to a message or a card press."""
+DATABASE_APOLOGY = (
+    "Sorry, I can't reach my records just now, so I couldn't do that. "
+    "Please try again in a few minutes."
+)
 
 
 def state_key(activity: Activity) -> str:
@@ -64,8 +71,11 @@ class WellbeingBot(Bot):
         router: Router,
         storage: DatabaseStorage,
         transport: ConnectorTransport,
+        *,
+        turn_timeout: float = TURN_TIMEOUT,
     ):
         self.services = services
+        self.turn_timeout = turn_timeout
         self.router = router
         self.storage = storage
         self.transport = transport  # sends the turn's replies as well as the outbox's
@@ -88,9 +98,9 @@ class WellbeingBot(Bot):
         if activity.type == ActivityTypes.message:
             await self._on_message(context)
         elif activity.type == ActivityTypes.installation_update:
-            await self._on_installation_update(context)
+            await db.abandon_after(self._on_installation_update(context), self.turn_timeout)
         elif activity.type == ActivityTypes.conversation_update:
-            await self._on_conversation_update(context)
+            await db.abandon_after(self._on_conversation_update(context), self.turn_timeout)
         elif activity.type == ActivityTypes.invoke and activity.name == "adaptiveCard/action":
             await self._on_card_action(context)
         elif activity.type == ActivityTypes.invoke:
@@ -107,15 +117,25 @@ class WellbeingBot(Bot):
         event = teams.to_incoming(activity)
         if not event.personal and not teams.mentions_bot(activity) and not event.value:
             return
-        async with self._database():
-            replies = await self._route(context, event, await self._remember_sender(context))
-        await self._deliver(context, event, replies)
+        replies = await self._routed_in_time(context, event)
+        await self._deliver(context, event, replies or [Reply(text=DATABASE_APOLOGY)])
 
     async def _on_card_action(self, context: TurnContext) -> None:
         """Action.Execute: the card that replaces the pressed one goes in the invoke response."""
         event = teams.to_incoming(context.activity)
-        async with self._database():
-            replies = await self._route(context, event, await self._remember_sender(context))
+        replies = await self._routed_in_time(context, event)
+        if replies is None:
+            body = {
+                "statusCode": 200,
+                "type": "application/vnd.microsoft.activity.message",
+                "value": DATABASE_APOLOGY,
+            }
+            await context.send_activity(
+                Activity(
+                    type=ActivityTypes.invoke_response, value=InvokeResponse(status=200, body=body)
+                )
+            )
+            return
         replacement = await self._deliver(context, event, replies)
         if replacement is not None and replacement.card is not None:
             body = {
@@ -134,6 +154,26 @@ class WellbeingBot(Bot):
                 type=ActivityTypes.invoke_response, value=InvokeResponse(status=200, body=body)
             )
         )
+
+    async def _routed_in_time(self, context: TurnContext, event: Incoming) -> list[Reply] | None:
+        """The database part of a turn and its replies, or None when the database could not be
+        reached or did not answer within `turn_timeout` (a partition makes it silent, not
+        refuse): the turn is then given up, so the person hears an apology within Teams' 15 s,
+        and a card press gets it in its invoke response instead of a 501."""
+
+        async def routed() -> list[Reply]:
+            async with self._database():
+                return await self._route(context, event, await self._remember_sender(context))
+
+        try:
+            return await db.abandon_after(routed(), self.turn_timeout)
+        except db.DatabaseTimeout:
+            log.error("turn gave up waiting for the database after %g s", self.turn_timeout)
+        except Exception as error:
+            if not db.is_unreachable(error):
+                raise
+            log.error("turn could not reach the database: %s", type(error).__name__)
+        return None
 
     async def _route(
         self, context: TurnContext, event: Incoming, document: dict[str, Any] | None

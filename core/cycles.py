@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.models import UTCDateTime
-from core.outbox import OutboxMessage
+from core.outbox import BLOCKED_ERRORS, OutboxMessage
 
 # Cycle states: open (sending and accepting answers), held (sending paused by an admin),
 # aborted (what was left unsent dropped), closed (answers frozen for reporting).
@@ -48,7 +48,8 @@ class CycleRecipient(SQLModel, table=True):
 
 async def cycle_counts(session: AsyncSession, cycle_id: int) -> dict[str, int]:
     """One cycle's check-ins by status ("sent", "retrying", …), its reminders ("reminders
-    sent", …), and how many people it was for and answered."""
+    sent", …), how many people it was for and answered, and how many of them Teams said had
+    blocked the bot when its check-in or reminder was sent ("blocked")."""
     rows = (
         await session.exec(
             select(OutboxMessage.purpose, OutboxMessage.status, func.count())
@@ -70,9 +71,17 @@ async def cycle_counts(session: AsyncSession, cycle_id: int) -> dict[str, int]:
             .where(CycleRecipient.cycle_id == cycle_id)
         )
     ).one()
+    blocked = (
+        await session.exec(
+            select(func.count(func.distinct(OutboxMessage.aad_object_id))).where(
+                OutboxMessage.cycle_id == cycle_id, OutboxMessage.last_error.in_(BLOCKED_ERRORS)
+            )
+        )
+    ).one()
     counts: Counter[str] = Counter()
     for purpose, status, count in rows:
         counts[status if purpose == "checkin" else f"reminders {status}"] += count
     counts["people"] = addressed
     counts["answered"] = answered
+    counts["blocked"] = blocked
     return dict(counts)

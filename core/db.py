@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import math
+from collections.abc import AsyncIterator, Awaitable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
@@ -26,6 +28,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+T = TypeVar("T")
 
 
 def async_url(url: str) -> str:
@@ -45,15 +48,46 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An async engine that survives the database going away and coming back (pre-ping).
+CONNECT_TIMEOUT = 5.0
+"""Seconds to open a connection (PostgreSQL) or to wait for another writer's lock (SQLite)."""
+STATEMENT_TIMEOUT = 30.0
+"""Seconds PostgreSQL lets one statement run (migrations have none)."""
+KEEPALIVE_SECONDS = 5
+"""TCP keepalive idle time and the unit of tcp_user_timeout: a peer gone silent (a partition,
+not a refusal) breaks the connection in seconds instead of the kernel's minutes."""
+
+
+def _postgres_options(url: str, statement_timeout: float) -> str:
+    """The URL with `statement_timeout` added to libpq's `options` (kept with what it has, such
+    as a test schema's search_path)."""
+    parsed = make_url(url)
+    options = parsed.query.get("options") or ""
+    if isinstance(options, tuple):
+        options = " ".join(options)
+    options = f"{options} -c statement_timeout={int(statement_timeout * 1000)}".strip()
+    return parsed.update_query_dict({"options": options}).render_as_string(hide_password=False)
+
+
+def create_engine(
+    url: str,
+    *,
+    connect_timeout: float = CONNECT_TIMEOUT,
+    statement_timeout: float = STATEMENT_TIMEOUT,
+) -> AsyncEngine:
+    """An async engine that survives the database going away and coming back (pre-ping), and
+    whose waits are bounded: a connect, a lock wait and a statement time out instead of holding
+    a turn past Teams' 15 s (the turn itself gives up earlier: bot/handler.py).
 
     SQL parameters are hidden from error messages: they hold ids, and errors get logged.
     """
     url = async_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         engine = create_async_engine(
-            url, connect_args={"timeout": 30}, hide_parameters=True, pool_size=10, max_overflow=10
+            url,
+            connect_args={"timeout": connect_timeout},  # SQLite's busy timeout
+            hide_parameters=True,
+            pool_size=10,
+            max_overflow=10,
         )
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -65,14 +99,67 @@ def create_engine(url: str) -> AsyncEngine:
 
         return engine
     return create_async_engine(
-        url,
+        _postgres_options(url, statement_timeout),
         hide_parameters=True,
         pool_pre_ping=True,
         pool_size=10,
         max_overflow=10,
         pool_timeout=10,
-        connect_args={"connect_timeout": 5},
+        connect_args={
+            "connect_timeout": max(1, math.ceil(connect_timeout)),
+            "keepalives": 1,
+            "keepalives_idle": KEEPALIVE_SECONDS,
+            "keepalives_interval": KEEPALIVE_SECONDS,
+            "keepalives_count": 2,
+            "tcp_user_timeout": KEEPALIVE_SECONDS * 3 * 1000,
+        },
     )
+
+
+class DatabaseTimeout(TimeoutError):
+    """The database did not answer in time; what was waiting for it has been given up."""
+
+
+async def abandon_after(work: Awaitable[T], seconds: float) -> T:
+    """`work`'s result if it finishes within `seconds`; otherwise DatabaseTimeout at once.
+
+    `asyncio.wait_for` would wait for the cancelled work to finish, and a database driver's
+    cancellation may itself wait on the silent server (psycopg asks the server to cancel the
+    statement and waits up to 10 s more). Here the work is cancelled and left to clean up on
+    its own, so the caller answers on time."""
+    task = asyncio.ensure_future(work)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=seconds)
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    if task in done:
+        return task.result()
+    task.cancel()
+    task.add_done_callback(_quietly)
+    raise DatabaseTimeout(f"no answer within {seconds:g} s")
+
+
+UNREACHABLE_SIGNS = ("connection", "timeout", "timed out", "locked", "busy", "server closed")
+"""Words of a driver's OperationalError that mean the database could not be reached or was held
+by another writer, as opposed to a fault in the statement or the schema."""
+
+
+def is_unreachable(error: BaseException) -> bool:
+    """Whether `error` says the database cannot be reached now (a connect timeout, a dropped or
+    timed-out connection, no free pooled connection, SQLite's lock wait running out)."""
+    if isinstance(error, sa_exc.TimeoutError | sa_exc.InterfaceError | sa_exc.DisconnectionError):
+        return True
+    if not isinstance(error, sa_exc.OperationalError):
+        return False
+    reason = str(error.orig).lower()
+    return error.connection_invalidated or any(sign in reason for sign in UNREACHABLE_SIGNS)
+
+
+def _quietly(task: asyncio.Task) -> None:
+    """Retrieve an abandoned task's outcome so asyncio does not log it as never retrieved."""
+    if not task.cancelled():
+        task.exception()
 
 
 @dataclass
@@ -148,14 +235,15 @@ def session_factory(engine: AsyncEngine) -> Sessions:
     return Sessions(engine, class_=AsyncSession, expire_on_commit=False)
 
 
-async def ping(engine: AsyncEngine, timeout: float = 3.0) -> None:
-    """Raise when the database cannot answer a trivial query within `timeout` seconds."""
+async def ping(engine: AsyncEngine, timeout: float = 2.5) -> None:
+    """Raise when the database cannot answer a trivial query within `timeout` seconds (then at
+    once, even when the database drops packets instead of refusing)."""
 
     async def _query() -> None:
         async with engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
 
-    await asyncio.wait_for(_query(), timeout)
+    await abandon_after(_query(), timeout)
 
 
 def _alembic_config() -> Config:
@@ -165,6 +253,9 @@ def _alembic_config() -> Config:
 
 
 def _upgrade(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        # A migration may rewrite or index a large table: no statement timeout for it.
+        connection.execute(text("SET LOCAL statement_timeout = 0"))
     config = _alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, "heads")

@@ -31,7 +31,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Column, Date
+from sqlalchemy import Column, Date, Integer
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -70,6 +70,11 @@ class ProcessSnapshot(SQLModel, table=True):
     people: int = Field(default=0, description="people the check-in was addressed to")
     delivered: int = Field(default=0)
     not_reached: int = Field(default=0, description="unreachable or failed")
+    blocked: int = Field(
+        default=0,
+        sa_column=Column(Integer, nullable=False, server_default="0"),
+        description="people Teams said had blocked the bot when the check-in or reminder went",
+    )
     reminders: int = Field(default=0, description="reminders delivered")
     paused: int = Field(default=0, description="people paused when the cycle closed")
     stopped: int = Field(default=0, description="people who had stopped check-ins")
@@ -103,6 +108,7 @@ async def snapshot_closed_cycles(session: AsyncSession, now: datetime) -> int:
                 people=counts.get("people", 0),
                 delivered=counts.get(SENT, 0),
                 not_reached=counts.get(UNREACHABLE, 0) + counts.get(FAILED, 0),
+                blocked=counts.get("blocked", 0),
                 reminders=counts.get(f"reminders {SENT}", 0),
                 paused=paused,
                 stopped=stopped,
@@ -387,6 +393,7 @@ async def build(
         sent = count_or_band(snap.people if snap else None, k)
         delivered = count_or_band(snap.delivered if snap else None, k)
         reminders = count_or_band(snap.reminders if snap else None, k)
+        blocked = count_or_band(snap.blocked if snap else None, k)
         answered: int | str = figures.respondents if figures is not None else HIDDEN
         rate: int | None = None
         if isinstance(answered, int) and snap is not None:
@@ -410,6 +417,7 @@ async def build(
                 if rate is None
                 else f"{rate}%",
                 reminders,
+                blocked,
             ]
         )
     report.tables.append(
@@ -423,11 +431,15 @@ async def build(
                 "Answered",
                 "Response rate",
                 "Reminders sent",
+                "Blocked the bot",
             ],
             process_rows,
             note=f"A count below {k} reads “fewer than {k}”. “Answered” comes from the frozen "
             "weekly figures, so it stays the same when answers are later deleted; it reads "
-            f"“{NEARLY_EVERYONE}” when fewer than {k} people who got the check-in did not answer.",
+            f"“{NEARLY_EVERYONE}” when fewer than {k} people who got the check-in did not answer. "
+            "“Blocked the bot” counts people Teams said had blocked it when that week's check-in "
+            "or reminder went: more than usual is the first sign the cadence or the words feel "
+            "like too much.",
         )
     )
     latest = snapshots[max(snapshots)] if snapshots else None

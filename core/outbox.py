@@ -71,7 +71,7 @@ class OutboxMessage(SQLModel, table=True):
     dedupe_key: str | None = Field(default=None, unique=True, max_length=256)
     purpose: str = Field(max_length=32)
     tenant_id: str = Field(max_length=64)
-    aad_object_id: str | None = Field(default=None, max_length=64)
+    aad_object_id: str | None = Field(default=None, index=True, max_length=64)
     conversation_id: str | None = Field(default=None, max_length=512)
     thread_id: str | None = Field(default=None, max_length=256)
     payload: str = Field(sa_column=Column(Text, nullable=False), description="the reply as JSON")
@@ -123,7 +123,25 @@ def unpack(stored: str, secrets: Secrets | None) -> dict[str, Any]:
         raise SealedPayloadError(str(error)) from error
 
 
-PERMANENT_GONE = frozenset({403, 404})
+BLOCKED_CODES = frozenset({"ConversationBlockedByUser", "MessageWritesBlocked"})
+"""403s that say the person blocked the bot (MessageWritesBlocked also covers an uninstall)."""
+GONE_CODES = BLOCKED_CODES | {
+    "BotDisabledByAdmin",
+    "BotNotInConversationRoster",
+    "ForbiddenOperationException",
+}
+"""403s Teams documents as final until the person reinstalls or talks to the bot again. Any
+other 403 (InvalidBotApiHost, NotEnoughPermissions, none at all) fails that message only; the
+person is marked unreachable after REFUSALS_BEFORE_UNREACHABLE of them in a row."""
+REFUSALS_BEFORE_UNREACHABLE = 3
+
+
+def blocked_error(code: str) -> str:
+    """`last_error` of a message refused because the person blocked the bot (counted per cycle)."""
+    return f"HTTP 403 {code}"
+
+
+BLOCKED_ERRORS = frozenset(blocked_error(code) for code in BLOCKED_CODES)
 
 
 @dataclass(frozen=True)
@@ -338,8 +356,13 @@ def settle(
         row.last_error = None
         if outcome.conversation_id:
             row.conversation_id = outcome.conversation_id
-    elif outcome.status in PERMANENT_GONE:
+    elif outcome.status == 404:
         row.status, row.last_error = UNREACHABLE, "bot removed or conversation gone"
+    elif outcome.status == 403 and outcome.code in GONE_CODES:
+        row.status, row.last_error = UNREACHABLE, f"HTTP 403 {outcome.code}"
+    elif outcome.status == 403:
+        row.status = FAILED
+        row.last_error = f"HTTP 403 {outcome.code}" if outcome.code else "HTTP 403"
     elif outcome.status in RETRYABLE and row.attempts < policy.max_attempts:
         row.status = RETRYING
         row.next_attempt_at = now + timedelta(
@@ -409,6 +432,23 @@ async def record_outcomes(
             connection = await session.connection()
             await connection.execute(_settle_statement(delivered=delivered), params)
     return settled
+
+
+async def refused_repeatedly(session: AsyncSession, aad_object_id: str) -> bool:
+    """Whether the person's last REFUSALS_BEFORE_UNREACHABLE messages (in personal chat) were
+    all refused with a 403 whose code is not a final one: a retry each cycle, then give up."""
+    recent = await session.exec(
+        select(OutboxMessage.last_status_code)
+        .where(
+            OutboxMessage.aad_object_id == aad_object_id,
+            OutboxMessage.thread_id.is_(None),
+            OutboxMessage.status.in_((SENT, FAILED, UNREACHABLE)),
+        )
+        .order_by(OutboxMessage.updated_at.desc(), OutboxMessage.id.desc())
+        .limit(REFUSALS_BEFORE_UNREACHABLE)
+    )
+    codes = list(recent.scalars().all())
+    return len(codes) == REFUSALS_BEFORE_UNREACHABLE and all(code == 403 for code in codes)
 
 
 async def release_lease(session: AsyncSession, ids: Sequence[int], now: datetime) -> None:

@@ -67,6 +67,13 @@ class Secrets:
         """Re-encrypt under the newest key (used when rotating keys)."""
         return self._fernet.rotate(token.encode("ascii")).decode("ascii")
 
+    def signature(self, purpose: str, message: str) -> str:
+        """A keyed MAC of `message` (hex), under a key of its own for each purpose, derived from
+        the pseudonym key: ids the bot hands out (a check-in card's) can be told from forgeries
+        without storing them."""
+        key = hmac.new(self.pseudonym_key, f"wellbeing-{purpose}-mac".encode(), hashlib.sha256)
+        return hmac.new(key.digest(), message.encode(), hashlib.sha256).hexdigest()
+
     def _link_key(self, purpose: str) -> Fernet:
         """A key of its own for each kind of link, derived from the pseudonym key."""
         label = f"wellbeing-{purpose}-link".encode()

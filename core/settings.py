@@ -45,6 +45,28 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DATABASE_URL"),
         description="SQLAlchemy or plain postgresql:// URL. Default: SQLite file in the working directory.",
     )
+    database_timeout: float = Field(
+        5.0,
+        gt=0,
+        validation_alias=AliasChoices("WELLBEING_DATABASE_TIMEOUT"),
+        description="Seconds to open a database connection (PostgreSQL) or to wait for another "
+        "writer's lock (SQLite's busy timeout) before giving up.",
+    )
+    database_statement_timeout: float = Field(
+        30.0,
+        gt=0,
+        validation_alias=AliasChoices("WELLBEING_DATABASE_STATEMENT_TIMEOUT"),
+        description="Seconds PostgreSQL lets one statement run (its statement_timeout); "
+        "migrations have none.",
+    )
+    turn_timeout: float = Field(
+        10.0,
+        gt=0,
+        lt=15,
+        validation_alias=AliasChoices("WELLBEING_TURN_TIMEOUT"),
+        description="Seconds a message or card press may wait for the database before the bot "
+        "apologises instead; under Teams' 15 s.",
+    )
     org_config: Path | None = Field(
         None,
         validation_alias=AliasChoices("WELLBEING_ORG_CONFIG"),

@@ -30,6 +30,9 @@ class SendOutcome:
     activity_id: str | None = None
     conversation_id: str | None = None
     error: str | None = None
+    code: str | None = None
+    """The Connector's error code (`ConversationBlockedByUser`, `BotDisabledByAdmin`, …): what
+    tells one 403 from another."""
 
     @property
     def ok(self) -> bool:

@@ -3,7 +3,9 @@ thank-you that replaces the card, and the person's own history."""
 
 from __future__ import annotations
 
+import hmac
 import json
+import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,6 +19,7 @@ from core.context import Services, Turn
 from core.cycles import CLOSED, CYCLE_ABORTED, Cycle, CycleRecipient
 from core.db import upsert_insert
 from core.events import Card, Reply
+from core.privacy import Secrets
 from core.wellbeing import CheckinAnswer
 from dialogs.commands import Command
 from dialogs.engine import Dialog, Invalid, Step
@@ -27,6 +30,36 @@ from signposting.routing import services_for_checkin
 MAX_NOTE_CHARS = 2000
 SUBMIT = "checkin submit"
 HISTORY_WEEKS = 8
+
+
+CARD_SIGNATURE = "checkin-card"
+CARD_MAC_CHARS = 32
+NOT_YOUR_CARD = (
+    "This check-in card isn't yours, or it has expired, so I haven't saved that answer. "
+    "Say **check in** for a fresh one."
+)
+
+
+def issue_card_id(keys: Secrets, aad_object_id: str, cycle_id: int | None) -> str:
+    """A new card id for this person and cycle (None: an on-demand check-in), signed so an
+    answer can be checked against it without storing it: a random part, then a MAC over the
+    cycle, the person and that part (49 characters)."""
+    nonce = secrets.token_hex(8)
+    return f"{nonce}-{_card_mac(keys, aad_object_id, cycle_id, nonce)}"
+
+
+def is_issued_card(keys: Secrets, aad_object_id: str, cycle_id: int | None, card_id: str) -> bool:
+    """Whether the bot issued `card_id` to this person for this cycle (or for no cycle)."""
+    nonce, dash, mac = card_id.rpartition("-")
+    if not dash or not nonce or len(mac) != CARD_MAC_CHARS:
+        return False
+    return hmac.compare_digest(mac, _card_mac(keys, aad_object_id, cycle_id, nonce))
+
+
+def _card_mac(keys: Secrets, aad_object_id: str, cycle_id: int | None, nonce: str) -> str:
+    cycle = "on-demand" if cycle_id is None else str(cycle_id)
+    message = f"{cycle}|{aad_object_id.lower()}|{nonce}"
+    return keys.signature(CARD_SIGNATURE, message)[:CARD_MAC_CHARS]
 
 
 @dataclass(frozen=True)
@@ -98,6 +131,22 @@ def checkin_card(
         "data": {"command": SUBMIT, "card_id": card_id, "cycle_id": cycle_id, "week": iso_week},
     }
     return Card("checkin", context, fallback_text=plain_text_form(questions, note, intro))
+
+
+def cycle_card(
+    services: Services, cycle: Cycle, aad_object_id: str, *, intro: str | None, reminder: bool
+) -> Card:
+    """A cycle's check-in card for one of its recipients, on a card id issued to them."""
+    config = services.org.checkin
+    week = cycle.scheduled_for.isocalendar().week
+    return checkin_card(
+        config.questions,
+        card_id=issue_card_id(services.secrets, aad_object_id, cycle.id),
+        cycle_id=cycle.id,
+        iso_week=week,
+        intro=intro,
+        note=None if reminder else config.note_for(week),
+    )
 
 
 def plain_text_form(
@@ -272,6 +321,8 @@ async def submit(turn: Turn, _argument: str) -> list[Reply]:
         return [
             Reply(text="Sorry, I couldn't read that check-in. Say **check in** to start a new one.")
         ]
+    if not is_issued_card(turn.services.secrets, turn.event.user_id, cycle_id, card_id):
+        return [Reply(text=NOT_YOUR_CARD)]
     answer, problem = parse_submission(questions, value, week)
     if answer is None:
         card = checkin_card(
@@ -344,20 +395,46 @@ async def support_after(turn: Turn, answer: Answer) -> list[Reply]:
     return _support_replies(turn, answer, services)
 
 
-def on_demand_card(turn: Turn) -> Card:
+def on_demand_card(turn: Turn, aad_object_id: str) -> Card:
     week = turn.now.isocalendar().week
     return checkin_card(
         turn.services.org.checkin.questions,
-        card_id=uuid.uuid4().hex,
+        card_id=issue_card_id(turn.services.secrets, aad_object_id, None),
         cycle_id=None,
         iso_week=week,
         heading="Check-in",
     )
 
 
+async def unanswered_cycle(services: Services, aad_object_id: str, now: datetime) -> Cycle | None:
+    """The latest open cycle this person was sent and has not answered yet, if any."""
+    async with services.sessions() as session:
+        return (
+            await session.exec(
+                select(Cycle)
+                .join(CycleRecipient, CycleRecipient.cycle_id == Cycle.id)
+                .where(
+                    CycleRecipient.aad_object_id == aad_object_id,
+                    CycleRecipient.answered.is_(False),
+                    Cycle.status.not_in((CLOSED, CYCLE_ABORTED)),
+                    Cycle.closes_at > now,
+                )
+                .order_by(Cycle.scheduled_for.desc())
+                .limit(1)
+            )
+        ).first()
+
+
 async def check_in(turn: Turn, _argument: str) -> list[Reply]:
-    """`check in`: an on-demand check-in, whenever the person wants one."""
-    return [Reply(card=on_demand_card(turn))]
+    """`check in`: this week's check-in when the person has one to answer (a lost or refused
+    card is replaced by a fresh one that still counts), else an on-demand one."""
+    if not turn.event.user_id:
+        return [Reply(text="I couldn't tell who you are, so I can't start a check-in.")]
+    cycle = await unanswered_cycle(turn.services, turn.event.user_id, turn.now)
+    if cycle is not None:
+        card = cycle_card(turn.services, cycle, turn.event.user_id, intro=None, reminder=False)
+        return [Reply(card=card)]
+    return [Reply(card=on_demand_card(turn, turn.event.user_id))]
 
 
 async def history(turn: Turn, _argument: str) -> list[Reply]:

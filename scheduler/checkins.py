@@ -5,7 +5,6 @@ so a restart (or a second replica) catches up without sending anything twice."""
 from __future__ import annotations
 
 import logging
-import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -203,8 +202,6 @@ async def _get_or_create_cycle(
 
 
 def _checkin_reply(services: Services, cycle: Cycle, person: Person, *, reminder: bool) -> Reply:
-    config = services.org.checkin
-    week = cycle.scheduled_for.isocalendar().week
     intro = None
     if reminder:
         intro = (
@@ -213,14 +210,7 @@ def _checkin_reply(services: Services, cycle: Cycle, person: Person, *, reminder
         )
     elif not person.personal_installed:
         intro = FIRST_MESSAGE.format(org=services.org.organisation.name)
-    card = checkin.checkin_card(
-        config.questions,
-        card_id=uuid.uuid4().hex,
-        cycle_id=cycle.id,
-        iso_week=week,
-        intro=intro,
-        note=None if reminder else config.note_for(week),
-    )
+    card = checkin.cycle_card(services, cycle, person.aad_object_id, intro=intro, reminder=reminder)
     return Reply(
         card=card,
         to=PersonalChat(person.aad_object_id),

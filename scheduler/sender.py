@@ -144,7 +144,8 @@ async def _remember_created_chat(
 
 
 async def _mark_unreachable(session: AsyncSession, aad_object_id: str, now: datetime) -> None:
-    """Teams says the bot cannot reach this person: stop trying until they reinstall."""
+    """Teams says the bot cannot reach this person (a 404, a final 403, or 403s in a row): stop
+    trying until they reinstall or write to the bot again."""
     person = await session.get(Person, aad_object_id)
     if person is not None and person.unreachable_since is None:
         person.unreachable_since = now
@@ -433,7 +434,17 @@ class OutboxSender:
                     await _remember_created_chat(
                         session, row, destination, outcome.conversation_id, now
                     )
-                if row.status == UNREACHABLE and row.aad_object_id and not row.thread_id:
+                if (
+                    row.aad_object_id
+                    and not row.thread_id
+                    and (
+                        row.status == UNREACHABLE
+                        or (
+                            row.last_status_code == 403
+                            and await outbox.refused_repeatedly(session, row.aad_object_id)
+                        )
+                    )
+                ):
                     await _mark_unreachable(session, row.aad_object_id, now)
             await session.commit()
             return [row.status for row in settled]

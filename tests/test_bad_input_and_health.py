@@ -6,12 +6,14 @@ import asyncio
 import io
 import json
 import logging
+import sqlite3
 import uuid
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from bot import handler
 from core.logs import configure_logging
 from tests.conftest import POSTGRES_URL
 from tests.support import activities
@@ -148,6 +150,68 @@ async def test_database_going_away_makes_readyz_503_and_the_bot_recovers(
         await bot.server.close()  # before the proxy goes, so shutdown finds its database
     finally:
         await proxy.close()
+
+
+TEAMS_WAITS = 14.0
+"""A guard, not a measurement: Teams gives up on an answer after 15 s."""
+READYZ_WAITS = 6.0
+"""A guard: a load balancer's readiness probe gives up after a few seconds (ours answers in 3)."""
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="needs TEST_DATABASE_URL (PostgreSQL)")
+async def test_a_database_that_drops_packets_gets_an_apology_in_time_and_readyz_503(
+    make_bot, database_url, caplog
+):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a partition needs a database server (PostgreSQL)")
+    url = make_url(database_url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    await proxy.start()
+    try:
+        proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+        bot = await make_bot(
+            DATABASE_URL=proxied, WELLBEING_TURN_TIMEOUT=2, WELLBEING_DATABASE_TIMEOUT=2
+        )
+        user = TeamsUser()
+        await bot.install(user)
+
+        proxy.partition()  # connections stay open and new ones are accepted; nothing answers
+        async with asyncio.timeout(READYZ_WAITS):
+            async with bot.session.get(bot.server.make_url("/readyz")) as response:
+                assert response.status == 503
+                assert "database unreachable" in (await response.json())["reason"]
+        async with asyncio.timeout(TEAMS_WAITS):
+            replies = await bot.say(user, "help")
+        assert [r["text"] for r in replies] == [handler.DATABASE_APOLOGY]
+        async with asyncio.timeout(TEAMS_WAITS):
+            pressed = await bot.post(
+                activities.card_execute(
+                    user, bot.connector.url, "checkin.submit", {"command": "checkin submit"}
+                )
+            )
+        assert (await pressed.json())["value"] == handler.DATABASE_APOLOGY
+        assert "turn gave up waiting for the database" in caplog.text
+
+        proxy.heal()
+        await bot.session.close()
+        await bot.server.close()
+    finally:
+        await proxy.close()
+
+
+async def test_a_locked_sqlite_database_gets_an_apology_in_time(make_bot, database_url):
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite's own lock")
+    bot = await make_bot(WELLBEING_TURN_TIMEOUT=2)
+    holder = sqlite3.connect(make_url(database_url).database, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")  # another writer holds the database
+        async with asyncio.timeout(TEAMS_WAITS):
+            replies = await bot.say(TeamsUser(), "help")
+        assert len(replies) == 1 and replies[0]["text"].startswith("Sorry")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
 
 
 async def test_an_unreachable_connector_is_logged_without_ids_and_answered(bot, caplog):

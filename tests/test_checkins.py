@@ -5,13 +5,15 @@ validated and stored once whichever way the card is submitted."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
 
 from bot.app import SENDER
-from core.cycles import Cycle
+from core import leadreport
+from core.cycles import Cycle, cycle_counts
 from core.models import Participation
 from core.orgconfig import TeamConfig
 from core.outbox import OutboxMessage
@@ -426,3 +428,105 @@ async def test_crisis_words_in_the_note_bring_urgent_help_first_and_the_note_is_
     assert "tel:116123" in str(first) and "nobody reads this chat" in str(first)
     [row] = await _stored(app)
     assert app.services.secrets.decrypt(row.note) == note
+
+
+async def _refused(app, user: TeamsUser, value: dict) -> None:
+    """Post an answer on a card that is not this person's; the reply says so, nothing breaks."""
+    before = len(app.connector.sent)
+    response = await app.post(activities.card_submit(user, app.connector.url, value))
+    assert response.status == 200
+    texts = [s.body.get("text", "") for s in app.connector.sent[before:]]
+    assert any("isn't yours" in t and "check in" in t for t in texts), texts
+
+
+async def test_only_a_card_the_bot_issued_to_that_person_counts(app, clock):
+    recipient, outsider = TeamsUser(), TeamsUser()
+    await app.install(recipient)
+    await checkins.tick(app.services, clock.now)
+    clock.now = WEDNESDAY_10
+    await _flush(app, 2)
+    issued = _checkin_cards(app, recipient)[0]["actions"][0]["data"]
+    cycle_id = issued["cycle_id"]
+
+    # Someone never sent the cycle: an invented card, then the recipient's own card.
+    invented = {"command": "checkin submit", "cycle_id": cycle_id, "card_id": "any", "mood": "3"}
+    await _refused(app, outsider, invented)
+    await _refused(app, outsider, {**issued, "mood": "3"})
+    assert await _stored(app) == []
+
+    await app.post(activities.card_submit(recipient, app.connector.url, {**issued, "mood": "4"}))
+    # Replacing the answer with an invented card, or a tampered one, is refused.
+    await _refused(app, recipient, {**issued, "card_id": uuid.uuid4().hex, "mood": "1"})
+    nonce, _, mac = issued["card_id"].rpartition("-")
+    tampered = f"{nonce[::-1]}-{mac}"
+    await _refused(app, recipient, {**issued, "card_id": tampered, "mood": "1"})
+    # An on-demand card cannot be passed off as the cycle's.
+    on_demand = await _answer_card(app, recipient)
+    assert on_demand["cycle_id"] is None
+    await _refused(app, recipient, {**on_demand, "cycle_id": cycle_id, "mood": "1"})
+    # Nor the cycle's card as another cycle's.
+    await _refused(app, recipient, {**issued, "cycle_id": cycle_id + 1, "mood": "1"})
+
+    [row] = await _stored(app)
+    assert (row.cycle_id, row.mood) == (cycle_id, 4)
+    async with app.services.sessions() as session:
+        assert (await cycle_counts(session, cycle_id))["answered"] == 1
+
+
+async def test_an_on_demand_card_counts_once_and_only_for_its_person(app):
+    me, someone_else = TeamsUser(), TeamsUser()
+    data = await _answer_card(app, me)
+    await _refused(app, me, {**data, "card_id": "any", "mood": "2"})
+    await _refused(app, someone_else, {**data, "mood": "2"})
+    response = await app.post(
+        activities.card_execute(me, app.connector.url, "checkin.submit", {**data, "mood": "2"})
+    )
+    assert "Thank you for checking in" in str(await response.json())
+    again = await app.post(
+        activities.card_execute(me, app.connector.url, "checkin.submit", {**data, "mood": "5"})
+    )
+    assert "already answered" in str(await again.json())
+    [row] = await _stored(app)
+    assert row.mood == 2 and row.cycle_id is None
+
+
+async def test_check_in_gives_the_open_cycle_card_to_a_recipient_who_has_not_answered(app, clock):
+    user = TeamsUser()
+    await app.install(user)
+    await checkins.tick(app.services, clock.now)  # queued for Wednesday 10:00, not yet sent
+    data = await _answer_card(app, user)
+    assert data["cycle_id"] is not None
+    await app.post(
+        activities.card_execute(user, app.connector.url, "checkin.submit", {**data, "mood": "3"})
+    )
+    [row] = await _stored(app)
+    assert row.cycle_id == data["cycle_id"]
+    async with app.services.sessions() as session:
+        assert (await cycle_counts(session, row.cycle_id))["answered"] == 1
+    assert (await _answer_card(app, user))["cycle_id"] is None  # answered: an extra check-in
+
+
+async def test_blocks_are_counted_per_cycle_for_the_wellbeing_lead(app, clock):
+    users = [TeamsUser() for _ in range(7)]
+    for user in users:
+        await app.install(user)
+    welcomes = len(app.connector.sent)
+    await checkins.tick(app.services, clock.now)
+    clock.now = WEDNESDAY_10
+    app.connector.fail_next(Fault(status=403, code="ConversationBlockedByUser", times=6))
+    await _flush(app, welcomes + 1)
+    cycle, counts = await checkins.delivery_counts(app.services, None, clock.now)
+    assert counts["blocked"] == 6 and counts["unreachable"] == 6 and counts["sent"] == 1
+
+    clock.now = cycle.closes_at + timedelta(minutes=1)
+    await checkins.tick(app.services, clock.now)
+    async with app.services.sessions() as session:
+        assert await leadreport.snapshot_closed_cycles(session, clock.now) == 1
+        await session.commit()
+        report = await leadreport.build(
+            session, app.services.org, cycle.scheduled_for, cycle.scheduled_for, clock.now
+        )
+    table = report.table("checkins_by_week")
+    assert table.columns[-1] == "Blocked the bot"
+    [row] = table.rows
+    assert row[-1] == 6  # a number, no names

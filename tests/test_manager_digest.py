@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -78,19 +77,38 @@ async def start_team(
     return TeamSetup(bot, team, manager, people, cycle)
 
 
-async def answer(bot, user: TeamsUser, cycle: Cycle | None, **values: str) -> None:
-    week = cycle.scheduled_for.isocalendar().week if cycle else 48
-    data = {
-        "command": "checkin submit",
-        "card_id": uuid.uuid4().hex,
-        "cycle_id": cycle.id if cycle else None,
-        "week": week,
-        **values,
-    }
+def cycle_card_data(bot, user: TeamsUser, cycle: Cycle) -> dict | None:
+    """The data of the cycle's check-in card the person received, if it has arrived."""
+    for card in bot.connector.cards(user.chat_id):
+        data = card["actions"][0].get("data") or {}
+        if data.get("command") == "checkin submit" and data.get("cycle_id") == cycle.id:
+            return data
+    return None
+
+
+async def issued_card(bot, user: TeamsUser, cycle: Cycle | None) -> dict:
+    """The data of a check-in card the bot issued to the person: the cycle's card they
+    received, or else the one `check in` gives them (the open cycle's while they have not
+    answered it, an on-demand one otherwise)."""
+    data = cycle_card_data(bot, user, cycle) if cycle is not None else None
+    if data is None:
+        replies = await bot.say(user, "check in")
+        [card] = [a["content"] for r in replies for a in r.get("attachments") or []]
+        data = card["actions"][0]["data"]
+        assert cycle is None or data["cycle_id"] in (None, cycle.id)
+    return data
+
+
+async def answer(
+    bot, user: TeamsUser, cycle: Cycle | None, *, card: dict | None = None, **values: str
+) -> None:
+    """Answer as the person would, on a card the bot issued to them (nothing else counts)."""
+    data = card or await issued_card(bot, user, cycle)
     response = await bot.post(
-        activities.card_execute(user, bot.connector.url, "checkin.submit", data)
+        activities.card_execute(user, bot.connector.url, "checkin.submit", {**data, **values})
     )
     assert response.status == 200
+    assert "Thank you" in str(await response.json())
 
 
 async def close(bot, clock: Clock, cycle: Cycle) -> int:
@@ -175,10 +193,11 @@ async def test_later_answers_never_change_a_digest_already_sent(make_bot, org, c
     bot, manager, people, cycle = setup.bot, setup.manager, setup.people, setup.cycle
     for user in people[:6]:
         await answer(bot, user, cycle, mood="4")
+    late_card = await issued_card(bot, people[6], cycle)
     await close(bot, clock, cycle)
     sent = await wait_for_digest(bot, manager)
 
-    await answer(bot, people[6], cycle, mood="1")  # too late: kept as an on-demand check-in
+    await answer(bot, people[6], cycle, card=late_card, mood="1")  # too late: kept as on-demand
     await answer(bot, people[7], None, mood="1")
     assert await digests.freeze_and_send(bot.services, cycle.id, clock.now) == 0  # frozen once
     replies = await bot.say(manager, "team")

@@ -222,16 +222,72 @@ async def test_retries_are_bounded(sessions, transport, connector):
     assert row.last_error == "HTTP 503"
 
 
-async def test_403_marks_the_person_unreachable_and_is_not_retried(sessions, transport, connector):
+# Teams' 403s that are final until the person reinstalls or writes to the bot again, in the
+# two body shapes it uses (docs: "Status codes from bot conversational APIs" and "Proactive
+# messages": a block answers {"errorCode": 209, "message": "{\"subCode\": …}"}).
+FINAL_403 = {
+    "ConversationBlockedByUser": Fault(status=403, code="ConversationBlockedByUser"),
+    "BotDisabledByAdmin": Fault(status=403, code="BotDisabledByAdmin"),
+    "BotNotInConversationRoster": Fault(status=403, code="BotNotInConversationRoster"),
+    "ForbiddenOperationException": Fault(status=403, code="ForbiddenOperationException"),
+    "MessageWritesBlocked": Fault(
+        status=403,
+        body={
+            "errorCode": 209,
+            "message": json.dumps(
+                {
+                    "subCode": "MessageWritesBlocked",
+                    "details": "Thread is blocked from message writes.",
+                    "errorCode": None,
+                    "errorSubCode": None,
+                }
+            ),
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("code", sorted(FINAL_403))
+async def test_a_final_403_marks_the_person_unreachable_and_is_not_retried(
+    sessions, transport, connector, code
+):
     clock = Clock()
     await _person(sessions, connector, "p1")
     await _queue(sessions, PersonalChat("p1"))
-    connector.fail_next(Fault(status=403))
+    connector.fail_next(FINAL_403[code])
     await _drain(OutboxSender(sessions, transport, FAST, clock=clock), clock)
     [row] = await _rows(sessions)
     assert row.status == "unreachable" and row.attempts == 1
+    assert row.last_error == f"HTTP 403 {code}"
     async with sessions() as session:
         assert (await session.get(Person, "p1")).unreachable_since is not None
+
+
+@pytest.mark.parametrize("code", ["NotEnoughPermissions", "InvalidBotApiHost", "Fault"])
+async def test_another_403_fails_that_message_and_marks_the_person_only_when_it_repeats(
+    sessions, transport, connector, code
+):
+    clock = Clock()
+    await _person(sessions, connector, "p1")
+    sender = OutboxSender(sessions, transport, FAST, clock=clock)
+
+    async def send_refused() -> bool:
+        await _queue(sessions, PersonalChat("p1"))
+        connector.fail_next(Fault(status=403, code=code))
+        await _drain(sender, clock)
+        async with sessions() as session:
+            return (await session.get(Person, "p1")).unreachable_since is not None
+
+    assert not await send_refused()
+    assert not await send_refused()
+    await _queue(sessions, PersonalChat("p1"))  # delivered: the refusals in a row start again
+    await _drain(sender, clock)
+    assert not await send_refused()
+    assert not await send_refused()
+    rows = await _rows(sessions)
+    assert [r.status for r in rows] == ["failed", "failed", "sent", "failed", "failed"]
+    assert all(r.attempts == 1 for r in rows) and rows[0].last_error == f"HTTP 403 {code}"
+    assert await send_refused()  # the third in a row
 
 
 async def test_a_hanging_connector_times_out_and_the_message_is_retried(

@@ -131,7 +131,7 @@ async def test_outcomes_are_settled_in_one_batch_without_reading_the_rows(sessio
     outcomes = [
         SendOutcome(status=201, activity_id="x1"),
         SendOutcome(status=503),
-        SendOutcome(status=403),
+        SendOutcome(status=403, code="BotDisabledByAdmin"),
         SendOutcome(status=400, error="bad"),
     ]
     async with sessions() as session:

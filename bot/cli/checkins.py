@@ -120,7 +120,7 @@ def _admin(action: Callable[[Services, str | None, datetime], Awaitable[int]], d
 
 
 def cmd_status(args: argparse.Namespace) -> None:
-    """Queued, sent, retrying, failed, unreachable and answered counts for a cycle."""
+    """Queued, sent, retrying, failed, unreachable, blocked and answered counts for a cycle."""
 
     async def work(services: Services) -> None:
         cycle, counts = await checkins.delivery_counts(services, args.cycle, services.clock())
@@ -136,6 +136,7 @@ def cmd_status(args: argparse.Namespace) -> None:
             "sent",
             "failed",
             "unreachable",
+            "blocked",
             "aborted",
             "answered",
         ):

@@ -18,6 +18,10 @@ class Fault:
     retry_after: float | None = None
     hang: bool = False
     times: int = 1
+    code: str = "Fault"
+    """The error code in the body, as Teams gives it (`ConversationBlockedByUser`, …)."""
+    body: dict[str, Any] | None = None
+    """The whole error body instead, for Teams' other shape (`{"errorCode": 209, …}`)."""
 
 
 @dataclass
@@ -79,7 +83,7 @@ class FakeConnector:
             await asyncio.sleep(3600)
         headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
         return web.json_response(
-            {"error": {"code": "Fault", "message": "injected"}},
+            fault.body or {"error": {"code": fault.code, "message": "injected"}},
             status=fault.status or 500,
             headers=headers,
         )
