@@ -8,15 +8,24 @@ import hashlib
 import logging
 import re
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import numpy as np
 from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.faq.io import EntryData, seed_if_empty
+from core.faq.meaning import (
+    Encode,
+    EntryTexts,
+    MeaningIndex,
+    encode_with_shipped,
+    missing_vectors,
+)
 from core.faq.models import (
     ASKED_IN_PERSONAL,
     EXPERT_ANSWERED,
@@ -55,10 +64,30 @@ class _Slot:
 _SLOTS: weakref.WeakKeyDictionary[async_sessionmaker, _Slot] = weakref.WeakKeyDictionary()
 
 
-def build_index(entries: list[EntryData]) -> FaqIndex:
-    return FaqIndex(
-        Document(e.id, e.question, e.phrasings, e.tags, e.answer) for e in entries if not e.retired
-    )
+def entry_texts(entries: list[EntryData]) -> list[EntryTexts]:
+    """What the encoder reads of each live entry, in index order."""
+    return [
+        EntryTexts(e.id, (e.question, *e.phrasings), e.answer) for e in entries if not e.retired
+    ]
+
+
+def build_index(
+    entries: list[EntryData],
+    vectors: Mapping[str, np.ndarray] | None = None,
+    *,
+    encode: Encode = encode_with_shipped,
+    meaning: bool = True,
+) -> FaqIndex:
+    """The index over the live entries. `vectors` are known encodings by digest; texts without
+    one are encoded here. `meaning=False` ranks by words alone."""
+    live = [e for e in entries if not e.retired]
+    documents = [Document(e.id, e.question, e.phrasings, e.tags, e.answer) for e in live]
+    if not meaning:
+        return FaqIndex(documents)
+    texts = entry_texts(live)
+    known = dict(vectors or {})
+    known.update(missing_vectors(texts, known, encode))
+    return FaqIndex(documents, meaning=MeaningIndex(texts, known))
 
 
 async def _version(session: AsyncSession) -> tuple[int, int]:
