@@ -389,7 +389,9 @@ def fused_confidence(
         meant *= 1 - MEANING_TIE_PENALTY * (1 - apart)
     value = (1 - MEANING_CONFIDENCE) * lexical + MEANING_CONFIDENCE * meant
     value = max(value, max((_overlap(asked, words) for words in known), default=0.0))
-    margin = (hits[0].score - hits[1].score) / hits[0].score if len(hits) > 1 else 1.0
+    margin = 1.0
+    if len(hits) > 1:
+        margin = (hits[0].score - hits[1].score) / hits[0].score if hits[0].score > 0 else 0.0
     return value, max(0.0, margin)
 
 
