@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from core.faq.models import FaqEntry
+from core.faq.meaning import digest
+from core.faq.models import FaqEntry, FaqVector
 from tests.support import activities
 from tests.support.activities import TeamsUser
 from tests.support.cards import card_text
@@ -38,6 +39,12 @@ async def _entry(bot, entry_id: str) -> FaqEntry | None:
         return await session.get(FaqEntry, entry_id)
 
 
+async def _encoded(bot) -> set[str]:
+    """Digests of the FAQ texts whose encodings are stored."""
+    async with bot.services.sessions() as session:
+        return set((await session.exec(select(FaqVector.digest))).all())
+
+
 async def test_an_hr_admin_adds_an_entry_with_a_card_and_it_is_answered_at_once(bot):
     admin = TeamsUser(aad_object_id=HR_ADMIN, name="Henry HR")
     await bot.install(admin)
@@ -68,6 +75,9 @@ async def test_an_hr_admin_adds_an_entry_with_a_card_and_it_is_answered_at_once(
 
     [answer] = await bot.say(admin, "faq do bank staff get a welcome back conversation")
     assert "bank staff too" in card_text(_card(answer))
+    encoded = await _encoded(bot)
+    assert digest("Do bank staff get a welcome back conversation?") in encoded
+    assert digest("Bank staff returning after sickness") in encoded
 
 
 async def test_an_hr_admin_edits_then_retires_then_brings_back_an_entry(bot):
@@ -88,6 +98,8 @@ async def test_an_hr_admin_edits_then_retires_then_brings_back_an_entry(bot):
     assert "is live now" in card_text(saved)
     after = await _entry(bot, "implementation-timeline")
     assert after.revision == before.revision + 1 and "14 months" in after.answer
+    await bot.say(admin, "faq how long does the rollout take")
+    assert digest("Our trust plans for 14 months.") in await _encoded(bot)
 
     [confirm] = await bot.say(admin, "faq retire implementation-timeline")
     [retired] = await _submit(bot, admin, button(_card(confirm), "Retire it")["data"])
@@ -97,6 +109,9 @@ async def test_an_hr_admin_edits_then_retires_then_brings_back_an_entry(bot):
     offered = {a["data"].get("entry_id") for a in actions(_card(asked))}
     assert "implementation-timeline" not in offered
     assert "Our trust plans" not in card_text(_card(asked))
+    gone = await _encoded(bot)
+    assert digest("Our trust plans for 14 months.") not in gone
+    assert digest("How long does it take to implement the policy?") not in gone
 
     [edit_again] = await bot.say(admin, "faq edit implementation-timeline")
     back = button(_card(edit_again), "Bring this entry back")

@@ -1,11 +1,12 @@
-"""FAQ tables: the knowledge base, the questions asked (counters, never personal-chat text),
-feedback votes, escalations to HR experts, and the registered experts channel."""
+"""FAQ tables: the knowledge base, the encodings of its texts, the questions asked (counters,
+never personal-chat text), feedback votes, escalations to HR experts, and the registered experts
+channel."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, Date, Text
+from sqlalchemy import JSON, Column, Date, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
 from core.models import UTCDateTime
@@ -43,6 +44,19 @@ class FaqEntry(SQLModel, table=True):
     )
     created_at: datetime = _timestamp(nullable=False)
     updated_at: datetime = _timestamp(nullable=False)
+
+
+class FaqVector(SQLModel, table=True):
+    """The sentence encoder's reading of one FAQ text (a question, phrasing or answer sentence),
+    stored once under a digest of the encoder and the text, so a restart, another replica or an
+    edit that leaves the text alone never encodes it again (core/faq/meaning.py)."""
+
+    __tablename__ = "faq_vector"
+
+    digest: str = Field(primary_key=True, max_length=64, description="sha256 of encoder and text")
+    vector: bytes = Field(
+        sa_column=Column(LargeBinary, nullable=False), description="float32 numbers, little-endian"
+    )
 
 
 class FaqQuestion(SQLModel, table=True):

@@ -1,6 +1,8 @@
 """Ranking FAQ entries for a question: BM25F over the question, its other phrasings, the tags and
 (lightly) the answer, with Snowball stemming and the policy's own vocabulary as synonyms (plus
-looser RELATED concepts that widen a question at a lower weight).
+looser RELATED concepts that widen a question at a lower weight), fused with what the sentence
+encoder makes of the question and the entries (core/faq/meaning.py), so a question that shares
+no word with its entry still finds it.
 
 Why our own small BM25F rather than a library: field weights (a match in a question matters more
 than one in an answer) are BM25F, which neither rank-bm25 nor bm25s offers; rank-bm25 also scores
@@ -25,9 +27,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import snowballstemmer
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+
+from core import sentence_encoder
+from core.faq.meaning import MeaningIndex
 
 VOCABULARY_FILE = Path(__file__).resolve().parent / "data" / "vocabulary.yaml"
 _stemmer = snowballstemmer.stemmer("english")
@@ -265,7 +271,7 @@ class Weights:
     question: Field = Field(1.0, 0.5)
     phrasings: Field = Field(0.9, 0.6)
     tags: Field = Field(0.6, 0.3)
-    answer: Field = Field(0.15, 0.75)
+    answer: Field = Field(0.3, 0.75)
     k1: float = 1.2
     answer_only_coverage: float = 0.5
     """How much a part of the question counts as covered when only the answer mentions it."""
@@ -275,8 +281,11 @@ class Weights:
 class Hit:
     entry_id: str
     score: float
+    """The fused score (or the BM25F score, when the index has no meaning)."""
     coverage: float
     """Share of the question (weighted by how rare each part is) that this entry matches."""
+    meaning: float = 0.0
+    """Cosine between the question and the entry's nearest text (0 without meaning)."""
 
 
 @dataclass(frozen=True)
@@ -318,6 +327,16 @@ ANSWER_DF_SHARE = 0.5
 TIE_PENALTY = 0.7
 """How far a runner-up that matches the question just as fully can pull the confidence down."""
 
+MEANING_WEIGHT = 0.5
+"""Share of the fused score that comes from meaning: each entry scores
+(1 - MEANING_WEIGHT) * its BM25F score / the best BM25F score * sqrt(the best one's coverage)
++ MEANING_WEIGHT * its closeness / the best closeness. The square root of coverage keeps a
+question whose best word match is one common word ("trouble") from being decided by it. Chosen
+on bench/data/faq_dev.yaml and the tuning fixtures, at 70 and at 5,000 entries."""
+
+CANDIDATES = 50
+"""How many of the best entries by words, and by meaning, are fused and ranked."""
+
 
 def confidence(top: Hit | None, runner_up: Hit | None) -> tuple[float, float]:
     """(confidence, margin), both 0..1.
@@ -335,6 +354,47 @@ def confidence(top: Hit | None, runner_up: Hit | None) -> tuple[float, float]:
     return top.coverage * (1 - TIE_PENALTY * tie * (1 - margin)), margin
 
 
+MEANING_CONFIDENCE = 0.4
+"""Share of the confidence that comes from how close the best entry means (the rest is how much
+of the question its words cover, as without meaning)."""
+
+MEANING_FLOOR, MEANING_FULL = 0.5, 0.8
+"""Closeness at which meaning starts to add confidence, and at which it adds all it can. Most
+HR questions, even out of scope, are 0.45 to 0.65 from some entry; an entry asked in other
+words is usually above 0.7. These, MEANING_CONFIDENCE and the thresholds in FaqConfig were chosen
+together on bench/data/faq_dev.yaml and the tuning fixtures (bench/faq_eval.py)."""
+
+
+MEANING_GAP = 0.1
+MEANING_TIE_PENALTY = 0.5
+"""How far a runner-up less than MEANING_GAP less close pulls the meaning's part down."""
+
+
+def fused_confidence(
+    hits: Sequence[Hit],
+    words: Sequence[float],
+    known: Sequence[frozenset[str]],
+    asked: frozenset[str],
+) -> tuple[float, float]:
+    """(confidence, margin) for a fused ranking: a blend of the words' confidence (coverage,
+    lowered by a close runner-up, as `confidence`) and of the top entry's closeness, raised to
+    the overlap with one of its own questions when asked in (nearly) those words."""
+    top = Hit(hits[0].entry_id, words[0], hits[0].coverage)
+    runner_up = Hit(hits[1].entry_id, words[1], hits[1].coverage) if len(hits) > 1 else None
+    lexical, _ = confidence(top, runner_up)
+    meant = min(1.0, max(0.0, (hits[0].meaning - MEANING_FLOOR) / (MEANING_FULL - MEANING_FLOOR)))
+    if len(hits) > 1:
+        # A runner-up that means nearly the same (a vague question) leaves less to be sure of.
+        apart = min(1.0, max(0.0, hits[0].meaning - hits[1].meaning) / MEANING_GAP)
+        meant *= 1 - MEANING_TIE_PENALTY * (1 - apart)
+    value = (1 - MEANING_CONFIDENCE) * lexical + MEANING_CONFIDENCE * meant
+    value = max(value, max((_overlap(asked, words) for words in known), default=0.0))
+    margin = 1.0
+    if len(hits) > 1:
+        margin = (hits[0].score - hits[1].score) / hits[0].score if hits[0].score > 0 else 0.0
+    return value, max(0.0, margin)
+
+
 def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
     """Jaccard similarity of two sets of question units."""
     return len(a & b) / len(a | b) if a or b else 0.0
@@ -349,9 +409,11 @@ class FaqIndex:
         *,
         analyzer: Analyzer | None = None,
         weights: Weights = Weights(),
+        meaning: MeaningIndex | None = None,
     ):
         self.analyzer = analyzer or Analyzer()
         self.weights = weights
+        self.meaning = meaning
         self.ids: list[str] = []
         fields: list[list[Counter[str]]] = []
         documents = list(documents)
@@ -375,6 +437,8 @@ class FaqIndex:
             )
         if len(set(self.ids)) != len(self.ids):
             raise ValueError("FAQ entry ids must be unique")
+        if meaning is not None and len(meaning) != len(self.ids):
+            raise ValueError("the meaning index must hold the same entries, in the same order")
         specs = (weights.question, weights.phrasings, weights.tags, weights.answer)
         count = len(self.ids)
         field_lengths = [
@@ -438,6 +502,7 @@ class FaqIndex:
                     self.dense[term] = column
                     self.dense_lookup[term] = dict(postings)
                     self.dense_ranked[term] = sorted(postings, key=lambda p: p[1], reverse=True)
+        self._contribution = {term: dict(postings) for term, postings in self.postings.items()}
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -498,8 +563,17 @@ class FaqIndex:
         best = heapq.nlargest(k, sorted(scores), key=scores.__getitem__)
         return [(index, scores[index]) for index in best]
 
-    def rank(self, question: str, k: int = 3) -> Ranking:
-        """The k closest entries to a question, and the confidence in the first."""
+    def _words_score(self, terms: dict[str, float], index: int) -> float:
+        """One entry's BM25F score for the query terms."""
+        return sum(
+            self._contribution.get(term, {}).get(index, 0.0) * weight
+            for term, weight in terms.items()
+        )
+
+    def rank(self, question: str, k: int = 3, vector: np.ndarray | None = None) -> Ranking:
+        """The k closest entries to a question, and the confidence in the first.
+
+        With meaning, `vector` is the question's encoding (computed here when not given)."""
         units = self.analyzer.query_units(question)
         terms: dict[str, float] = {}
         for unit in units:
@@ -507,15 +581,70 @@ class FaqIndex:
                 terms[term] = max(weight, terms.get(term, 0.0))
         for pair in self.analyzer.bigrams(question):
             terms.setdefault(pair, BIGRAM_WEIGHT)
-        best = self._top(terms, max(k, 2))
         total = sum(self.idf.get(u.key, self.unknown_idf) for u in units)
+        asked = frozenset(u.key for u in units)
+        if self.meaning is None or not len(self.ids):
+            best = self._top(terms, max(k, 2))
+            hits = [
+                Hit(self.ids[index], score, self._covered(units, index) / total if total else 0.0)
+                for index, score in best
+            ]
+            value, margin = confidence(
+                hits[0] if hits else None, hits[1] if len(hits) > 1 else None
+            )
+            if best:
+                # Asked in (nearly) the words of one of the entry's own questions: as sure as that.
+                known = self.askings[best[0][0]]
+                value = max(value, max(_overlap(asked, words) for words in known))
+            return Ranking(tuple(hits[:k]), value, margin)
+        return self._fused(question, k, vector, units, terms, total, asked)
+
+    def _fused(
+        self,
+        question: str,
+        k: int,
+        vector: np.ndarray | None,
+        units: list[Unit],
+        terms: dict[str, float],
+        total: float,
+        asked: frozenset[str],
+    ) -> Ranking:
+        """Words and meaning together: the best CANDIDATES by each, scored by both."""
+        assert self.meaning is not None
+        closeness = self.meaning.closeness(
+            sentence_encoder.vector(question) if vector is None else vector
+        )
+        by_words = dict(self._top(terms, CANDIDATES))
+        count = len(self.ids)
+        if count > CANDIDATES:
+            by_meaning = np.argpartition(-closeness, CANDIDATES)[:CANDIDATES].tolist()
+        else:
+            by_meaning = list(range(count))
+        candidates = set(by_words) | set(by_meaning)
+        words = {
+            index: by_words[index] if index in by_words else self._words_score(terms, index)
+            for index in candidates
+        }
+        strongest = max(candidates, key=words.__getitem__)
+        best_words = words[strongest] or 1.0
+        covered = self._covered(units, strongest) / total if total else 0.0
+        lexical = (1 - MEANING_WEIGHT) * math.sqrt(covered) / best_words
+        best_meaning = max(float(closeness.max()), 1e-6)
+        fused = {
+            index: lexical * words[index] + MEANING_WEIGHT * float(closeness[index]) / best_meaning
+            for index in candidates
+        }
+        order = heapq.nlargest(max(k, 2), sorted(fused), key=fused.__getitem__)
         hits = [
-            Hit(self.ids[index], score, self._covered(units, index) / total if total else 0.0)
-            for index, score in best
+            Hit(
+                self.ids[index],
+                fused[index],
+                self._covered(units, index) / total if total else 0.0,
+                float(closeness[index]),
+            )
+            for index in order
         ]
-        value, margin = confidence(hits[0] if hits else None, hits[1] if len(hits) > 1 else None)
-        if best:
-            # Asked in (nearly) the words of one of the entry's own questions: as sure as that.
-            asked = frozenset(u.key for u in units)
-            value = max(value, max(_overlap(asked, known) for known in self.askings[best[0][0]]))
+        value, margin = fused_confidence(
+            hits, [words[index] for index in order], self.askings[order[0]], asked
+        )
         return Ranking(tuple(hits[:k]), value, margin)

@@ -1,5 +1,6 @@
-"""The FAQ's database side: the ranked index kept in step with the entries table, questions and
-votes recorded for counting, escalations claimed exactly once, and the experts channel."""
+"""The FAQ's database side: the ranked index kept in step with the entries table (with the
+encodings of the entries' texts stored once, by digest, in `faq_vector`), questions and votes
+recorded for counting, escalations claimed exactly once, and the experts channel."""
 
 from __future__ import annotations
 
@@ -8,15 +9,26 @@ import hashlib
 import logging
 import re
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, update
+import numpy as np
+from sqlalchemy import delete, func, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.db import upsert_insert
 from core.faq.io import EntryData, seed_if_empty
+from core.faq.meaning import (
+    Encode,
+    EntryTexts,
+    MeaningIndex,
+    digest,
+    encode_with_shipped,
+    missing_vectors,
+)
 from core.faq.models import (
     ASKED_IN_PERSONAL,
     EXPERT_ANSWERED,
@@ -26,6 +38,7 @@ from core.faq.models import (
     FaqExpertsChannel,
     FaqFeedback,
     FaqQuestion,
+    FaqVector,
 )
 from core.faq.search import Document, FaqIndex, normalise
 
@@ -33,6 +46,16 @@ log = logging.getLogger(__name__)
 
 INDEX_IN_THREAD_ABOVE = 500
 """Entries above which the index is built in a worker thread so the event loop keeps serving."""
+
+VECTOR_BATCH = 500
+"""Digests read, written or deleted per statement (well inside every backend's parameter limit)."""
+
+KEPT_IN_PROCESS = 50_000
+"""Encodings kept in memory across rebuilds (about 2 KB each); beyond it, only the current ones."""
+
+_ENCODED: dict[str, np.ndarray] = {}
+"""Encodings by digest already read or made in this process: a rebuild after one edit touches
+the database and the encoder only for the texts that changed."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +71,7 @@ class Knowledge:
 class _Slot:
     knowledge: Knowledge | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    encode: Encode = encode_with_shipped
 
 
 # One slot per database (session factory), so several apps in one process (tests) never share;
@@ -55,10 +79,30 @@ class _Slot:
 _SLOTS: weakref.WeakKeyDictionary[async_sessionmaker, _Slot] = weakref.WeakKeyDictionary()
 
 
-def build_index(entries: list[EntryData]) -> FaqIndex:
-    return FaqIndex(
-        Document(e.id, e.question, e.phrasings, e.tags, e.answer) for e in entries if not e.retired
-    )
+def entry_texts(entries: list[EntryData]) -> list[EntryTexts]:
+    """What the encoder reads of each live entry, in index order."""
+    return [
+        EntryTexts(e.id, (e.question, *e.phrasings), e.answer) for e in entries if not e.retired
+    ]
+
+
+def build_index(
+    entries: list[EntryData],
+    vectors: Mapping[str, np.ndarray] | None = None,
+    *,
+    encode: Encode = encode_with_shipped,
+    meaning: bool = True,
+) -> FaqIndex:
+    """The index over the live entries. `vectors` are known encodings by digest; texts without
+    one are encoded here. `meaning=False` ranks by words alone."""
+    live = [e for e in entries if not e.retired]
+    documents = [Document(e.id, e.question, e.phrasings, e.tags, e.answer) for e in live]
+    if not meaning:
+        return FaqIndex(documents)
+    texts = entry_texts(live)
+    known = dict(vectors or {})
+    known.update(missing_vectors(texts, known, encode))
+    return FaqIndex(documents, meaning=MeaningIndex(texts, known))
 
 
 async def _version(session: AsyncSession) -> tuple[int, int]:
@@ -90,13 +134,67 @@ async def knowledge(sessions: async_sessionmaker[AsyncSession], now: datetime) -
             rows = (await session.exec(select(FaqEntry))).all()
             version = await _version(session)
         entries = [EntryData.from_row(row) for row in rows]
+        vectors = await _vectors(sessions, entry_texts(entries), slot.encode)
         if len(entries) > INDEX_IN_THREAD_ABOVE:
-            index = await asyncio.to_thread(build_index, entries)
+            index = await asyncio.to_thread(build_index, entries, vectors)
         else:
-            index = build_index(entries)
+            index = build_index(entries, vectors)
         slot.knowledge = Knowledge(version, index, {e.id: e for e in entries})
         log.info("built the FAQ index over %d live entries", len(index))
         return slot.knowledge
+
+
+def use_encoder(sessions: async_sessionmaker[AsyncSession], encode: Encode) -> None:
+    """Encode this database's FAQ texts with `encode` (tests count or replace the encoder)."""
+    _SLOTS.setdefault(sessions, _Slot()).encode = encode
+
+
+async def _vectors(
+    sessions: async_sessionmaker[AsyncSession], texts: list[EntryTexts], encode: Encode
+) -> dict[str, np.ndarray]:
+    """The encodings of the live entries' texts: from this process, else from `faq_vector`,
+    else encoded now (in a worker thread) and stored. Stored ones no live entry uses any more
+    are deleted, so an edit or a retirement leaves nothing stale behind."""
+    wanted = {digest(text) for entry in texts for text in entry.texts()}
+    known = {key: _ENCODED[key] for key in wanted if key in _ENCODED}
+    async with sessions() as session:
+        stored = set((await session.exec(select(FaqVector.digest))).all())
+        unread = sorted((wanted & stored) - known.keys())
+        for first in range(0, len(unread), VECTOR_BATCH):
+            batch = unread[first : first + VECTOR_BATCH]
+            rows = await session.exec(select(FaqVector).where(FaqVector.digest.in_(batch)))
+            for row in rows.all():
+                known[row.digest] = np.frombuffer(row.vector, dtype="<f4")
+        fresh = {}
+        if wanted - known.keys():
+            fresh = await asyncio.to_thread(missing_vectors, texts, known, encode)
+            log.info("encoded %d FAQ texts", len(fresh))
+        known.update(fresh)
+        await _store_vectors(session, {key: known[key] for key in wanted - stored})
+        stale = sorted(stored - wanted)
+        for first in range(0, len(stale), VECTOR_BATCH):
+            await session.exec(
+                delete(FaqVector).where(FaqVector.digest.in_(stale[first : first + VECTOR_BATCH]))
+            )
+        await session.commit()
+    if len(_ENCODED) + len(known) > KEPT_IN_PROCESS:
+        _ENCODED.clear()
+    _ENCODED.update(known)
+    return known
+
+
+async def _store_vectors(session: AsyncSession, vectors: dict[str, np.ndarray]) -> None:
+    """Insert new encodings; one another replica stored first is left as it is."""
+    items = [
+        {"digest": key, "vector": np.asarray(vector, dtype="<f4").tobytes()}
+        for key, vector in vectors.items()
+    ]
+    for first in range(0, len(items), VECTOR_BATCH):
+        await session.exec(
+            upsert_insert(session, FaqVector)
+            .values(items[first : first + VECTOR_BATCH])
+            .on_conflict_do_nothing(index_elements=["digest"])
+        )
 
 
 def grouping_key(text: str) -> str:
