@@ -258,9 +258,12 @@ class Cleaner:
 
 
 def example_words(texts: list[str]) -> frozenset[str]:
-    """The words slips are put right to: every word of the examples, text-speak expanded."""
+    """The words slips are put right to: every word of the examples, normalised, text-speak
+    expanded."""
     return frozenset(
-        word for text in texts for word in " ".join(_SPEAK.get(w, w) for w in text.split()).split()
+        word
+        for text in texts
+        for word in " ".join(_SPEAK.get(w, w) for w in normalise(text).split()).split()
     )
 
 
