@@ -18,15 +18,18 @@ understanding step. Then:
 
 - acted on correctly: no crisis card, the step was sure, and what the bot does is what the
   label asks (for `none`: the fallback). A labelled argument must be read too (pause: the
-  weeks). A request to be left alone is meant to get the leave-alone card (stop, pause or carry
-  on, asked, never done), so for leave_alone the card counts as handled correctly; the table's
-  own words `stop` or `pause N weeks` count too.
-- did you mean: the step asked (a "did you mean …?" card, or the leave-alone card on a message
-  that was not a request to be left alone), with no crisis card. Asking is not an action.
+  weeks). A request to be left alone is done as `stop`, or `pause` with the weeks it names, so
+  for leave_alone and stop (or pause) either reading does the same thing and counts. Two
+  commands with one handler (`start` and `resume`) do the same thing and count as one.
+  `delete my data` asks "are you sure?" before it deletes anything (`Command.asks_first`), on
+  its own words and on a guess alike: that question is its action.
+- did you mean: the step asked (a "did you mean …?" card, or the leave-alone card, stop /
+  pause / carry on), with no crisis card. Asking is not an action.
 - wrong action: the bot did something other than the label asks without asking first: on a
   guess, or on the command table's own words used for something else (counted apart as
   `wrong_actions_exact_words`); destructive when what it did changes something
-  (`Command.changes_state`: stop, pause, delete, export ...).
+  (`Command.changes_state`: stop, pause, resume, start, export ...; not `delete my data`'s
+  question, which changes nothing until the person says yes).
 - fallback: a message with an intent that got the fallback.
 - crisis card: shown on a message labelled with no risk (every message in these sets).
 """
@@ -101,14 +104,22 @@ def refused(reading: Reading) -> bool:
     return False
 
 
-def judge(item: dict[str, Any], reading: Reading, crisis: bool) -> str:
+def same_action(table: CommandTable, done: str, wanted: str) -> bool:
+    """What the bot does is what was wanted: the same command, or one with the same handler."""
+    if done == wanted:
+        return True
+    first, second = table.get(done), table.get(wanted)
+    return bool(first and second and first.handler is second.handler)
+
+
+def judge(
+    item: dict[str, Any], reading: Reading, crisis: bool, table: CommandTable | None = None
+) -> str:
     """correct, ask, wrong, fallback (a message with an intent left to the fallback) or crisis."""
     gold = str(item["intent"])
     if crisis:
         return "crisis"
     if reading.outcome in (UNSURE, CONFIRM):
-        if gold == LEAVE_ALONE and reading.intent == LEAVE_ALONE:
-            return "correct"  # the leave-alone card is what such a request gets
         return "ask"
     if reading.outcome == NOTHING:
         return "correct" if gold == NONE else "fallback"
@@ -116,35 +127,35 @@ def judge(item: dict[str, Any], reading: Reading, crisis: bool) -> str:
         return "ask"  # the command's own answer says how to say it, and nothing changes
     wanted = action(gold, str(item.get("argument") or ""))
     done = action(reading.intent, reading.argument)
-    if gold == LEAVE_ALONE and reading.intent == LEAVE_ALONE:
-        done = wanted
-    if done == wanted and same_argument(gold, str(item.get("argument") or ""), reading.argument):
+    if gold == LEAVE_ALONE and not item.get("argument") and done in ("stop", "pause"):
+        done = wanted  # left alone: stopping or pausing both leave them be
+    same = same_action(table or default_commands(), done, wanted)
+    if same and same_argument(gold, str(item.get("argument") or ""), reading.argument):
         return "correct"
     return "wrong"
 
 
-def changes_state(table: CommandTable, done: str) -> bool:
-    command = table.get(done)
-    return bool(command and command.changes_state)
+def destructive(table: CommandTable, reading: Reading) -> bool:
+    """A wrong action that changed something (asking "are you sure?" changes nothing)."""
+    command = table.get(action(reading.intent, reading.argument))
+    return bool(command and command.changes_state and not command.asks_first)
 
 
 def evaluate(messages: list[dict[str, Any]], understanding: Understanding, support) -> dict:
     per_intent: dict[str, Counter[str]] = {}
     outcomes: Counter[str] = Counter()
     wrong: list[dict[str, Any]] = []
-    destructive = exact_words = 0
+    destructive_count = exact_words = 0
     for item in messages:
         text = str(item["text"])
         crisis = detect(text, support) is not None
         reading = understanding.read(text)
-        verdict = judge(item, reading, crisis)
+        verdict = judge(item, reading, crisis, understanding.table)
         outcomes[verdict] += 1
         per_intent.setdefault(str(item["intent"]), Counter())[verdict] += 1
         if verdict == "wrong":
             exact_words += reading.exact
-            destructive += changes_state(
-                understanding.table, action(reading.intent, reading.argument)
-            )
+            destructive_count += destructive(understanding.table, reading)
         if verdict != "correct":
             wrong.append(
                 {
@@ -165,7 +176,7 @@ def evaluate(messages: list[dict[str, Any]], understanding: Understanding, suppo
         "wrong_actions": round(outcomes["wrong"] / total, 4),
         "wrong_actions_count": outcomes["wrong"],
         "wrong_actions_exact_words": exact_words,
-        "destructive_wrong_actions": destructive,
+        "destructive_wrong_actions": destructive_count,
         "fallback_on_an_intent": round(outcomes["fallback"] / total, 4),
         "crisis_card": round(outcomes["crisis"] / total, 4),
         "crisis_card_count": outcomes["crisis"],

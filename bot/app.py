@@ -38,7 +38,7 @@ from core.logs import describe
 from core.models import utcnow
 from core.orgconfig import OrgConfig, load_org_config
 from core.settings import Settings
-from dialogs import leadreport, rights
+from dialogs import leadreport, rights, understanding
 from dialogs.router import default_router
 from dialogs.wiring import build_services, secrets_for
 from scheduler.jobs import build_scheduler
@@ -201,6 +201,9 @@ def create_app(
         wake_sender=sender.wake,
         list_members=transport.list_members,
     )
+    # The intent model is checked against the command table now: one fitted on other commands
+    # or examples stops the bot at start with the command that refits it, not on a message.
+    understanding.understanding_for(services.commands)
     adapter = CloudAdapter(build_authentication(settings, credentials_factory))
     adapter.on_turn_error = _on_turn_error
     bot = WellbeingBot(

@@ -317,6 +317,9 @@ class Console:
         self.renderer = CardRenderer(width)
         self.width = width
         self.shown: list[Shown] = []
+        self._pressable: list[Shown] = []
+        """What the bot sent or updated since the person last sent anything: only these
+        buttons answer to a typed number, so in a text dialog a digit is an answer."""
         self.sent: list[dict[str, Any]] = []
         """Every activity the console posted to the bot, in order (a transcript of this side)."""
         self.service_url = ""
@@ -360,6 +363,7 @@ class Console:
         if activity.get("type") == "message":
             shown = Shown(activity_id, request.match_info["conversation"], activity)
             self.shown.append(shown)
+            self._pressable.append(shown)
             self._show(shown, updated=False)
             self._note_arrival()
         return web.json_response({"id": activity_id})
@@ -374,6 +378,9 @@ class Console:
                 {"error": {"code": "NotFound", "message": "no such activity"}}, status=404
             )
         shown.activity, shown.views, shown.carried_inputs = activity, [], []
+        if shown in self._pressable:
+            self._pressable.remove(shown)
+        self._pressable.append(shown)
         self._show(shown, updated=True)
         self._note_arrival()
         return web.json_response({"id": activity_id})
@@ -383,6 +390,8 @@ class Console:
         shown = self._find(request.match_info["activity"])
         if shown is not None:
             self.shown.remove(shown)
+            if shown in self._pressable:
+                self._pressable.remove(shown)
             self._say("(The bot deleted one of its messages.)")
             self._note_arrival()
         return web.Response(status=200)
@@ -577,6 +586,7 @@ class Console:
         could not be delivered."""
         assert self._session is not None
         self.sent.append(activity)
+        self._pressable.clear()
         before = self._arrivals
         try:
             async with self._session.post(self.bot_url, json=activity) as response:
@@ -676,8 +686,10 @@ class Console:
         return not self._leaving
 
     def _current(self) -> Shown | None:
-        """The latest message in this chat with buttons: a number presses one of them."""
-        for shown in reversed(self.shown):
+        """The newest card in this chat with buttons, sent since the person last said anything:
+        a number presses one of them. Otherwise a number is a message (a text dialog's
+        answer), never a press on an older card."""
+        for shown in reversed(self._pressable):
             if self._here(shown.conversation_id) and shown.interactive is not None:
                 return shown
         return None
@@ -785,6 +797,7 @@ class Console:
         opened = Shown(shown.id, shown.conversation_id, shown.activity, [inner])
         opened.carried_inputs = [*shown.carried_inputs, *view.inputs]
         self.shown.append(opened)
+        self._pressable.append(opened)
         self._print_card(inner, "Bot", updated=False)
         if inner.actions:
             self._say("  (Type a button's number to press it.)")
@@ -835,6 +848,7 @@ class Console:
                     "attachments": [{"contentType": ADAPTIVE_CARD, "content": value}],
                 }
                 original.views, original.carried_inputs = [], []
+                self._pressable.append(original)
                 self._show(original, updated=True)
         elif kind == INVOKE_ERROR:
             message = value.get("message") if isinstance(value, dict) else value

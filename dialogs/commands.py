@@ -41,8 +41,15 @@ class Command:
     confirmation that erases)."""
     changes_state: bool = False
     """True when it changes anything (check-ins on or off, data, a team, the FAQ): only its
-    exact words run it; anything the understanding step only guesses asks "did you mean …?"
-    first, and the button runs it. False: read-only, so a sure guess may act."""
+    exact words run it, unless it is `undoable` or `asks_first`; anything else the understanding
+    step only guesses asks "did you mean …?" first, and the button runs it. False: read-only, so
+    a sure guess may act."""
+    undoable: bool = False
+    """A change one word undoes (pause and resume, stop and start): a sure guess may act, and
+    its reply says how to undo it."""
+    asks_first: bool = False
+    """Its handler asks before changing anything (delete my data: "are you sure?"), so a sure
+    guess may run it: the question is the action."""
 
     @property
     def all_phrases(self) -> tuple[str, ...]:
@@ -80,6 +87,11 @@ class CommandTable:
                         f"and {command.name!r}"
                     )
                 self._by_phrase[key] = command
+        for command in self.commands:
+            if (command.undoable or command.asks_first) and not command.changes_state:
+                raise ValueError(
+                    f"command {command.name!r} is undoable or asks first but changes nothing"
+                )
         names = [c.name for c in self.commands]
         duplicates = {n for n in names if names.count(n) > 1}
         if duplicates:

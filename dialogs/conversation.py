@@ -56,9 +56,22 @@ CARRIED_ON = "No problem, I'll carry on as usual. Say **pause** or **stop** when
 
 
 async def leave_alone(turn: Turn, argument: str) -> list[Reply]:
-    """A request to be left alone, in anything but the command table's words: asked once,
-    kindly, and never acted on by itself. Stop, pause (for the weeks named, else four) or
-    carry on, each a button; one line that support is still there."""
+    """A request to be left alone the understanding step is sure of: done, not asked about
+    (asking would be one more message to someone who asked for none). The weeks named pause
+    the check-ins, else they stop; the reply says how to undo it and that support is still
+    there."""
+    weeks = understanding.weeks_in(argument)
+    name, wanted = ("pause", f"{weeks} weeks") if weeks else ("stop", "")
+    command = turn.services.commands.get(name)
+    if command is None:
+        return await ask_about_leaving_alone(turn, argument)
+    return await command.handler(turn, wanted)
+
+
+async def ask_about_leaving_alone(turn: Turn, argument: str) -> list[Reply]:
+    """A request to be left alone the step is unsure of: asked once, kindly, and never acted
+    on by itself. Stop, pause (for the weeks named, else four) or carry on, each a button; one
+    line that support is still there."""
     weeks = understanding.weeks_in(argument) or DEFAULT_PAUSE_WEEKS
     choices = [
         {"title": "Stop the weekly check-ins", "data": {"command": "stop", "argument": ""}},
@@ -129,7 +142,7 @@ async def did_you_mean_stage(turn: Turn) -> list[Reply] | None:
     if not turn.event.personal or reading.outcome != UNSURE:
         return None
     if reading.intent == LEAVE_ALONE:
-        return await leave_alone(turn, reading.argument)
+        return await ask_about_leaving_alone(turn, reading.argument)
     return did_you_mean(turn, reading)
 
 
@@ -138,8 +151,6 @@ async def confirm(turn: Turn, reading: understanding.Reading) -> list[Reply] | N
     anything else can take the message, and done only when a button is pressed."""
     if reading.outcome != CONFIRM:
         return None
-    if reading.intent == LEAVE_ALONE:
-        return await leave_alone(turn, reading.argument)
     return did_you_mean(turn, reading)
 
 

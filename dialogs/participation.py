@@ -99,7 +99,12 @@ async def _resume(turn: Turn, _argument: str) -> list[Reply]:
         return [Reply(text=str(error))]
     async with turn.services.sessions() as session:
         await set_status(session, person, "active", turn.now)
-    return [Reply(text="Welcome back. Your weekly check-ins are on again.")]
+    return [
+        Reply(
+            text="Welcome back. Your weekly check-ins are on again. "
+            "Say **pause** or **stop** whenever you like."
+        )
+    ]
 
 
 async def _stop(turn: Turn, _argument: str) -> list[Reply]:
@@ -142,6 +147,7 @@ PAUSE = Command(
     ),
     first_help=5,
     changes_state=True,
+    undoable=True,
 )
 RESUME = Command(
     "resume",
@@ -159,6 +165,7 @@ RESUME = Command(
         "back from holiday",
     ),
     changes_state=True,
+    undoable=True,
 )
 STOP = Command(
     "stop",
@@ -179,6 +186,7 @@ STOP = Command(
     ),
     first_help=6,
     changes_state=True,
+    undoable=True,
 )
 START = Command(
     "start",
@@ -195,4 +203,5 @@ START = Command(
         "i'd like to get the weekly check in",
     ),
     changes_state=True,
+    undoable=True,
 )

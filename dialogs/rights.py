@@ -450,6 +450,7 @@ DELETE = Command(
         "delete my account",
     ),
     changes_state=True,
+    asks_first=True,
 )
 DELETE_CONFIRMED = Command(
     "yes delete my data",

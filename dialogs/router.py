@@ -153,10 +153,13 @@ async def command_stage(turn: Turn) -> list[Reply] | None:
     """A typed command, or a card button that names one: data {"command": "help", ...}.
 
     Typed text goes through the understanding step: the command table's own words run their
-    command; a message it is sure means a read-only command runs that (while a dialog is in
-    progress, only when all but certain, so a note is never read as a command); a clear guess
-    at a command that changes something, or a request to be left alone, is asked about here
-    ("did you mean …?", or stop / pause / carry on) and done only on a button press.
+    command; a message it is sure means a command runs that when a guess may (read-only, undone
+    by one word like pause and stop, or asking first like delete my data), and a sure request
+    to be left alone stops or pauses the check-ins, each saying how to undo it. While a dialog
+    is in progress only a read-only command the step is all but certain of counts, so a note is
+    never read as a command. A clear guess at any other command that changes something
+    (export, the admins' commands) is asked about here ("did you mean …?") and done only on a
+    button press.
 
     Card buttons may carry more fields; the handler reads them from `turn.event.value`.
     """
@@ -179,10 +182,12 @@ async def command_stage(turn: Turn) -> list[Reply] | None:
             return await conversation.confirm(turn, reading)
         if not reading.sure:
             return None
+        if reading.intent == understanding.LEAVE_ALONE:
+            return await conversation.leave_alone(turn, reading.argument)
         found = table.get(reading.intent)
         if found is None:
             return None
-        if found.changes_state and not reading.exact:
+        if not reading.exact and not understanding.acts_on_a_guess(found):
             return None  # never acted on a guess: understanding.read says CONFIRM instead
         command, argument = found, reading.argument
     scope = "personal" if turn.event.personal else "channel"

@@ -2,22 +2,20 @@
 (with its argument), a request to be left alone, a greeting or thanks, a low mood, a policy
 question, a support need, or nothing the bot knows.
 
-Three readers agree on it. The command table's own words win outright. Otherwise typing slips
-are put right word by word against the words the examples use (rapidfuzz, Damerau-Levenshtein),
-and the message is compared with every example: by meaning, through the sentence encoder the
-crisis check already runs (core/sentence_encoder.py), and by its letters (rapidfuzz's
-ratio), whichever is closer. An intent's score is its closest example. The examples live beside
-each command in the command table (`Command.examples`), so adding a command teaches this step
-too; the intents that are not commands keep theirs here, and policy questions borrow the
-shipped FAQ's questions.
+The command table's own words win outright. Otherwise the message is tidied (emoji as words,
+text-speak expanded, typing slips put right against the words the examples use, with
+rapidfuzz's Damerau-Levenshtein) and read by the learned intent classifier
+(dialogs/intent_model.py: the sentence encoder's sense of meaning plus letter runs for typos,
+fitted offline on the examples kept beside each command in the command table), which gives a
+calibrated probability for every intent.
 
-The outcome is `sure` (act: a read-only intent, or the command table's own words), `confirm`
-(a clear guess at a command that changes something, or a request to be left alone: asked at
-once, never done without a button press), `unsure` (ask "did you mean …?" with the closest
-few, after the later stages have had their say) or `nothing` (the fallback). Whether a
-command changes anything is said once, in the command table (`Command.changes_state`).
-Thresholds were tuned on bench/data/understanding_dev.yaml only; bench/understanding_eval.py
-scores them.
+The outcome is `sure` (act), `confirm` (ask at once, at the command stage), `unsure` (ask "did
+you mean …?" with the closest few, after the later stages have had their say) or `nothing` (the
+fallback). A command that changes something acts on a guess only when one word undoes it
+(`Command.undoable`: pause, resume, stop, start) or it asks before it changes anything
+(`Command.asks_first`: delete my data); any other (export, the admins' commands) is asked
+about first. The thresholds come with the model, chosen on bench/data/understanding_dev.yaml,
+which the fit never sees; bench/understanding_eval.py scores them.
 """
 
 from __future__ import annotations
@@ -28,13 +26,21 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from rapidfuzz import fuzz, process
+from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
 from core import sentence_encoder
 from core.context import Turn
-from core.faq.io import seed_entries
+from dialogs import intent_model
 from dialogs.commands import Command, CommandTable
+from dialogs.intent_model import GREETING as GREETING
+from dialogs.intent_model import LEAVE_ALONE as LEAVE_ALONE
+from dialogs.intent_model import LOW_MOOD as LOW_MOOD
+from dialogs.intent_model import NONE as NONE
+from dialogs.intent_model import POLICY_QUESTION as POLICY_QUESTION
+from dialogs.intent_model import SUPPORT_NEED as SUPPORT_NEED
+from dialogs.intent_model import THANKS as THANKS
+from dialogs.intent_model import IntentModel, guessable_commands
 from dialogs.text import normalise
 
 SURE = "sure"
@@ -42,40 +48,8 @@ CONFIRM = "confirm"
 UNSURE = "unsure"
 NOTHING = "nothing"
 
-LEAVE_ALONE = "leave_alone"
-GREETING = "greeting"
-THANKS = "thanks"
-LOW_MOOD = "low_mood"
-POLICY_QUESTION = "policy_question"
-SUPPORT_NEED = "support_need"
-NONE = "none"
-
-SURE_AT = 0.62
-"""The closest example's score at which the step acts without asking (read-only intents)."""
-SURE_AT_FOR: dict[str, float] = {
-    "check in": 0.76,
-    "check in by text": 0.85,
-    "greeting": 0.7,
-    "help": 0.7,
-    "low_mood": 0.65,
-    "policy_question": 0.66,
-    "report": 0.7,
-    "support": 0.72,
-    "team": 0.75,
-    "urgent help": 0.7,
-}
-"""A higher bar for the intents the development set showed acting wrongly (near misses such
-as "previous check-ins please" read as `check in`, "options?" as `support`)."""
-MARGIN = 0.05
-"""How far the best intent must lead the next one to act without asking."""
-UNSURE_AT = 0.6
-"""Below this nothing is close: the fallback, not a question."""
-SURE_IN_DIALOG = 0.9
-"""While a dialog is in progress a command must be this close, so a note is never a command."""
-LETTERS_AT = 85
-"""Letters count only when nearly all agree (a slip); "stop" and "start" share half theirs."""
-FUZZY_WEIGHT = 0.95
-"""Letters alone count a little less than meaning: "stop" and "start" are one letter apart."""
+CLOSE_ENOUGH = 0.1
+"""An intent this probable is offered on a "did you mean …?" card beside the best."""
 
 _EMOJI = {
     "\u2764": " thank you ",
@@ -149,186 +123,6 @@ _PADDING = re.compile(
     r"|i want to|i wanna|i need to|let me|just)?\s*"
     r"|\s*(?:please|pls|thanks|thank you|for me|now|then|again|mate|bot|ta)?[\s?!.]*$"
 )
-
-OTHER_INTENTS: dict[str, tuple[str, ...]] = {
-    LEAVE_ALONE: (
-        "leave me alone",
-        "stop messaging me",
-        "stop sending me messages",
-        "i don't want any more messages",
-        "please stop contacting me",
-        "go away",
-        "i'm done with this bot",
-        "stop bothering me",
-        "don't message me again",
-        "i don't want to hear from this bot",
-        "no more messages please",
-        "stop pestering me",
-        "get off my back",
-        "can you stop messaging me",
-        "i'm fed up of these messages",
-        "stop spamming me",
-        "this bot is annoying, stop",
-        "quit messaging me",
-        "i don't want to talk to a bot",
-        "mute",
-    ),
-    GREETING: (
-        "hi",
-        "hello",
-        "hey",
-        "hiya",
-        "good morning",
-        "good afternoon",
-        "good evening",
-        "hey there",
-        "hello bot",
-        "morning",
-        "yo",
-        "hi how are you",
-        "how are you",
-        "alright",
-        "hello again",
-        "greetings",
-        "bye",
-        "goodbye",
-        "see you later",
-        "good night",
-    ),
-    THANKS: (
-        "thanks",
-        "thank you",
-        "thank you so much",
-        "cheers",
-        "thanks a lot",
-        "many thanks",
-        "ta",
-        "that's helpful thanks",
-        "brilliant thank you",
-        "thanks that helped",
-        "great thanks",
-        "ok thanks",
-        "perfect thank you",
-        "you're a star",
-        "lovely thanks",
-        "appreciate it",
-        "nice one",
-        "ok",
-        "okay",
-        "cool",
-        "great",
-        "got it",
-    ),
-    LOW_MOOD: (
-        "rough day",
-        "i feel sad",
-        "feeling low",
-        "i'm having a bad day",
-        "i'm not ok",
-        "feeling down today",
-        "today has been awful",
-        "i'm so tired of everything",
-        "i feel rubbish",
-        "not a good day",
-        "i'm struggling today",
-        "feeling a bit flat",
-        "i'm exhausted",
-        "had a horrible shift",
-        "i feel awful",
-        "i'm fed up",
-        "i feel lonely",
-        "everything is getting on top of me",
-        "i've been crying",
-        "i'm upset",
-        "worst week ever",
-        "i feel overwhelmed",
-        "bit down",
-        "meh",
-        "not great",
-        "i feel heartbroken",
-        "i feel worried",
-    ),
-    SUPPORT_NEED: (
-        "i'm really stressed at work",
-        "i need to talk to someone about my mental health",
-        "i'm worried about money",
-        "i can't pay my bills",
-        "my mum died last week",
-        "i'm having problems at home",
-        "i'm being bullied at work",
-        "my back is killing me and i need help",
-        "i'm caring for my dad and it's too much",
-        "i need counselling",
-        "i need adjustments for my disability",
-        "can i speak to someone in confidence",
-        "i think i'm burnt out",
-        "i'm not sleeping because of anxiety",
-        "my relationship has broken down",
-        "i've got debt problems",
-        "my manager is making my life hard",
-        "i need occupational health",
-        "i'm grieving",
-        "i want to talk to someone confidentially",
-        "i'm struggling with my mental health",
-        "i need help with stress",
-    ),
-    POLICY_QUESTION: (
-        "what is the sickness policy",
-        "how many sick days can i have",
-        "what's a welcome back conversation",
-        "what is a personalised action plan",
-        "can someone on a phased return do night shifts",
-        "how does a phased return work",
-        "do i need a fit note",
-        "what happens if i'm off sick a lot",
-        "what are the absence triggers",
-        "when do i need to call in sick",
-        "what's the attendance policy",
-        "does the policy cover mental health absence",
-        "how long can i be off before occupational health",
-        "what counts as a reasonable adjustment",
-        "what is a wellbeing conversation",
-        "do managers have to do return to work meetings",
-    ),
-    NONE: (
-        "what time is the team meeting",
-        "asdf",
-        "the printer is broken",
-        "what's the weather like",
-        "where is the canteen",
-        "can you book me a room",
-        "what's my annual leave balance",
-        "test",
-        "lol",
-        "who won the football",
-        "tell me a joke",
-        "what is the wifi password",
-        "i need to reset my password",
-        "when is payday",
-        "send the rota",
-        "yes",
-        "no",
-        "maybe",
-        "what",
-        "why",
-        "blah",
-        "qwerty",
-        "is the car park open",
-        "my computer is slow",
-        "my team are brilliant",
-        "we're short staffed on the ward",
-        "the ward is really busy today",
-        "my colleague is on annual leave",
-        "i'm going on my break",
-        "i'm back from my break",
-        "the report is due on friday",
-        "i need to stop at the shop",
-        "can you send me the minutes",
-        "delete this",
-    ),
-}
-"""The intents that are not commands, with examples written for them (none: messages that are
-nothing the bot does, so the closest example can say so)."""
 
 _NUMBERS = {
     "a": 1,
@@ -419,11 +213,6 @@ def argument_for(command: Command, said: str) -> str:
     return ""
 
 
-def sure_at(intent: str) -> float:
-    """The score at which a read-only intent is acted on without asking."""
-    return max(SURE_AT, SURE_AT_FOR.get(intent, 0.0))
-
-
 @dataclass(frozen=True)
 class Reading:
     """What a message meant: an intent (a command's name or one of the others), the command's
@@ -445,34 +234,15 @@ class Reading:
 NOTHING_READ = Reading(NONE)
 
 
-class Understanding:
-    """The examples of every intent, encoded once; `read` says what one message meant."""
+class Cleaner:
+    """A message tidied for reading: normalised, emoji as words, text-speak expanded, and a
+    word that is a slip away from a word the examples use put right ("hlep" -> "help")."""
 
-    def __init__(self, table: CommandTable, *, scope: str = "personal") -> None:
-        self.table = table
-        self.commands = {
-            c.name: c for c in table.available_in(scope) if c.guessable and c.name != "faq"
-        }
-        intents: list[str] = []
-        texts: list[str] = []
-        for command in self.commands.values():
-            for text in (*command.all_phrases, *command.examples):
-                intents.append(command.name)
-                texts.append(normalise(text))
-        for name, examples in {**OTHER_INTENTS, POLICY_QUESTION: _policy_examples()}.items():
-            for text in examples:
-                intents.append(name)
-                texts.append(normalise(text))
-        self._intents = np.array(intents)
-        self._names = sorted(set(intents))
-        self._rows = {name: np.flatnonzero(self._intents == name) for name in self._names}
-        self._texts = texts
-        self._vectors = _encode(tuple(texts))
-        self._vocabulary = sorted({word for text in texts for word in text.split()})
-        self._known = _known_words() | set(self._vocabulary)
+    def __init__(self, words: frozenset[str]) -> None:
+        self._vocabulary = sorted(words)
+        self._known = _known_words() | words
 
     def _correct(self, word: str) -> str:
-        """A word put right when it is a slip away from a word the examples use ("hlep")."""
         if word in self._known or len(word) < 4 or not word.isalpha():
             return word
         slips = 1 if len(word) < 7 else 2
@@ -481,18 +251,71 @@ class Understanding:
         )
         return found[0] if found else word
 
-    def clean(self, text: str) -> str:
-        """The message normalised, emoji as words, text-speak expanded, slips put right."""
+    def __call__(self, text: str) -> str:
         said = normalise(_EMOJI_RE.sub(lambda m: _EMOJI[m.group(0)], text or ""))
         words = " ".join(_SPEAK.get(word, word) for word in said.split()).split()
         return " ".join(self._correct(word) for word in words)
 
+
+def example_words(texts: list[str]) -> frozenset[str]:
+    """The words slips are put right to: every word of the examples, normalised, text-speak
+    expanded."""
+    return frozenset(
+        word
+        for text in texts
+        for word in " ".join(_SPEAK.get(w, w) for w in normalise(text).split()).split()
+    )
+
+
+def acts_on_a_guess(command: Command) -> bool:
+    """Whether a sure reading may run the command: read-only, undone by one word, or asks
+    before it changes anything. Export and the admins' commands are asked about first."""
+    return not command.changes_state or command.undoable or command.asks_first
+
+
+@dataclass(frozen=True)
+class Probabilities:
+    """The classifier's reading of one message: intents best first, with probabilities."""
+
+    ranked: tuple[str, ...]
+    values: tuple[float, ...]
+
+
+class Understanding:
+    """The command table and the intent model together; `read` says what one message meant.
+    The model is checked against the table when this is built (dialogs/intent_model.py)."""
+
+    def __init__(self, table: CommandTable, model: IntentModel | None = None) -> None:
+        self.table = table
+        self.commands = {c.name: c for c in guessable_commands(table)}
+        self.model = model or intent_model.shipped()
+        self.model.check(table, intent_model.examples_for(table))
+        self.thresholds = self.model.thresholds
+        self.clean = Cleaner(self.model.words)
+        self._probabilities = lru_cache(maxsize=512)(self._classify)
+        """Readings kept for texts seen again (the threshold search reads each many times)."""
+
+    def _classify(self, said: str, asks: bool) -> Probabilities:
+        values = self.model.probabilities(said, asks, sentence_encoder.vector(said))
+        order = np.argsort(-values)
+        return Probabilities(
+            tuple(self.model.intents[i] for i in order), tuple(float(values[i]) for i in order)
+        )
+
+    def forget(self) -> None:
+        """Drop the readings kept for repeated texts (a benchmark's cold start)."""
+        self._probabilities.cache_clear()
+
+    def probabilities(self, text: str) -> Probabilities:
+        """Every intent's probability for a message, best first."""
+        return self._probabilities(self.clean(text), "?" in text)
+
     def read(self, text: str, *, in_dialog: bool = False) -> Reading:
-        """What the message meant. Only the command table's own words run a command that
-        changes anything; a guess at one is `unsure` (asked about, never done). A request to
-        be left alone is never done either: it is `unsure`, and the bot asks what they want.
-        In a dialog only an exact or all-but-certain read-only command counts (a note about
-        the week is not a command); the other intents are left to the dialog."""
+        """What the message meant. The table's own words act (`exact`); so do its words
+        after tidying ("pasue", "can you resume please"), as far as a guess may. Otherwise the
+        classifier: sure above the thresholds, unsure between, nothing below. In a dialog only
+        a read-only command the classifier is all but certain of counts (a note about the week
+        is not a command); everything else is left to the dialog."""
         match = self.table.match(text)
         if match is not None:
             return Reading(
@@ -507,54 +330,38 @@ class Understanding:
             argument = argument_for(command, said) if match.argument else ""
             if in_dialog and command.changes_state:
                 return NOTHING_READ
-            outcome = CONFIRM if command.changes_state else SURE
+            outcome = SURE if acts_on_a_guess(command) else CONFIRM
             return Reading(command.name, argument, outcome, (command.name,), 1.0)
-        said = _PADDING.sub("", said) or said
-        scores = self.scores(said)
-        ranked = sorted(scores, key=lambda name: -scores[name])
-        best, second = ranked[0], ranked[1]
-        top = scores[best]
-        closest = tuple(n for n in ranked[:3] if scores[n] >= UNSURE_AT and n != NONE)
+        return self.decide(self._probabilities(said, "?" in text), said, in_dialog=in_dialog)
+
+    def decide(self, read: Probabilities, said: str, *, in_dialog: bool = False) -> Reading:
+        """The outcome of the classifier's reading of a tidied message, by the thresholds."""
+        best, top = read.ranked[0], read.values[0]
+        runner_up = read.values[1]
+        closest = tuple(
+            name
+            for name, value in zip(read.ranked[:3], read.values[:3], strict=True)
+            if value >= CLOSE_ENOUGH and name != NONE
+        )
         command = self.commands.get(best)
         argument = argument_for(command, said) if command else ""
         if best == LEAVE_ALONE:
             weeks = weeks_in(said)
             argument = f"{weeks} weeks" if weeks else ""
+        limits = self.thresholds
+        changing = best == LEAVE_ALONE or bool(command and command.changes_state)
         if in_dialog:
-            sure = command and not command.changes_state and top >= SURE_IN_DIALOG
+            sure = command and not command.changes_state and top >= limits.in_dialog
             outcome = SURE if sure else NOTHING
-        elif best == NONE or top < UNSURE_AT:
+        elif best == NONE or top < limits.ask:
             outcome = NOTHING
-        elif best == LEAVE_ALONE:
-            outcome = CONFIRM
-        elif top >= sure_at(best) and top - scores[second] >= MARGIN:
-            outcome = CONFIRM if command and command.changes_state else SURE
+        elif top >= (limits.act_changing if changing else limits.act) and (
+            top - runner_up >= limits.margin
+        ):
+            outcome = CONFIRM if command and not acts_on_a_guess(command) else SURE
         else:
             outcome = UNSURE
         return Reading(best, argument, outcome, closest, round(top, 4))
-
-    def scores(self, said: str) -> dict[str, float]:
-        """Each intent's closest example, by meaning or by letters."""
-        meaning = self._vectors @ sentence_encoder.vector(said)
-        letters = process.cdist([said], self._texts, scorer=fuzz.ratio, dtype=np.float32)[0]
-        letters = np.where(letters >= LETTERS_AT, FUZZY_WEIGHT * letters / 100.0, 0.0)
-        closeness = np.maximum(meaning, letters)
-        return {name: float(closeness[rows].max()) for name, rows in self._rows.items()}
-
-
-@lru_cache(maxsize=4)
-def _encode(texts: tuple[str, ...]) -> np.ndarray:
-    """The examples' vectors, once per process for each set of examples."""
-    return sentence_encoder.shipped().embed(list(texts))
-
-
-@lru_cache(maxsize=1)
-def _policy_examples() -> tuple[str, ...]:
-    """Policy questions as the shipped FAQ asks them: its questions and their phrasings."""
-    examples = list(OTHER_INTENTS[POLICY_QUESTION])
-    for entry in seed_entries():
-        examples += [entry.question, *entry.phrasings]
-    return tuple(examples)
 
 
 @lru_cache(maxsize=1)

@@ -102,6 +102,26 @@ async def test_install_welcome_help_and_a_card_button(bot):
     assert stored.service_url == console.service_url
 
 
+async def test_in_a_text_dialog_a_typed_digit_is_an_answer_not_a_button(bot):
+    # The welcome card has buttons, but the newest message is the check-in's question (text):
+    # "2" answers it, as it would in Teams.
+    console, out = _console(bot.url, ["check in by text", "2", "/quit"])
+    assert await console.run() == 0
+    typed = [a for a in console.sent if a["type"] == "message"]
+    assert [a.get("text") for a in typed] == ["check in by text", "2"]
+    assert "value" not in typed[1]
+    assert "Reply with a number, or skip" in out.getvalue()  # the next question
+
+
+async def test_the_faqs_closest_questions_are_numbered_buttons(bot):
+    console, out = _console(bot.url, ["faq nights after being off sick", "/quit"])
+    assert await console.run() == 0
+    card = console.shown[-1].activity["attachments"][0]["content"]
+    actions = [a for e in card["body"] if e["type"] == "ActionSet" for a in e["actions"]]
+    assert actions and all(a["data"]["command"] == "faq.show" for a in actions)
+    assert f"[1] {actions[0]['title']}" in out.getvalue()
+
+
 def _card(*body: dict[str, Any], actions: list[dict[str, Any]]) -> dict[str, Any]:
     return {"type": "AdaptiveCard", "version": "1.5", "body": list(body), "actions": actions}
 
@@ -130,36 +150,36 @@ class ScriptedBot:
             assert response.status == 200
             return (await response.json())["id"]
 
+    def _execute_card(self) -> dict[str, Any]:
+        return _card(
+            {"type": "TextBlock", "text": "How are you this week?"},
+            {
+                "type": "Input.ChoiceSet",
+                "id": "mood",
+                "label": "Mood",
+                "isRequired": True,
+                "errorMessage": "Please choose one.",
+                "choices": [
+                    {"title": "Good", "value": "good"},
+                    {"title": "Low", "value": "low"},
+                ],
+            },
+            {"type": "Input.Text", "id": "note", "label": "Anything to add?"},
+            actions=[
+                {
+                    "type": "Action.Execute",
+                    "title": "Send",
+                    "verb": "checkin.answer",
+                    "data": {"cycle": 7},
+                }
+            ],
+        )
+
     async def messages(self, request: web.Request) -> web.Response:
         activity = await request.json()
         self.received.append(activity)
         if activity["type"] == "installationUpdate":
-            self.card_ids["execute"] = await self._card_message(
-                activity,
-                _card(
-                    {"type": "TextBlock", "text": "How are you this week?"},
-                    {
-                        "type": "Input.ChoiceSet",
-                        "id": "mood",
-                        "label": "Mood",
-                        "isRequired": True,
-                        "errorMessage": "Please choose one.",
-                        "choices": [
-                            {"title": "Good", "value": "good"},
-                            {"title": "Low", "value": "low"},
-                        ],
-                    },
-                    {"type": "Input.Text", "id": "note", "label": "Anything to add?"},
-                    actions=[
-                        {
-                            "type": "Action.Execute",
-                            "title": "Send",
-                            "verb": "checkin.answer",
-                            "data": {"cycle": 7},
-                        }
-                    ],
-                ),
-            )
+            self.card_ids["first"] = await self._card_message(activity, self._execute_card())
             self.card_ids["submit"] = await self._card_message(
                 activity,
                 _card(
@@ -176,6 +196,7 @@ class ScriptedBot:
                 _card({"type": "TextBlock", "text": "Saved your choice."}, actions=[]),
                 f"/{activity['replyToId']}",
             )
+            self.card_ids["execute"] = await self._card_message(activity, self._execute_card())
         elif activity["type"] == "invoke":
             thanks = _card({"type": "TextBlock", "text": "Thank you for checking in."}, actions=[])
             return web.json_response(
@@ -197,8 +218,9 @@ async def scripted_bot():
 
 
 async def test_buttons_are_pressed_the_way_teams_sends_them(scripted_bot):
-    # The latest card first: "Read more" opens a link, "Save" submits (asking the toggle first);
-    # the bot updates that card, so the next number presses the first card's Execute button.
+    # Only the newest card answers to a number: "Read more" opens a link, "Save" submits (asking
+    # the toggle first); the bot updates that card and sends a new one, whose Execute button the
+    # next number presses (never the older card sent at install with the same button).
     lines = ["1", "2", "y", "1", "", "7", "2", "maybe later"]
     console, out = _console(scripted_bot.url, lines)
     assert await console.run() == 0
