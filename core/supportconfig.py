@@ -328,6 +328,13 @@ class Crisis(_Strict):
         "saved', 'picked the date', 'cutting again', 'love you all, sorry'): a joke marker never "
         "quiets a message with one of these.",
     )
+    someone_else_phrases: list[str] = Field(
+        default_factory=list,
+        description="Risk to another person named in words ('cutting herself', 'he wants to "
+        "die', 'her partner hits her'): with the model's reading for someone else, the card "
+        "for helpers. Worry about someone with no such sign ('my mum is in hospital') gets "
+        "no crisis card.",
+    )
     request_context: list[str] = Field(
         default_factory=list,
         description="Words that show a message talks to or about the bot and its check-ins "
@@ -358,6 +365,7 @@ class Crisis(_Strict):
         "serious_phrases",
         "act_phrases",
         "request_context",
+        "someone_else_phrases",
     )
     @classmethod
     def _rules(cls, value: list[str]) -> list[str]:

@@ -170,23 +170,29 @@ def urgent_leaflet(org: OrgConfig) -> list[Reply]:
     return [Reply(card=Card("crisis", context, fallback_text=text), purpose="crisis")]
 
 
-_TEXT_TO = re.compile(r"^\s*text\s+(?P<word>\S+)\s+to\s+(?P<number>[0-9 ]+)\s*$", re.IGNORECASE)
+_TEXT_TO = re.compile(
+    r"text\s+['\"‘“]?(?P<word>[A-Za-z0-9]+)['\"’”]?\s+to\s+(?P<number>[0-9][0-9 ]*[0-9])",
+    re.IGNORECASE,
+)
+_DIALLED = re.compile(r"\s*(?P<number>\+?[0-9][0-9 ]*[0-9]|[0-9])")
 
 
 def _tap_actions(service: Service) -> list[dict[str, str]]:
     """Buttons that call or text a service. Teams on phones opens `tel:` and `sms:` links;
-    the desktop client may not, so every title carries the number too."""
+    the desktop client may not, so every title carries the number too. Only the number at the
+    start of a phone entry is dialled ("0800 123 4567 (option 2)" dials 08001234567)."""
     contact = service.contact
     actions: list[dict[str, str]] = []
-    if contact.phone:
-        digits = re.sub(r"[^0-9+]", "", contact.phone)
+    dialled = _DIALLED.match(contact.phone or "")
+    if dialled:
+        digits = dialled["number"].replace(" ", "")
         title = (
             f"Call {contact.phone}"
             if service.is_emergency
             else f"Call {service.name} on {contact.phone}"
         )
         actions.append({"title": title, "url": f"tel:{digits}"})
-    texted = _TEXT_TO.match(contact.text_message or "")
+    texted = _TEXT_TO.search(contact.text_message or "")
     if texted:
         number = texted["number"].replace(" ", "")
         actions.append(
@@ -205,46 +211,58 @@ def _plain_numbers(services: list[Service]) -> str:
                 if service.is_emergency
                 else f"{service.name} {service.contact.phone}"
             )
-        if _TEXT_TO.match(service.contact.text_message or ""):
-            parts.append(service.contact.text_message or "")
+        if service.contact.text_message:
+            parts.append(service.contact.text_message)
     return " · ".join(parts)
+
+
+def _urgent_split(org: OrgConfig) -> tuple[list[Service], list[Service]]:
+    """The organisation's urgent services: the emergency number(s), and the rest."""
+    urgent = org.support.of_kind("urgent")
+    return [s for s in urgent if s.is_emergency], [s for s in urgent if not s.is_emergency]
 
 
 CRISIS_WORDING: dict[str, tuple[str, str]] = {
     "self": (
         "I'm really glad you told me. You don't have to go through this on your own.",
-        "Please talk to someone now. These are free, any time, day or night:",
+        "Please talk to someone now. You can call or text:",
     ),
     "emergency": (
-        "Please call 999 now, or go to A&E, even if you feel OK.",
-        "You've done the right thing telling someone. Help can come to you.",
+        "If you're in danger or have hurt yourself, please call 999 now or go to A&E, even if "
+        "you feel OK.",
+        "Help can come to you if you call.",
     ),
 }
+NOBODY_READS = "I'm a bot, so nobody will see this. Please call or text one of these yourself"
 
 
 def crisis_replies(org: OrgConfig, signal: CrisisSignal | None = None) -> list[Reply]:
     """The card for a message that signals risk, written to be read in the worst hour of
     someone's life: two short lines of care and what to do, then tap-to-call and tap-to-text
-    buttons, then the rest folded away. Happening now (`emergency`): 999 first. Worry about
-    someone else: the card for helpers."""
+    buttons (the emergency number always among them), then the rest folded away. Happening now
+    (`emergency`): 999 first. Worry about someone else: the card for helpers."""
     kind = signal.kind if signal is not None else "self"
     if kind == "someone_else":
         return helpers_replies(org)
-    urgent = org.support.of_kind("urgent")
-    emergency = [s for s in urgent if s.is_emergency]
-    listening = [s for s in urgent if not s.is_emergency]
+    emergency, listening = _urgent_split(org)
     first = emergency + listening if kind == "emergency" else listening + emergency
-    listening_lines = [s for s in listening if _tap_actions(s)][: _MOST_CALLS - 1]
-    reachable = [s for s in first if s in emergency or s in listening_lines]
-    calls = [action for s in reachable for action in _tap_actions(s)][:_MOST_CALLS]
+    emergency_calls = [action for s in emergency for action in _tap_actions(s)][:1]
+    listening_lines = [s for s in listening if _tap_actions(s)]
+    listening_calls = [action for s in listening_lines for action in _tap_actions(s)]
+    listening_calls = listening_calls[: _MOST_CALLS - len(emergency_calls)]
+    if kind == "emergency":
+        calls = emergency_calls + listening_calls
+    else:
+        calls = listening_calls + emergency_calls
     offer = referrals.coordinators_configured(org)
     opening, then = CRISIS_WORDING[kind]
-    numbers = _plain_numbers(reachable)
+    shown = [s for s in first if any(action in calls for action in _tap_actions(s))]
+    numbers = _plain_numbers(shown or first)
     context = {
         "opening": opening,
         "then": then,
         "calls": calls,
-        "numbers": f"I'm a bot and nobody reads this chat. If a button doesn't work: {numbers}.",
+        "numbers": f"{NOBODY_READS}: {numbers}." if numbers else f"{NOBODY_READS}.",
         "services": [_service_context(s, offer_coordinator=False) for s in first],
         "offer": "When you feel able, the staff support coordinator can get in touch with you "
         "in confidence. Your manager won't be told."
@@ -252,7 +270,7 @@ def crisis_replies(org: OrgConfig, signal: CrisisSignal | None = None) -> list[R
         else "When you feel able, say **support** to see who else can help, in confidence.",
         "offer_coordinator": offer,
     }
-    text = "\n\n".join([opening, then, numbers, context["offer"]])
+    text = "\n\n".join([opening, then, context["numbers"], context["offer"]])
     return [Reply(card=Card("crisis_reply", context, fallback_text=text), purpose="crisis")]
 
 
@@ -265,9 +283,7 @@ def crisis_event(signal: CrisisSignal) -> str:
 def helpers_replies(org: OrgConfig) -> list[Reply]:
     """For someone worried that another person is at risk: what helps (asking directly,
     staying with them, the numbers to pass on) and where a supporter gets support too."""
-    urgent = org.support.of_kind("urgent")
-    emergency = [s for s in urgent if s.is_emergency]
-    listening = [s for s in urgent if not s.is_emergency]
+    emergency, listening = _urgent_split(org)
     calls = [action for s in emergency + listening[:1] for action in _tap_actions(s)]
     offer = referrals.coordinators_configured(org)
     to_pass_on = " or ".join(
@@ -283,9 +299,11 @@ def helpers_replies(org: OrgConfig) -> list[Reply]:
         else "Help them contact their GP.",
         "Look after yourself too. "
         + (
-            "The staff support coordinator can talk it through with you, in confidence."
+            "The staff support coordinator, occupational health or Samaritans can talk it "
+            "through with you, in confidence."
             if offer
-            else "Say **support** to see who can talk it through with you, in confidence."
+            else "Occupational health or Samaritans can talk it through with you, or say "
+            "**support** to see who else can, in confidence."
         ),
     ]
     context = {

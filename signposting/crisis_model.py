@@ -35,7 +35,8 @@ from core import sentence_encoder
 from core.phrases import BREAK, words
 
 MODEL_PATH = Path(__file__).resolve().parent / "data" / "crisis_model.json.gz"
-FORMAT = 2
+FORMAT = 3
+"""3: the kinds head and the reader for someone else are part of every model."""
 CHAR_SIZES = range(2, 6)
 
 
@@ -299,17 +300,33 @@ def _model(payload: Mapping[str, Any], spellings: Mapping[str, str]) -> CrisisMo
 
 
 def load(path: Path = MODEL_PATH) -> CrisisModel:
+    """Read a model, refusing one that lacks a part or holds a weight that is not a number, so
+    a damaged file stops the bot at start rather than quietly dropping a card."""
     payload = json.loads(gzip.decompress(path.read_bytes()))
     if payload.get("format") != FORMAT:
         raise ValueError(f"{path}: crisis model format {payload.get('format')!r}, want {FORMAT}")
+    for part in ("meaning", "kinds", "someone_else"):
+        if not payload.get(part):
+            raise ValueError(f"{path}: crisis model has no {part!r} part")
     spellings = payload["spellings"]
-    return replace(
+    model = replace(
         _model(payload, spellings),
-        kinds=Kinds.from_json(payload["kinds"]) if payload.get("kinds") else None,
-        someone_else=_model(payload["someone_else"], spellings)
-        if payload.get("someone_else")
-        else None,
+        kinds=Kinds.from_json(payload["kinds"]),
+        someone_else=_model(payload["someone_else"], spellings),
     )
+    if not _finite(payload):
+        raise ValueError(f"{path}: crisis model holds a weight that is not a finite number")
+    return model
+
+
+def _finite(node: object) -> bool:
+    if isinstance(node, float):
+        return math.isfinite(node)
+    if isinstance(node, dict):
+        return all(_finite(value) for value in node.values())
+    if isinstance(node, list):
+        return all(_finite(value) for value in node)
+    return True
 
 
 @lru_cache(maxsize=1)

@@ -425,7 +425,7 @@ async def test_crisis_words_in_the_note_bring_urgent_help_first_and_the_note_is_
     assert "Thank you" in (await response.json())["value"]["body"][0]["text"]
     first = app.connector.sent[before].body["attachments"][0]["content"]
     assert first["body"][0]["text"] in {wording[0] for wording in CRISIS_WORDING.values()}
-    assert "tel:116123" in str(first) and "nobody reads this chat" in str(first)
+    assert "tel:116123" in str(first) and "nobody will see this" in str(first)
     [row] = await _stored(app)
     assert app.services.secrets.decrypt(row.note) == note
 

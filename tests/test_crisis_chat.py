@@ -10,6 +10,8 @@ from sqlalchemy import text
 from sqlmodel import SQLModel, select
 
 import core.tables  # noqa: F401  (every table, so the scan below sees them all)
+from core.orgconfig import load_org_config
+from core.supportconfig import SupportConfig
 from core.supportdata import SignpostingCount
 from dialogs import support
 from dialogs.router import default_router
@@ -41,7 +43,7 @@ def assert_crisis_card_first(sent, kind="self"):
     else:
         assert taps(crisis) == [CALL_SAMARITANS, TEXT_SHOUT, CALL_999]
     numbers = lines(crisis)[2]
-    assert "nobody reads this chat" in numbers
+    assert numbers.startswith(support.NOBODY_READS)
     for number in ("999", "116 123", "85258"):
         assert number in numbers
     assert submits(crisis)[0] == {"command": "ask coordinator"}
@@ -303,3 +305,47 @@ async def test_a_crisis_message_in_a_group_chat_is_answered_in_personal_chat(bot
 async def test_urgent_help_can_be_asked_for(bot):
     user = TeamsUser()
     assert_urgent_leaflet_first(await bot.say(user, "urgent help"))
+
+
+def urgent_org(*services):
+    """The example organisation with these urgent services instead of its own."""
+    org = load_org_config()
+    support = org.support.model_dump()
+    kept = [s for s in support["services"] if s["kind"] != "urgent"]
+    support["services"] = kept + [{"kind": "urgent", **service} for service in services]
+    return org.model_copy(update={"support": SupportConfig.model_validate(support)})
+
+
+def test_a_phone_entry_dials_only_its_number_and_a_text_entry_may_say_more():
+    org = urgent_org(
+        {
+            "id": "line",
+            "name": "Crisis line",
+            "summary": "s",
+            "contact": {
+                "phone": "0800 123 4567 (option 2)",
+                "text_message": "Text 'SHOUT' to 85258 (free)",
+            },
+        },
+        {"id": "emergency", "name": "Emergency", "summary": "s", "contact": {"phone": "999"}},
+    )
+    context = support.crisis_replies(org)[0].card.context
+    assert [call["url"] for call in context["calls"]] == [
+        "tel:08001234567",
+        "sms:85258?&body=SHOUT",
+        "tel:999",
+    ], "the emergency number keeps its button"
+
+
+def test_urgent_services_without_a_number_still_say_how_to_reach_them():
+    org = urgent_org(
+        {
+            "id": "web",
+            "name": "Help online",
+            "summary": "s",
+            "contact": {"web": "https://example.org", "text_message": "Message us on the website"},
+        }
+    )
+    context = support.crisis_replies(org)[0].card.context
+    assert context["calls"] == []
+    assert "Message us on the website" in context["numbers"]

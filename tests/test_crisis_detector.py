@@ -120,7 +120,8 @@ def test_jokes_and_threats():
 
 
 def test_a_third_person_subject_is_someone_else():
-    assert detect("people who want to die need support") is None
+    about_people = detect("people who want to die need support")
+    assert about_people is None or about_people.kind == "someone_else"
     assert detect("sometimes I want to die") is not None
 
 
@@ -244,3 +245,38 @@ def test_short_typo_words_allow_only_a_swap():
     phrase = compile_phrase("~want to die")
     assert find(phrase, words("i wnat to die"), 6)
     assert not find(phrase, words("i wait to die"), 6)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I keep thinking about my friend who jumped, I want to go the same way",
+        "my sister tried to kill herself and honestly I've thought about it too",
+        "my friend took an overdose last night and now I keep thinking I should do the same",
+    ],
+)
+def test_a_person_at_risk_who_speaks_of_someone_else_gets_the_card_for_a_person_at_risk(text):
+    signal = detect(text)
+    assert signal is not None and signal.kind in {"self", "emergency"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my friend is really stressed about her exams",
+        "my mum is in hospital and I'm worried about her",
+        "my colleague is off sick with flu, who covers her shift?",
+        "the baby keeps kicking me all night lol",
+        "blood all over my scrubs after that trauma call",
+        "bleeding so much from this paper cut lol",
+        "I just had a bottle of wine and went to bed",
+        "my back is hurting me",
+    ],
+)
+def test_ordinary_worry_and_everyday_pain_get_no_crisis_card(text):
+    assert detect(text) is None
+
+
+def test_someone_elses_act_is_theirs_even_when_the_writer_asks_what_to_do():
+    signal = detect("she's taken an overdose, what do I do")
+    assert signal is not None and signal.kind == "someone_else"

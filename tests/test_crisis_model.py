@@ -39,15 +39,33 @@ def test_each_block_is_scaled_to_unit_length_and_unknown_features_are_ignored():
     assert math.isclose(values["w b"] / values["w a"], (1 + math.log(3)) * 2.0)
 
 
+def fake_kinds() -> crisis_model.Kinds:
+    generator = np.random.default_rng(11)
+    size = len(crisis_model.KINDS)
+    return crisis_model.Kinds(
+        weights=generator.normal(size=(DIMENSIONS, size)).astype(np.float32),
+        bias=generator.normal(size=size).astype(np.float32),
+    )
+
+
+def save_whole(path: Path, intercept, weights, spellings, meaning=None, about=None) -> None:
+    """A model file with every part a format-3 model must have (the parts here are made up)."""
+    meaning = meaning or fake_meaning()
+    other = crisis_model.CrisisModel(0.2, {"w she": 1.0}, {"w she": 2.0}, spellings, meaning)
+    crisis_model.save(
+        path, intercept, weights, spellings, about or {}, meaning, fake_kinds(), other
+    )
+
+
 def test_score_is_the_logistic_of_the_weighted_sum_and_survives_saving(tmp_path: Path):
     weights = [("w hello", 1.5, 2.0), ("c he", 1.0, -1.0), ("w there", 1.2, 0.5)]
     path = tmp_path / "model.json.gz"
-    crisis_model.save(path, -0.25, weights, {"hiya": "hello"}, {"note": "test"})
+    save_whole(path, -0.25, weights, {"hiya": "hello"})
     model = crisis_model.load(path)
     features = model.features("Hiya THERE")  # the spelling makes "hiya" the word "hello"
     expected = -0.25 + sum(value * model.coef[f] for f, value in features.items())
     assert features and "w hello" in features
-    assert math.isclose(model.score("Hiya THERE"), 1 / (1 + math.exp(-expected)))
+    assert math.isclose(model.words_score("Hiya THERE"), 1 / (1 + math.exp(-expected)))
     assert model.score("") == 0.0
     assert model.explain("hello")[0][0] == "w hello"
 
@@ -66,7 +84,7 @@ def fake_meaning(hidden: int = 3, weight: float = 0.4) -> crisis_model.Meaning:
 def test_the_score_is_the_weighted_mean_of_words_and_meaning_and_survives_saving(tmp_path):
     meaning = fake_meaning()
     path = tmp_path / "model.json.gz"
-    crisis_model.save(path, 0.1, [("w die", 1.0, 3.0)], {}, {}, meaning)
+    save_whole(path, 0.1, [("w die", 1.0, 3.0)], {}, meaning)
     model = crisis_model.load(path)
     vector = sentence_encoder.shipped().embed(["i want to die"])[0]
     hidden = np.maximum(vector @ meaning.hidden_weights + meaning.hidden_bias, 0)
@@ -110,9 +128,44 @@ def test_the_meaning_network_scores_as_the_fitted_one_does():
         assert math.isclose(meaning.probability(vector), probability, rel_tol=1e-4, abs_tol=1e-6)
 
 
+def test_the_readers_of_whose_risk_survive_saving(tmp_path: Path):
+    path = tmp_path / "model.json.gz"
+    save_whole(path, 0.0, [("w die", 1.0, 1.0)], {})
+    model = crisis_model.load(path)
+    shares = model.kind_probabilities("my friend said she wants to die")
+    assert set(shares) == set(crisis_model.KINDS) and math.isclose(
+        sum(shares.values()), 1.0, rel_tol=1e-6
+    )
+    assert model.someone_else is not None
+    assert 0.0 < model.someone_else_score("she is not safe") < 1.0
+
+
+@pytest.mark.parametrize("part", ["meaning", "kinds", "someone_else"])
+def test_a_model_without_one_of_its_parts_is_refused(tmp_path: Path, part):
+    """Without the readers of whose risk, the helpers' card and the 999-first card would
+    quietly stop: such a file must stop the bot at start."""
+    path = tmp_path / "model.json.gz"
+    save_whole(path, 0.0, [("w die", 1.0, 1.0)], {})
+    payload = json.loads(gzip.decompress(path.read_bytes()))
+    payload[part] = None
+    path.write_bytes(gzip.compress(json.dumps(payload).encode()))
+    with pytest.raises(ValueError, match=part):
+        crisis_model.load(path)
+
+
+def test_a_weight_that_is_not_a_number_is_refused(tmp_path: Path):
+    path = tmp_path / "model.json.gz"
+    save_whole(path, 0.0, [("w die", 1.0, 1.0)], {})
+    payload = json.loads(gzip.decompress(path.read_bytes()))
+    payload["kinds"]["bias"][0] = float("nan")
+    path.write_bytes(gzip.compress(json.dumps(payload).encode()))
+    with pytest.raises(ValueError, match="finite"):
+        crisis_model.load(path)
+
+
 def test_a_model_of_another_format_is_refused(tmp_path: Path):
     path = tmp_path / "model.json.gz"
-    crisis_model.save(path, 0.0, [], {}, {})
+    save_whole(path, 0.0, [], {})
     payload = json.loads(gzip.decompress(path.read_bytes()))
     payload["format"] = 99
     path.write_bytes(gzip.compress(json.dumps(payload).encode()))

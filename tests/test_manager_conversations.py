@@ -52,9 +52,9 @@ ABOUT_SOMEONE = (
 )
 # The learned crisis model takes this for the writer's own risk ("me", "not ok"); see README,
 # "How well it recognises needs and crisis". Remove it from here when the model learns better.
-CRISIS_MODEL_FALSE_ALARMS: set[str] = set()
-"""Questions the crisis check takes for risk (none since the 2026-12-06 model); if one does,
-urgent help comes first and still nothing about anyone."""
+CRISIS_MODEL_FALSE_ALARMS = {"tell me who's not ok"}
+"""Questions the crisis model takes for risk: urgent help comes first, and still nothing about
+anyone."""
 NOT_ABOUT_SOMEONE = (
     "how do I hold a welcome back meeting",
     "what is a SMART goal",
