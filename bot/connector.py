@@ -25,11 +25,12 @@ from core.transport import Destination, SendOutcome
 TOKEN_REUSE_SECONDS = 30 * 60
 # Replies within a turn are retried as the SDK's connector client retried them (msrest's
 # policy): up to three more times on a timeout, a dropped connection, 408 or a 5xx other than
-# 501 and 505, after 0, 1.6 and 3.2 s (or a 503's Retry-After, at most 10 s).
+# 501 and 505, after 0, 1.6 and 3.2 s (or a 503's Retry-After, at most 10 s); and, unlike it,
+# on 429 (Teams' per-app limit, which replies share with the fan-out) after its Retry-After.
 REPLY_RETRIES = 3
 REPLY_BACKOFF = 0.8
 REPLY_RETRY_AFTER_CAP = 10.0
-REPLY_RETRY_STATUSES = frozenset({408, *range(500, 600)} - {501, 505})
+REPLY_RETRY_STATUSES = frozenset({408, 429, *range(500, 600)} - {501, 505})
 ERROR_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_.]{0,63}")
 MESSAGE_WRITES_BLOCKED_ERROR = 209
 
@@ -195,7 +196,7 @@ class ConnectorTransport:
                     problem = f"HTTP {response.status}"
                     if response.status not in REPLY_RETRY_STATUSES:
                         raise ReplyError(problem)
-                    if response.status == 503:
+                    if response.status in (429, 503):
                         retry_after = _retry_after(response.headers)
             except (TimeoutError, aiohttp.ClientError) as error:
                 problem = type(error).__name__

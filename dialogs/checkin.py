@@ -286,7 +286,26 @@ def thanks_card(
     else:
         message = "Thank you for checking in."
     text = message + "\n\n" + "\n".join(summary)
-    return Card("checkin_thanks", {"message": message, "summary": summary}, fallback_text=text)
+    context = {"message": message, "summary": summary, "ack": None, "support": None}
+    return Card("checkin_thanks", context, fallback_text=text)
+
+
+def with_support(thanks: Card, support: list[Reply]) -> Card:
+    """The thank-you with the acknowledgement and any suggested services in it: one card that
+    replaces the pressed one (the invoke's own response for Action.Execute, one update for
+    Action.Submit), so an answer costs no message of its own against Teams' per-app limit."""
+    cards = [reply.card for reply in support if reply.card is not None]
+    acknowledged = next((c for c in cards if c.template == "checkin_ack"), None)
+    services = next((c for c in cards if c.template == "support_services"), None)
+    context = {
+        **thanks.context,
+        "ack": acknowledged.context["message"] if acknowledged else None,
+        "support": services.context if services else None,
+    }
+    text = "\n\n".join(
+        [thanks.fallback_text or "", *(c.fallback_text or "" for c in cards)]
+    ).strip()
+    return Card("checkin_thanks", context, fallback_text=text)
 
 
 def acknowledgement(answer: Answer) -> Reply:
@@ -350,9 +369,9 @@ async def submit(turn: Turn, _argument: str) -> list[Reply]:
         on_demand_late=stored and on_demand and cycle_id is not None,
         duplicate=not stored,
     )
+    if stored:  # the services shown were counted with the answer
+        thanks = with_support(thanks, _support_replies(turn, answer, shown))
     replies = [Reply(card=thanks, replaces_card=True)]
-    if stored:
-        replies += _support_replies(turn, answer, shown)  # counted with the answer
     signal = await detect_off_loop(answer.note, turn.services.org.support) if answer.note else None
     if signal is not None:
         # Urgent help comes first. The note stays the person's own encrypted note, unflagged.

@@ -18,6 +18,7 @@ from core.logs import configure_logging
 from tests.conftest import POSTGRES_URL
 from tests.support import activities
 from tests.support.activities import TeamsUser
+from tests.support.fake_connector import Fault
 from tests.support.rows import row_counts
 from tests.support.tcp_proxy import TcpProxy
 
@@ -212,6 +213,15 @@ async def test_a_locked_sqlite_database_gets_an_apology_in_time(make_bot, databa
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+async def test_a_reply_refused_for_teams_rate_limit_is_sent_after_retry_after(bot, caplog):
+    bot.connector.fail_next(Fault(status=429, retry_after=0.2))
+    replies = await bot.say(TeamsUser(), "help")
+    assert [a["contentType"] for r in replies for a in r.get("attachments", [])] == [
+        "application/vnd.microsoft.card.adaptive"
+    ]
+    assert "turn failed" not in caplog.text
 
 
 async def test_an_unreachable_connector_is_logged_without_ids_and_answered(bot, caplog):

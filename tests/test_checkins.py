@@ -217,7 +217,7 @@ async def test_one_gentle_reminder_only_to_people_who_have_not_answered(app, clo
     clock.now = WEDNESDAY_10 + timedelta(hours=24)
     await checkins.tick(app.services, clock.now)
     await checkins.tick(app.services, clock.now)
-    await _flush(app, 6)
+    await _flush(app, 5)  # two welcomes, two check-ins (the answer was its own response), a nudge
     assert len(_checkin_cards(app, quiet)) == 2 and len(_checkin_cards(app, answered)) == 1
     reminder = _checkin_cards(app, quiet)[1]
     assert "gentle nudge" in reminder["body"][1]["text"]
@@ -390,19 +390,22 @@ async def test_an_admin_enrols_a_team_from_its_channel_and_others_cannot(app, cl
     ).queued == 1
 
 
-async def test_answers_that_suggest_support_are_followed_by_the_right_services(app):
+async def test_answers_that_suggest_support_get_the_right_services_in_the_same_card(app):
     user = TeamsUser()
     data = await _answer_card(app, user)
     before = len(app.connector.sent)
-    await app.post(
+    response = await app.post(
         activities.card_execute(
             user, app.connector.url, "checkin.submit", {**data, "mood": "1", "affecting": "work"}
         )
     )
-    sent = [s.body for s in app.connector.sent[before:]]
-    cards = [a["content"] for body in sent for a in body.get("attachments", [])]
-    assert "sorry things are hard" in cards[0]["body"][0]["text"]
-    offered = str(cards[1])
+    # Everything is in the invoke's own response: no message of its own against Teams' limit.
+    assert len(app.connector.sent) == before
+    card = (await response.json())["value"]
+    texts = [block.get("text", "") for block in card["body"]]
+    assert texts[0] == "Thank you for checking in."
+    assert any("sorry things are hard" in t for t in texts)
+    offered = str(card)
     kinds = {s.kind for s in app.services.org.support.services if s.name in offered}
     assert kinds and kinds <= {
         "staff_support_coordinator",
@@ -410,6 +413,27 @@ async def test_answers_that_suggest_support_are_followed_by_the_right_services(a
         "occupational_health",
         "chaplaincy",
     }
+    assert [b["title"] for b in card["actions"]] == [
+        "See all support",
+        "Urgent help",
+        "My check-ins",
+    ]
+
+
+async def test_an_answer_by_action_submit_costs_one_update_and_no_more(app):
+    user = TeamsUser()
+    data = await _answer_card(app, user)
+    before = len(app.connector.sent)
+    await app.post(
+        activities.card_submit(user, app.connector.url, {**data, "mood": "4"}, reply_to_id="c-1")
+    )
+    [update] = app.connector.sent[before:]
+    assert update.method == "PUT"
+    body = update.body["attachments"][0]["content"]["body"]
+    assert [b["text"] for b in body][::2] == [
+        "Thank you for checking in.",
+        "Good to hear. Support is here if you ever need it.",
+    ]
 
 
 async def test_crisis_words_in_the_note_bring_urgent_help_first_and_the_note_is_kept(app):
