@@ -31,6 +31,9 @@ REPLY_RETRIES = 3
 REPLY_BACKOFF = 0.8
 REPLY_RETRY_AFTER_CAP = 10.0
 REPLY_RETRY_STATUSES = frozenset({408, 429, *range(500, 600)} - {501, 505})
+REPLY_RATE_LIMIT_WAIT = 2.0
+"""The longest Retry-After a turn waits out for a 429; a longer one (or a 429 on the last try)
+raises RateLimited, and the turn hands the reply to the outbox, which waits and paces it."""
 ERROR_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_.]{0,63}")
 MESSAGE_WRITES_BLOCKED_ERROR = 209
 
@@ -41,6 +44,10 @@ class RosterError(Exception):
 
 class ReplyError(Exception):
     """The Bot Connector did not take a reply (the message is the status, never the data)."""
+
+
+class RateLimited(ReplyError):
+    """Teams refused a reply for its per-app limit (429) longer than a turn can wait."""
 
 
 def reply_address(incoming: Any) -> dict[str, Any]:
@@ -198,10 +205,12 @@ class ConnectorTransport:
                         raise ReplyError(problem)
                     if response.status in (429, 503):
                         retry_after = _retry_after(response.headers)
+                    if response.status == 429 and (retry_after or 0.0) > REPLY_RATE_LIMIT_WAIT:
+                        raise RateLimited(problem)
             except (TimeoutError, aiohttp.ClientError) as error:
                 problem = type(error).__name__
             if attempt == REPLY_RETRIES:
-                raise ReplyError(problem)
+                raise RateLimited(problem) if problem == "HTTP 429" else ReplyError(problem)
             delay = REPLY_BACKOFF * 2 ** (attempt - 1) if attempt else 0.0
             if retry_after is not None:
                 delay = min(retry_after, REPLY_RETRY_AFTER_CAP)

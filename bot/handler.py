@@ -20,7 +20,7 @@ from botbuilder.schema import (
 
 from bot import teams
 from bot.cards import attachment_json
-from bot.connector import ConnectorTransport, outgoing_activity, reply_address
+from bot.connector import ConnectorTransport, RateLimited, outgoing_activity, reply_address
 from bot.storage import DatabaseStorage
 from core import db, directory
 from core.context import Services, Turn
@@ -214,16 +214,42 @@ class WellbeingBot(Bot):
                 continue
             if reply.replaces_card and event.via_invoke:
                 replacement = reply
-            elif reply.replaces_card and context.activity.reply_to_id:
-                update = {
-                    **reply_messages(reply, self.services.card_banner)[-1],
-                    "id": context.activity.reply_to_id,
-                }
-                await self.transport.reply(address, update)
-            else:
-                for message in reply_messages(reply, self.services.card_banner):
-                    await self.transport.reply(address, message)
+                continue
+            unsent = reply
+            try:
+                if reply.replaces_card and context.activity.reply_to_id:
+                    update = {
+                        **reply_messages(reply, self.services.card_banner)[-1],
+                        "id": context.activity.reply_to_id,
+                    }
+                    await self.transport.reply(address, update)
+                else:
+                    for message in reply_messages(reply, self.services.card_banner):
+                        await self.transport.reply(address, message)
+                        if reply.text and reply.card:  # the text went: only the card is left
+                            unsent = replace(reply, text=None, mentions=())
+            except RateLimited:
+                if not (event.personal and event.user_id):
+                    raise
+                await self._hand_to_outbox(event, event.user_id, unsent)
         return replacement
+
+    async def _hand_to_outbox(self, event: Incoming, person: str, reply: Reply) -> None:
+        """A reply Teams refused for its rate limit longer than the turn can wait goes through
+        the outbox (sealed: it may hold what the person answered), which paces and retries it
+        within the same per-tenant budget as the fan-out, as a new message."""
+        queued = replace(reply, to=PersonalChat(person), replaces_card=False)
+        async with self.services.sessions() as session:
+            await enqueue_reply(
+                session,
+                event.tenant_id,
+                queued,
+                now=self.services.clock(),
+                secrets=self.services.secrets,
+            )
+            await session.commit()
+        self.services.wake_sender()
+        log.info("a reply refused for Teams' rate limit was handed to the outbox")
 
     async def _remember_sender(self, context: TurnContext) -> dict[str, Any] | None:
         """Every message refreshes the stored reference: service URLs change by region. Returns

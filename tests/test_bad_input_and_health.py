@@ -12,9 +12,11 @@ import uuid
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlmodel import select
 
 from bot import handler
 from core.logs import configure_logging
+from core.outbox import OutboxMessage
 from tests.conftest import POSTGRES_URL
 from tests.support import activities
 from tests.support.activities import TeamsUser
@@ -222,6 +224,26 @@ async def test_a_reply_refused_for_teams_rate_limit_is_sent_after_retry_after(bo
         "application/vnd.microsoft.card.adaptive"
     ]
     assert "turn failed" not in caplog.text
+
+
+async def test_a_reply_refused_longer_than_a_turn_can_wait_goes_through_the_outbox(bot, caplog):
+    user = TeamsUser()
+    bot.connector.fail_next(Fault(status=429, retry_after=30))
+    response = await bot.post(activities.personal_message(user, bot.connector.url, "help"))
+    assert response.status == 200
+    await bot.connector.wait_for(1)  # the outbox's sender delivers it
+    [sent] = bot.connector.sent
+    assert sent.conversation_id == user.chat_id
+    assert sent.body["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
+    assert "turn failed" not in caplog.text
+    for _ in range(400):  # the connector answers before the sender records the outcome
+        async with bot.services.sessions() as session:
+            [row] = (await session.exec(select(OutboxMessage))).all()
+        if row.status == "sent":
+            break
+        await asyncio.sleep(0.05)
+    assert row.purpose == "reply" and row.status == "sent"
+    assert row.payload == "{}"  # sealed while it waited; nothing of it kept once sent
 
 
 async def test_an_unreachable_connector_is_logged_without_ids_and_answered(bot, caplog):
