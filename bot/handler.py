@@ -28,6 +28,7 @@ from core.events import Incoming, PersonalChat, Reply
 from core.outbox import enqueue_reply
 from dialogs import basics
 from dialogs.router import Router
+from dialogs.support import crisis_without_records
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +119,11 @@ class WellbeingBot(Bot):
         if not event.personal and not teams.mentions_bot(activity) and not event.value:
             return
         replies = await self._routed_in_time(context, event)
-        await self._deliver(context, event, replies or [Reply(text=DATABASE_APOLOGY)])
+        if replies is None:
+            replies = await crisis_without_records(event, self.services.org) or [
+                Reply(text=DATABASE_APOLOGY)
+            ]
+        await self._deliver(context, event, replies)
 
     async def _on_card_action(self, context: TurnContext) -> None:
         """Action.Execute: the card that replaces the pressed one goes in the invoke response."""

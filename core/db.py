@@ -125,8 +125,10 @@ async def abandon_after(work: Awaitable[T], seconds: float) -> T:
 
     `asyncio.wait_for` would wait for the cancelled work to finish, and a database driver's
     cancellation may itself wait on the silent server (psycopg asks the server to cancel the
-    statement and waits up to 10 s more). Here the work is cancelled and left to clean up on
-    its own, so the caller answers on time."""
+    statement and waits up to 10 s more). Here the work is left to finish or fail on its own
+    (the connect, statement and lock timeouts bound it), so the caller answers on time. It is
+    not cancelled: cancelling it inside SQLAlchemy's async bridge could leave a task that never
+    ends (seen with a locked SQLite file), which held the event loop's shutdown forever."""
     task = asyncio.ensure_future(work)
     try:
         done, _ = await asyncio.wait({task}, timeout=seconds)
@@ -135,7 +137,6 @@ async def abandon_after(work: Awaitable[T], seconds: float) -> T:
         raise
     if task in done:
         return task.result()
-    task.cancel()
     task.add_done_callback(_quietly)
     raise DatabaseTimeout(f"no answer within {seconds:g} s")
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from core import counting
 from core.context import Turn
-from core.events import Card, PersonalChat, Reply
+from core.events import Card, Incoming, PersonalChat, Reply
 from core.orgconfig import OrgConfig
 from core.supportconfig import Service, SupportConfig
 from core.supportdata import ACTIVE_STATES
@@ -44,12 +44,16 @@ def _support(turn: Turn) -> SupportConfig:
 def _private(turn: Turn, replies: list[Reply]) -> list[Reply]:
     """In a channel or group chat, send these to the person's personal chat instead, and leave
     at most a neutral line where they asked."""
-    if turn.event.personal:
+    return _private_for(turn.event, replies)
+
+
+def _private_for(event: Incoming, replies: list[Reply]) -> list[Reply]:
+    if event.personal:
         return replies
-    if not turn.event.user_id:
+    if not event.user_id:
         return [Reply(text="Let's keep that private: open a one-to-one chat with me.")]
     moved = [
-        Reply(text=r.text, card=r.card, to=PersonalChat(turn.event.user_id), purpose=r.purpose)
+        Reply(text=r.text, card=r.card, to=PersonalChat(event.user_id), purpose=r.purpose)
         for r in replies
     ]
     return [*moved, Reply(text=MOVED_TO_PRIVATE)]
@@ -337,6 +341,17 @@ async def crisis_stage(turn: Turn) -> list[Reply] | None:
     if signal.rule == "model" and signal.kind == "self":
         replies += await need_stage(turn) or []
     return _private(turn, replies)
+
+
+async def crisis_without_records(event: Incoming, org: OrgConfig) -> list[Reply]:
+    """The crisis card for a turn that could not reach the database: the check and the card
+    need no records, so a person at risk is never told only that the bot cannot reach them.
+    Nothing is counted (nothing can be written); empty when the message signals no risk."""
+    signal = await detect_off_loop(event.text, org.support) if event.text else None
+    if signal is None:
+        return []
+    log.info("crisis card (%s) shown without the database", signal.kind)
+    return _private_for(event, crisis_replies(org, signal))
 
 
 async def need_stage(turn: Turn) -> list[Reply] | None:

@@ -17,6 +17,7 @@ from sqlmodel import select
 from bot import handler
 from core.logs import configure_logging
 from core.outbox import OutboxMessage
+from dialogs.support import CRISIS_WORDING
 from tests.conftest import POSTGRES_URL
 from tests.support import activities
 from tests.support.activities import TeamsUser
@@ -212,6 +213,27 @@ async def test_a_locked_sqlite_database_gets_an_apology_in_time(make_bot, databa
         async with asyncio.timeout(TEAMS_WAITS):
             replies = await bot.say(TeamsUser(), "help")
         assert len(replies) == 1 and replies[0]["text"].startswith("Sorry")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+async def test_a_crisis_message_gets_its_card_even_when_the_database_is_locked(
+    make_bot, database_url
+):
+    """The crisis check and card need no records: a person at risk must never hear only that
+    the bot cannot reach them."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite's own lock")
+    bot = await make_bot(WELLBEING_TURN_TIMEOUT=2)
+    holder = sqlite3.connect(make_url(database_url).database, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        async with asyncio.timeout(TEAMS_WAITS):
+            replies = await bot.say(TeamsUser(), "i want to end it all")
+        [card] = [a["content"] for r in replies for a in r.get("attachments", [])]
+        assert card["body"][0]["text"] == CRISIS_WORDING["self"][0]
+        assert not any((r.get("text") or "").startswith("Sorry") for r in replies)
     finally:
         holder.execute("ROLLBACK")
         holder.close()
