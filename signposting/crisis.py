@@ -137,8 +137,6 @@ class PhraseReading:
     joke: bool
     words: int
     """How many words the message has."""
-    act: bool = False
-    """An act in progress or just done is named (`act_phrases`)."""
     someone_else: bool = False
     """Risk to another person is named: a risk phrase with someone else as its subject ("she
     wants to die") or one of `someone_else_phrases` ("cutting herself")."""
@@ -188,7 +186,6 @@ def read_phrases(tokens: Sequence[str], support: SupportConfig) -> PhraseReading
             signal,
             joke,
             sum(token != BREAK for token in tokens),
-            bool(acts),
             someone_else,
             request,
         )

@@ -104,10 +104,16 @@ class Meaning:
             self.hidden_weights.shape != (sentence_encoder.DIMENSIONS, *hidden)
             or self.output_weights.shape != hidden
             or not 0.0 <= self.weight <= 1.0
+            or not all(
+                np.isfinite(part).all()
+                for part in (self.hidden_weights, self.hidden_bias, self.output_weights)
+            )
+            or not math.isfinite(self.output_bias)
         ):
             raise ValueError(
                 f"crisis model: meaning network of shape {self.hidden_weights.shape}, "
-                f"{self.output_weights.shape} and weight {self.weight} does not fit the encoder"
+                f"{self.output_weights.shape} and weight {self.weight} does not fit the encoder "
+                "or is not all finite"
             )
 
     def probability(self, vector: np.ndarray) -> float:
@@ -155,12 +161,14 @@ class Kinds:
     bias: np.ndarray
 
     def __post_init__(self) -> None:
-        if self.weights.shape != (sentence_encoder.DIMENSIONS, len(KINDS)) or self.bias.shape != (
-            len(KINDS),
+        if (
+            self.weights.shape != (sentence_encoder.DIMENSIONS, len(KINDS))
+            or self.bias.shape != (len(KINDS),)
+            or not (np.isfinite(self.weights).all() and np.isfinite(self.bias).all())
         ):
             raise ValueError(
                 f"crisis model: kinds head of shape {self.weights.shape}, {self.bias.shape} "
-                f"does not fit the encoder and the {len(KINDS)} kinds"
+                f"does not fit the encoder and the {len(KINDS)} kinds, or is not all finite"
             )
 
     def probabilities(self, vector: np.ndarray) -> dict[str, float]:
@@ -290,6 +298,9 @@ def _readers(
 
 def _model(payload: Mapping[str, Any], spellings: Mapping[str, str]) -> CrisisModel:
     features = payload["features"]
+    numbers = [payload["intercept"], *(value for pair in features.values() for value in pair)]
+    if not all(math.isfinite(float(number)) for number in numbers):
+        raise ValueError("crisis model: a word weight is not a finite number")
     return CrisisModel(
         intercept=float(payload["intercept"]),
         idf={f: float(v[0]) for f, v in features.items()},
@@ -309,24 +320,11 @@ def load(path: Path = MODEL_PATH) -> CrisisModel:
         if not payload.get(part):
             raise ValueError(f"{path}: crisis model has no {part!r} part")
     spellings = payload["spellings"]
-    model = replace(
+    return replace(
         _model(payload, spellings),
         kinds=Kinds.from_json(payload["kinds"]),
         someone_else=_model(payload["someone_else"], spellings),
     )
-    if not _finite(payload):
-        raise ValueError(f"{path}: crisis model holds a weight that is not a finite number")
-    return model
-
-
-def _finite(node: object) -> bool:
-    if isinstance(node, float):
-        return math.isfinite(node)
-    if isinstance(node, dict):
-        return all(_finite(value) for value in node.values())
-    if isinstance(node, list):
-        return all(_finite(value) for value in node)
-    return True
 
 
 @lru_cache(maxsize=1)
