@@ -311,10 +311,10 @@ def with_kind(
     risk to another person named in words (`PhraseReading.someone_else`) with the reading at
     `someone_else_threshold`, or, with no such words, the reading at `_HEAD_ALONE` and the kinds
     head finding someone else's risk likelier than nothing ("my mum is in hospital and I'm
-    worried about her" gets no crisis card). A signal for the writer stays theirs unless someone else outscores both the
-    model's and the head's reading of the writer's own risk: a person at risk who speaks of
-    someone else ("my friend jumped, I want to go the same way") must get the card for a person
-    at risk. A crisis whose act-in-progress share reaches `act_threshold` gets the emergency
+    worried about her" gets no crisis card). A signal for the writer stays theirs unless
+    someone else outscores both the model's and the head's reading of the writer's own risk: a
+    person at risk who speaks of someone else ("my friend jumped, I want to go the same way")
+    must get the card for a person at risk. A crisis whose act-in-progress share reaches `act_threshold` gets the emergency
     route first, as an act phrase does; that share alone raises it at `act_alone_threshold`."""
     if not readings or (signal is not None and signal.kind == "emergency"):
         return signal
