@@ -115,3 +115,39 @@ def test_the_checks_catch_what_they_are_for():
     assert 'Unknown element type "Input.Texts"' in events
     assert "DuplicateId" in errors
     assert unlabelled_inputs(card) == ["Input.Text note"]
+
+
+def _texts(element: Any) -> list[str]:
+    """Every TextBlock's text in an element, show-cards included."""
+    if isinstance(element, dict):
+        own = [element["text"]] if element.get("type") == "TextBlock" else []
+        return own + [text for value in element.values() for text in _texts(value)]
+    if isinstance(element, list):
+        return [text for item in element for text in _texts(item)]
+    return []
+
+
+def test_the_checkin_thanks_card_folds_how_a_service_works_behind_a_button() -> None:
+    """After a hard check-in the card says what could help and how to reach it; how a service
+    works and who will know are one tap away, so the card stays short on a phone. The support
+    card someone asked for keeps them in view."""
+    with_support = next(s for s in _samples("checkin_thanks") if s.get("support"))
+    card = card_attachment(Card("checkin_thanks", with_support)).content
+    services = [item for item in card["body"] if item.get("type") == "Container"]
+    assert services, "the sample with support shows services"
+    for container in services:
+        visible = [i for i in container["items"] if i.get("type") != "ActionSet"]
+        assert "Who will know" not in _texts(visible)
+        folded = [
+            action
+            for item in container["items"]
+            if item.get("type") == "ActionSet"
+            for action in item["actions"]
+            if action["type"] == "Action.ShowCard"
+        ]
+        assert len(folded) == 1 and folded[0]["title"] == "How it works"
+        assert "Who will know" in _texts(folded[0]["card"])
+
+    asked_for = card_attachment(Card("support_services", _samples("support_services")[0])).content
+    assert "Who will know" in _texts(asked_for["body"])
+    assert "How it works" not in json.dumps(asked_for)
