@@ -188,6 +188,8 @@ class CardRenderer:
         elif kind == "FactSet":
             for fact in element.get("facts") or []:
                 self._wrap(view, f"{fact.get('title', '')}: {fact.get('value', '')}", depth, "    ")
+        elif kind in ("Container", "Column", "TableCell") and _pressable(element):
+            self._choice(element, view, depth)
         elif kind in ("Container", "Column", "TableCell"):
             self._items(element.get("items") or [], view, depth)
         elif kind == "ColumnSet":
@@ -206,6 +208,14 @@ class CardRenderer:
             self._input(element, view, depth)
         else:
             view.lines.append("  " * depth + f"[{kind or 'something'} this console can't show]")
+
+    def _choice(self, element: dict[str, Any], view: CardView, depth: int) -> None:
+        """A tappable box (its `selectAction`, as a long question on the FAQ's cards): numbered
+        like a button, its whole text shown because a button's title would be cut short."""
+        action = element["selectAction"]
+        title = str(action.get("title") or action.get("verb") or action["type"])
+        view.actions.append(CardAction(title, str(action["type"]), action))
+        self._wrap(view, f"[{len(view.actions)}] {title}", depth, "    ")
 
     def _input(self, element: dict[str, Any], view: CardView, depth: int) -> None:
         """Show a question with its choices; it is asked when a button that submits is pressed."""
@@ -234,6 +244,11 @@ class CardRenderer:
             title = str(action.get("title") or action.get("verb") or kind)
             view.actions.append(CardAction(title, kind, action))
             view.lines.append("  " * depth + f"[{len(view.actions)}] {title}")
+
+
+def _pressable(element: dict[str, Any]) -> bool:
+    action = element.get("selectAction")
+    return isinstance(action, dict) and action.get("isEnabled") is not False
 
 
 def suggested_actions_view(activity: dict[str, Any]) -> CardView | None:

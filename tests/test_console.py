@@ -113,13 +113,18 @@ async def test_in_a_text_dialog_a_typed_digit_is_an_answer_not_a_button(bot):
     assert "Reply with a number, or skip" in out.getvalue()  # the next question
 
 
-async def test_the_faqs_closest_questions_are_numbered_buttons(bot):
+async def test_the_faqs_closest_questions_are_numbered_and_shown_whole(bot):
+    # Long questions would be cut short on a button: each is a tappable box with its whole
+    # text, and the console numbers it like a button.
     console, out = _console(bot.url, ["faq nights after being off sick", "/quit"])
     assert await console.run() == 0
     card = console.shown[-1].activity["attachments"][0]["content"]
-    actions = [a for e in card["body"] if e["type"] == "ActionSet" for a in e["actions"]]
-    assert actions and all(a["data"]["command"] == "faq.show" for a in actions)
-    assert f"[1] {actions[0]['title']}" in out.getvalue()
+    choices = [e["selectAction"] for e in card["body"] if "selectAction" in e]
+    assert choices and all(a["data"]["command"] == "faq.show" for a in choices)
+    assert f"[1] {choices[0]['title']}" in out.getvalue()
+    assert [a.title for a in console.shown[-1].interactive.actions][: len(choices)] == [
+        a["title"] for a in choices
+    ]
 
 
 def _card(*body: dict[str, Any], actions: list[dict[str, Any]]) -> dict[str, Any]:

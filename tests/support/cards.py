@@ -39,12 +39,14 @@ def submits(card: Any) -> list[dict[str, Any]]:
 
 
 def buttons(card: Any) -> list[dict[str, Any]]:
-    """Every button on a card, wherever it sits (its actions, or an ActionSet in its body), in
+    """Every button on a card, wherever it sits (its actions, an ActionSet or a tappable box in its body), in
     the order a person sees them."""
     found: list[dict[str, Any]] = []
     for element in card.get("body") or []:
         if element.get("type") == "ActionSet":
             found += element["actions"]
+        elif "selectAction" in element:
+            found.append(element["selectAction"])
     return found + list(card.get("actions") or [])
 
 
