@@ -2,7 +2,8 @@
 out-of-scope questions are answered as if known, and the latency of ranking a question
 (encoding it included), single-threaded, at the shipped size and at 5,000 entries.
 
-    python bench/faq_eval.py [--set PATH] [--distractors GLOB] [--faq FILE] [--words-only]
+    python bench/faq_eval.py [--set PATH] [--distractors GLOB] [--fill] [--faq FILE]
+                             [--words-only] [--misses]
 
 Two kinds of labelled set:
 - by entry id (tests/fixtures/faq_eval.yaml `tune` + `tune_seen`, tests/fixtures/faq_heldout_2.yaml
@@ -15,8 +16,11 @@ Two kinds of labelled set:
   the bot would answer (confidence at or above `answer_at`) and the first entry holds it.
 
 The 5,000-entry index adds near-miss distractor entries: those in the files `--distractors`
-names (YAML, `entries: [{id, question, phrasings, answer}]`), or, without it, deterministic
-entries generated here from HR templates (pay, leave, rostering...). Encodings of entry texts
+names (YAML, `entries: [{id, question, phrasings, answer}]`), topped up to 5,000 with generated
+ones when `--fill` is given, or, without it, deterministic entries generated here from HR
+templates (pay, leave, rostering...). Figures are also given per kind of toolkit part the
+answer comes from (section, table, resource, contact: the outline item in
+core/faq/data/toolkit_outline.yaml whose words are nearest the answer's). Encodings of entry texts
 are kept in bench/.cache/ between runs (by digest, as the bot keeps them in its database). The
 last line printed is one line of JSON.
 """
@@ -47,7 +51,7 @@ sys.path.insert(0, str(ROOT))
 
 from core import sentence_encoder  # noqa: E402
 from core.faq.config import FaqConfig  # noqa: E402
-from core.faq.coverage import HOLDS_AT, holds  # noqa: E402
+from core.faq.coverage import HOLDS_AT, content_words, holds, toolkit_outline  # noqa: E402
 from core.faq.io import EntryData, read_file, seed_entries  # noqa: E402
 from core.faq.meaning import digest, encode_with_shipped  # noqa: E402
 from core.faq.search import FaqIndex  # noqa: E402
@@ -309,32 +313,65 @@ def by_id(index: FaqIndex, items: list[dict]) -> tuple[float, float]:
     return top1 / len(items), top3 / len(items)
 
 
+def part_kind(answer: str) -> str:
+    """The kind of toolkit part (section, table, resource, contact) an answer quote comes from:
+    that of the outline item sharing the largest share of its content words."""
+    wanted = content_words(answer)
+
+    def share(item) -> float:
+        words = content_words(item.quote)
+        return len(wanted & words) / len(wanted | words) if wanted | words else 0.0
+
+    return max(toolkit_outline().items, key=share).kind
+
+
 def by_answer(
     index: FaqIndex,
     entries: dict[str, EntryData],
     items: list[dict],
     config: FaqConfig,
     shipped: set[str],
+    misses: bool = False,
 ) -> dict[str, float]:
-    """top-1, top-3 and answered-right on in-scope questions; out-of-scope answered as known,
-    and of those, how many with a shipped entry (a distractor on pay or leave may really
-    answer a question about pay or leave)."""
+    """top-1, top-3 and answered-right on in-scope questions, overall and per kind of toolkit
+    part; out-of-scope answered as known, and of those, how many with a shipped entry (a
+    distractor on pay or leave may really answer a question about pay or leave)."""
     inside = [item for item in items if item.get("answer")]
     outside = [item for item in items if not item.get("answer")]
     top1 = top3 = right = 0
+    kinds: dict[str, list[int]] = {}
     for item in inside:
         ranking = index.rank(item["q"], k=3)
         held = [holds(item["answer"], entries[hit.entry_id].answer) for hit in ranking.hits]
         top1 += held[:1] == [True]
         top3 += any(held)
         right += bool(held[:1] == [True] and ranking.confidence >= config.answer_at)
+        tally = kinds.setdefault(part_kind(item["answer"]), [0, 0, 0])
+        tally[0] += 1
+        tally[1] += held[:1] == [True]
+        tally[2] += any(held)
+        if misses and held[:1] != [True]:
+            holders = [e.id for e in entries.values() if holds(item["answer"], e.answer)]
+            print(
+                f"  miss{' (top-3)' if any(held) else ''}: {item['q']!r} -> "
+                f"{[hit.entry_id for hit in ranking.hits]}; held by {holders[:4]}"
+            )
     answered = by_shipped = 0
     for item in outside:
         ranking = index.rank(item["q"])
         if ranking.confidence >= config.answer_at:
             answered += 1
             by_shipped += ranking.top.entry_id in shipped
+            if misses:
+                print(
+                    f"  out of scope answered: {item['q']!r} -> {ranking.top.entry_id} "
+                    f"({ranking.confidence:.2f})"
+                )
     return {
+        "per_kind": {
+            kind: {"questions": n, "top1": round(a / n, 4), "top3": round(b / n, 4)}
+            for kind, (n, a, b) in sorted(kinds.items())
+        },
         "questions": len(inside),
         "top1": top1 / max(1, len(inside)),
         "top3": top3 / max(1, len(inside)),
@@ -374,6 +411,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=2000, help="timed calls per size")
     parser.add_argument("--set", default=str(DEV_FILE), help="a set labelled by answer quotes")
     parser.add_argument("--distractors", metavar="GLOB", help="YAML files of distractor entries")
+    parser.add_argument(
+        "--fill", action="store_true", help="top the distractor files up to 5,000 with generated"
+    )
+    parser.add_argument("--misses", action="store_true", help="print each question missed")
     parser.add_argument("--faq", metavar="FILE", help="entries to rank (default: the shipped FAQ)")
     parser.add_argument("--words-only", action="store_true", help="BM25F alone, no meaning")
     parser.add_argument("--no-cache", action="store_true", help="do not read or write encodings")
@@ -389,11 +430,11 @@ def main(argv: list[str] | None = None) -> int:
     known_ids = {entry.id for entry in shipped}
     tune = [item for item in tune if item["id"] in known_ids]
     heldout = [item for item in heldout if item["id"] in known_ids]
-    large_extra = (
-        load_distractors(args.distractors)
-        if args.distractors
-        else distractors(LARGE - len(shipped))
-    )
+    large_extra = load_distractors(args.distractors) if args.distractors else []
+    if not args.distractors or args.fill:
+        generated = distractors(max(0, LARGE - len(shipped) - len(large_extra)))
+        print(f"distractors: {len(generated)} generated from HR templates")
+        large_extra += generated
     questions = [item["q"] for item in tune + heldout + answered_set]
     config = FaqConfig()
     cache = VectorCache(CACHE) if not args.no_cache else None
@@ -421,15 +462,20 @@ def main(argv: list[str] | None = None) -> int:
         lookup = {entry.id: entry for entry in entries}
         top1, top3 = by_id(index, heldout)
         tune1, tune3 = by_id(index, tune)
-        scored = by_answer(index, lookup, answered_set, config, known_ids)
-        timing = latency_ms(index, questions, args.calls)
         print(f"\n{len(index)} entries (index built in {built:.1f} s)")
+        scored = by_answer(index, lookup, answered_set, config, known_ids, args.misses)
+        timing = latency_ms(index, questions, args.calls)
         print(
             f"  {Path(args.set).name}: top-1 {scored['top1']:.1%}  top-3 {scored['top3']:.1%}  "
             f"answered right {scored['answered_right']:.1%} (of {scored['questions']}); "
             f"out of scope answered {scored['out_of_scope_answered']} of {scored['out_of_scope']} "
             f"({scored['out_of_scope_answered_by_shipped']} by a shipped entry)"
         )
+        for kind, figures in scored["per_kind"].items():
+            print(
+                f"    {kind}: top-1 {figures['top1']:.1%}  top-3 {figures['top3']:.1%} "
+                f"(of {figures['questions']})"
+            )
         print(f"  faq_heldout_2 (by id): top-1 {top1:.1%}  top-3 {top3:.1%}")
         print(f"  faq_eval tuning (by id): top-1 {tune1:.1%}  top-3 {tune3:.1%}")
         print(
@@ -442,7 +488,10 @@ def main(argv: list[str] | None = None) -> int:
             {
                 "entries": len(index),
                 "set": Path(args.set).name,
-                **{name: round(value, 4) for name, value in scored.items()},
+                **{
+                    name: value if name == "per_kind" else round(value, 4)
+                    for name, value in scored.items()
+                },
                 "heldout2_top1": round(top1, 4),
                 "heldout2_top3": round(top3, 4),
                 "tune_top1": round(tune1, 4),

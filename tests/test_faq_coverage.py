@@ -37,7 +37,8 @@ def test_the_shipped_faq_holds_every_toolkit_item(capsys):
 
 
 def test_a_section_that_loses_its_entry_is_listed(tmp_path, capsys):
-    entries = [entry for entry in faq_io.seed_entries() if entry.id != "key-contacts"]
+    contacts = {"key-contacts", "contact-nca", "contact-tameside", "contact-unison", "project-team"}
+    entries = [entry for entry in faq_io.seed_entries() if entry.id not in contacts]
     path = tmp_path / "faq.yaml"
     faq_io.write_file(path, entries)
     assert main(["faq", "coverage", str(path)]) == 1
