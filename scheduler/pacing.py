@@ -1,75 +1,76 @@
 """Pacing sends against Teams' rate limits, slowing down when Teams says 429.
 
-Teams documents 50 requests a second per app per tenant; Microsoft says limits may change, so
-the rate is configuration. A share of it is left for interactive replies.
+Teams documents 50 requests a second per app per tenant, for everything the app sends there;
+Microsoft says limits may change, so the rate is configuration.
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from typing import Any
+
+from core import sendbudget
 
 
-class SlotPacer:
-    """Paces every sender of a tenant on one shared timetable, so that together they never send
-    more than `limit` requests in any one second, however many replicas there are.
+class SharedPacer:
+    """Paces every request a replica makes to Teams in a tenant on the tenant's one timetable in
+    the database (core/sendbudget.py), which every replica shares and both paths draw from:
+    the outbox's fan-out and the replies in a turn.
 
-    Slot k falls at k / rate seconds of wall-clock time, and sender `rank` of `senders` takes the
-    slots with k % senders == rank: the senders together make one evenly spaced stream at `rate`
-    (their clocks agree to milliseconds: one host, or NTP). A sender late for a slot may still use
-    it for `slack` seconds, so a busy event loop does not lose slots; the slack is the most that
-    keeps any second under the limit. Sends in a second then come from slots in 1 + slack seconds,
-    at most rate x (1 + slack) = limit of them (10 ms of slack at 49.5 of 50 a second).
+    Slots fall at least 1 / rate apart. A slot is used within `slack` seconds of its time or
+    given up (a busy event loop), so the sends of any one second come from slots in 1 + slack
+    seconds: at most rate x (1 + slack) = limit of them (10 ms of slack at 49.5 of 50 a second).
+    Replies come first: the fan-out takes only a slot at most one interval ahead, one at a time
+    per replica, so a reply waits behind at most one fan-out slot per replica and the replies
+    before it; while replies book the timetable further ahead, the fan-out waits.
     """
 
     def __init__(
         self,
+        sessions: Callable[[], Any],
         rate: float,
         limit: float,
         *,
-        rank: int = 0,
-        senders: int = 1,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ):
+        self.sessions = sessions
         self.rate, self.limit = rate, limit
-        self.rank, self.senders = rank, senders
         self._clock, self._sleep = clock, sleep
-        self._last: float | None = None
-        self._lock = asyncio.Lock()
+        self._fanout = asyncio.Lock()
+        self.statements = 0
+        """Statements run against the timetable, for the benchmarks' cost per send."""
 
     @property
     def slack(self) -> float:
         return max(0.0, min(1.0, self.limit / self.rate - 1))
 
-    def take_part(self, rank: int, senders: int) -> None:
-        """This sender's place among the live senders, from their heartbeats."""
-        self.senders = max(1, senders)
-        self.rank = rank % self.senders
+    async def acquire(self, tenant_id: str, *, urgent: bool = False) -> None:
+        """Wait for a slot of `tenant_id`'s timetable: `urgent` for a reply someone waits for,
+        otherwise (the fan-out) behind every reply."""
+        if urgent:
+            await self._acquire(tenant_id, None)
+            return
+        async with self._fanout:
+            await self._acquire(tenant_id, 1 / self.rate)
 
-    def claim_slot(self, now: float) -> float:
-        """Take this sender's next slot (not before `now - slack`, never one already taken)."""
-        # Slot numbers are ~1e11 (epoch seconds x rate): float rounding is ~1e-5 of a slot there,
-        # so a slot time maps back to its number only with a tolerance.
-        first = math.ceil((now - self.slack) * self.rate - 1e-3)
-        if self._last is not None:
-            first = max(first, math.floor(self._last * self.rate + 1e-3) + 1)
-        slot = first + (self.rank - first) % self.senders
-        self._last = slot / self.rate
-        return self._last
-
-    async def acquire(self) -> None:
-        """Wait for a slot; one overslept by more than the slack is given up for the next."""
-        async with self._lock:
-            while True:
-                at = self.claim_slot(self._clock())
-                if at > self._clock():
-                    await self._sleep(at - self._clock())
-                if self._clock() - at <= self.slack:
-                    return
+    async def _acquire(self, tenant_id: str, within: float | None) -> None:
+        while True:
+            async with self.sessions() as session:
+                slot = await sendbudget.take(
+                    session, tenant_id, now=self._clock(), interval=1 / self.rate, within=within
+                )
+            self.statements += 1 if slot.taken else 2
+            wait = slot.at - self._clock()
+            if not slot.taken:
+                wait = max(wait, 0.001)  # never ask again without a pause
+            if wait > 0:
+                await self._sleep(wait)
+            if slot.taken and self._clock() - slot.at <= self.slack:
+                return
 
 
 class AdaptiveRate:
@@ -82,7 +83,7 @@ class AdaptiveRate:
 
     def __init__(
         self,
-        pacer: SlotPacer,
+        pacer: SharedPacer,
         *,
         ceiling: float,
         floor: float = 1.0,
@@ -113,46 +114,3 @@ class AdaptiveRate:
         elif not throttled and self.pacer.rate < self.ceiling and now - self._last_change >= 1.0:
             self.pacer.rate = min(self.ceiling, self.pacer.rate * (1 + self.recover))
             self._last_change = now
-
-
-class RateMeter:
-    """Events per second, smoothed: how fast interactive replies are flowing right now."""
-
-    def __init__(self, half_life: float = 10.0, clock: Callable[[], float] = time.monotonic):
-        self.half_life = half_life
-        self._clock = clock
-        self._rate = 0.0
-        self._updated = clock()
-
-    def _decay(self) -> None:
-        now = self._clock()
-        elapsed = now - self._updated
-        if elapsed > 0:
-            self._rate *= 0.5 ** (elapsed / self.half_life)
-            self._updated = now
-
-    def mark(self, count: int = 1) -> None:
-        self._decay()
-        self._rate += count * (0.693 / self.half_life)
-
-    def rate(self) -> float:
-        self._decay()
-        return self._rate
-
-
-def fanout_rate(
-    total_rate: float,
-    interactive_rate: float,
-    senders: int,
-    *,
-    min_reserve: float = 0.01,
-    max_reserve: float = 0.2,
-) -> float:
-    """The fan-out's rate, all senders together, after keeping room for interactive replies.
-
-    The reserve follows the interactive traffic actually seen (with a margin), between a small
-    floor and the configured headroom, so a quiet bot lends its headroom to the fan-out. Replies
-    are spread over the replicas by the load balancer, so one replica's rate stands for each.
-    """
-    seen = 1.5 * interactive_rate * max(1, senders) / total_rate
-    return total_rate * (1 - min(max_reserve, max(min_reserve, seen)))
