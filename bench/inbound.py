@@ -515,7 +515,9 @@ async def reply_figures(
             break
         await asyncio.sleep(1.0)
     submit_ms = [
-        (at - a["scheduled"]) * 1000 for a, at in zip(submits, acknowledged) if at is not None
+        (at - a["scheduled"]) * 1000
+        for a, at in zip(submits, acknowledged, strict=True)
+        if at is not None
     ]
     execute_ms = [(a["responded"] - a["scheduled"]) * 1000 for a in answers if not a["submit"]]
     every = submit_ms + execute_ms
@@ -523,7 +525,8 @@ async def reply_figures(
         "replies_expected": len(submits),
         "replies_lost": sum(at is None for at in acknowledged),
         "replies_late": sum(
-            at is not None and at > a["responded"] for a, at in zip(submits, acknowledged)
+            at is not None and at > a["responded"]
+            for a, at in zip(submits, acknowledged, strict=True)
         ),
         "ack_p50_ms": round(percentile(every, 50), 1),
         "ack_p95_ms": round(percentile(every, 95), 1),

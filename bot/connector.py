@@ -238,14 +238,18 @@ class ConnectorTransport:
                 delay = min(retry_after, REPLY_RETRY_AFTER_CAP)
             await asyncio.sleep(delay)
 
-    async def list_members(self, service_url: str, team_id: str) -> list[dict[str, Any]]:
-        """Every member of a team, page by page (Teams' paged member listing)."""
+    async def list_members(
+        self, service_url: str, team_id: str, tenant_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Every member of a team, page by page (Teams' paged member listing); each page is a
+        request against the tenant's limit, so it takes a slot as the fan-out does."""
         assert self._session is not None, "transport not started"
         url = f"{service_url.rstrip('/')}/v3/conversations/{quote(team_id, safe='')}/pagedmembers"
         members: list[dict[str, Any]] = []
         token: str | None = None
         for _ in range(1000):
             params = {"pageSize": "500", **({"continuationToken": token} if token else {})}
+            await self._slot(tenant_id, urgent=False)
             async with self._session.get(
                 url, params=params, headers=await self._headers()
             ) as response:

@@ -50,20 +50,21 @@ async def take(
     now: float,
     interval: float,
     within: float | None = None,
+    count: int = 1,
 ) -> Slot:
-    """Take the tenant's next free slot, max(next free, now), and move the timetable on by
-    `interval`; commits. With `within`, only a slot at most that many seconds ahead: the
-    fan-out takes none that far, so the timetable ahead stays free for replies, which take
-    the next free slot however far it is."""
+    """Take the tenant's next free slot, max(next free, now), and `count - 1` more after it,
+    `interval` apart, moving the timetable on past them; commits. With `within`, only when
+    the first is at most that many seconds ahead: the fan-out takes none that far, so the
+    timetable ahead stays free for replies, which take the next free slot however far."""
     table = SendBudget.__table__
     greatest = func.greatest if is_postgres(session) else func.max
     start = greatest(table.c.next_slot, literal(now, Float(precision=53)))
     statement = (
         upsert_insert(session, SendBudget)
-        .values(tenant_id=tenant_id, next_slot=now + interval)
+        .values(tenant_id=tenant_id, next_slot=now + count * interval)
         .on_conflict_do_update(
             index_elements=["tenant_id"],
-            set_={"next_slot": start + interval},
+            set_={"next_slot": start + count * interval},
             where=None if within is None else start <= now + within + TOLERANCE,
         )
         .returning(table.c.next_slot)
@@ -71,7 +72,7 @@ async def take(
     taken = (await session.exec(statement)).scalar()
     if taken is not None:
         await session.commit()
-        return Slot(taken - interval, True)
+        return Slot(taken - count * interval, True)
     booked = (
         await session.exec(select(table.c.next_slot).where(table.c.tenant_id == tenant_id))
     ).scalar()

@@ -7,6 +7,7 @@ Microsoft says limits may change, so the rate is configuration.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -20,13 +21,22 @@ class SharedPacer:
     the database (core/sendbudget.py), which every replica shares and both paths draw from:
     the outbox's fan-out and the replies in a turn.
 
-    Slots fall at least 1 / rate apart. A slot is used within `slack` seconds of its time or
-    given up (a busy event loop), so the sends of any one second come from slots in 1 + slack
-    seconds: at most rate x (1 + slack) = limit of them (10 ms of slack at 49.5 of 50 a second).
-    Replies come first: the fan-out takes only a slot at most one interval ahead, one at a time
-    per replica, so a reply waits behind at most one fan-out slot per replica and the replies
-    before it; while replies book the timetable further ahead, the fan-out waits.
+    Slots fall at least 1 / rate apart. The fan-out uses a slot within `slack` seconds of its
+    time or gives it up (a busy event loop), so its sends in any one second come from slots in
+    1 + slack seconds: at most rate x (1 + slack) = limit of them (10 ms of slack at 49.5 of 50
+    a second). A reply uses its slot however late: giving slots up under load made replies
+    book the timetable ever further ahead, and a reply Teams refuses is sent again or queued.
+    Replies come first: the fan-out takes slots only when the next free one is at most one
+    interval ahead, one batch at a time per replica (the next just before the last slot of the
+    one before falls; one slot a batch on a quick database, up to MAX_BATCH when statements
+    are slow), so a reply waits behind at most one batch per replica and the replies before
+    it; while replies book the timetable further ahead, the fan-out waits. Slots are
+    asked for `lead` seconds ahead (twice the statement's recent round trip, at most
+    MAX_LEAD), so the answer arrives before its slot rather than after, when it is lost.
     """
+
+    MAX_LEAD = 0.05
+    MAX_BATCH = 10
 
     def __init__(
         self,
@@ -41,6 +51,9 @@ class SharedPacer:
         self.rate, self.limit = rate, limit
         self._clock, self._sleep = clock, sleep
         self._fanout = asyncio.Lock()
+        self._round_trip = 0.0
+        self._taken: dict[str, deque[float]] = {}
+        """Fan-out slots taken and not yet used, by tenant."""
         self.statements = 0
         """Statements run against the timetable, for the benchmarks' cost per send."""
 
@@ -48,29 +61,60 @@ class SharedPacer:
     def slack(self) -> float:
         return max(0.0, min(1.0, self.limit / self.rate - 1))
 
+    @property
+    def lead(self) -> float:
+        return min(self.MAX_LEAD, 2 * self._round_trip)
+
+    def batch(self) -> int:
+        """Fan-out slots one statement takes: enough for twice its round trip (one on a quick
+        database, more on a slow one or a busy event loop, at most MAX_BATCH)."""
+        return max(1, min(self.MAX_BATCH, math.ceil(2 * self._round_trip * self.rate)))
+
     async def acquire(self, tenant_id: str, *, urgent: bool = False) -> None:
         """Wait for a slot of `tenant_id`'s timetable: `urgent` for a reply someone waits for,
         otherwise (the fan-out) behind every reply."""
-        if urgent:
-            await self._acquire(tenant_id, None)
-            return
-        async with self._fanout:
-            await self._acquire(tenant_id, 1 / self.rate)
-
-    async def _acquire(self, tenant_id: str, within: float | None) -> None:
         while True:
-            async with self.sessions() as session:
-                slot = await sendbudget.take(
-                    session, tenant_id, now=self._clock(), interval=1 / self.rate, within=within
-                )
-            self.statements += 1 if slot.taken else 2
-            wait = slot.at - self._clock()
-            if not slot.taken:
-                wait = max(wait, 0.001)  # never ask again without a pause
+            if urgent:
+                at = (await self._take(tenant_id, None, 1)).at
+            else:
+                async with self._fanout:
+                    taken = self._taken.setdefault(tenant_id, deque())
+                    if not taken:
+                        count = self.batch()
+                        first = (await self._take(tenant_id, 1 / self.rate, count)).at
+                        taken.extend(first + k / self.rate for k in range(count))
+                    at = taken.popleft()
+                    if not taken:
+                        # The next batch is taken just before this, its last slot, falls: the
+                        # timetable stays free ahead for replies, and the take's round trip
+                        # overlaps this wait instead of following it.
+                        hold = at - self.lead - self._clock()
+                        if hold > 0:
+                            await self._sleep(hold)
+            wait = at - self._clock()
             if wait > 0:
                 await self._sleep(wait)
-            if slot.taken and self._clock() - slot.at <= self.slack:
+            if urgent or self._clock() - at <= self.slack:
                 return
+
+    async def _take(self, tenant_id: str, within: float | None, count: int) -> sendbudget.Slot:
+        """Take slots, waiting while the timetable is booked beyond `within`."""
+        while True:
+            asked = self._clock()
+            async with self.sessions() as session:
+                slot = await sendbudget.take(
+                    session,
+                    tenant_id,
+                    now=asked + self.lead,
+                    interval=1 / self.rate,
+                    within=within,
+                    count=count,
+                )
+            self._round_trip = 0.8 * self._round_trip + 0.2 * (self._clock() - asked)
+            self.statements += 1 if slot.taken else 2
+            if slot.taken:
+                return slot
+            await self._sleep(max(slot.at - self._clock(), 0.001))
 
 
 class AdaptiveRate:

@@ -129,13 +129,13 @@ async def test_two_replicas_replies_and_fanout_share_one_budget_and_stay_under_i
     they never took more than the limit in any second."""
     limit = 20
     granted: list[tuple[float, bool]] = []
-    take = SharedPacer._acquire
+    acquire = SharedPacer.acquire
 
-    async def recorded(self, tenant_id: str, within: float | None) -> None:
-        await take(self, tenant_id, within)
-        granted.append((time.time(), within is None))
+    async def recorded(self, tenant_id: str, *, urgent: bool = False) -> None:
+        await acquire(self, tenant_id, urgent=urgent)
+        granted.append((time.time(), urgent))
 
-    monkeypatch.setattr(SharedPacer, "_acquire", recorded)
+    monkeypatch.setattr(SharedPacer, "acquire", recorded)
     first = await make_bot(clock=RunningClock(), WELLBEING_TEAMS_RATE_LIMIT=str(limit))
     second = await make_bot(clock=RunningClock(), WELLBEING_TEAMS_RATE_LIMIT=str(limit))
     people = 50
