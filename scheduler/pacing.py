@@ -55,6 +55,7 @@ class SharedPacer:
         self._taken: dict[str, deque[float]] = {}
         """Fan-out slots taken and not yet used, by tenant."""
         self.statements = 0
+        self.given_up = 0
         """Statements run against the timetable, for the benchmarks' cost per send."""
 
     @property
@@ -96,6 +97,7 @@ class SharedPacer:
                 await self._sleep(wait)
             if urgent or self._clock() - at <= self.slack:
                 return
+            self.given_up += 1  # a late fan-out slot: used by no one
 
     async def _take(self, tenant_id: str, within: float | None, count: int) -> sendbudget.Slot:
         """Take slots, waiting while the timetable is booked beyond `within`."""
