@@ -154,11 +154,16 @@ def checkin_submission(
     week: int,
     mood: int,
     note: str | None = None,
+    *,
+    submit: bool = False,
+    card_message_id: str = "1795458335384",
 ) -> dict[str, Any]:
     """A real-shaped Action.Execute `checkin.submit` from the i-th person, a new card each time,
-    issued to them for the cycle as the bot issues one (signed with the bot's `keys`)."""
+    issued to them for the cycle as the bot issues one (signed with the bot's `keys`); with
+    `submit`, the same answer by Action.Submit (a message the bot acknowledges by updating
+    the card message `card_message_id`, a request against Teams' limit)."""
     from dialogs.checkin import issue_card_id
-    from tests.support.activities import TeamsUser, card_execute
+    from tests.support.activities import TeamsUser, card_execute, card_submit
 
     data: dict[str, Any] = {
         "command": "checkin submit",
@@ -170,6 +175,8 @@ def checkin_submission(
     if note:
         data["note"] = note
     user = TeamsUser(aad_object_id=answerer_id(i))
+    if submit:
+        return card_submit(user, connector_url, data, reply_to_id=card_message_id)
     return card_execute(user, connector_url, "checkin.submit", data)
 
 

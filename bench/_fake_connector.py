@@ -13,7 +13,7 @@ import itertools
 import resource
 import sys
 import time
-from collections import Counter, deque
+from collections import Counter, defaultdict, deque
 
 from aiohttp import web
 
@@ -54,6 +54,9 @@ class Connector:
         self.ids = itertools.count(1)
         self.per_second: Counter[int] = Counter()
         self.over_per_second: Counter[int] = Counter()
+        self.accepted_at: defaultdict[str, list[float]] = defaultdict(list)
+        """When each conversation's requests were taken (monotonic, shared by the processes
+        of one machine): what tells when a reply reached Teams, in the turn or later."""
 
     def over(self) -> bool:
         """Count this request in the window; True when the window was already full."""
@@ -103,16 +106,26 @@ class Connector:
         self.accepted += 1
         self.delivered[conversation_id] += 1
         self.last_ok = time.monotonic()
+        self.accepted_at[conversation_id].append(self.last_ok)
         return web.json_response({"id": f"activity-{next(self.ids)}"})
 
     async def reply(self, request: web.Request) -> web.Response:
-        """A reply or card update within a turn (interactive traffic): counted, never faulted."""
+        """A reply or card update within a turn (interactive traffic): counted against the same
+        limit as everything else, never faulted."""
         await request.read()
         if self.over():
             return self.limited()
         self.accepted += 1
         self.replies += 1
+        self.accepted_at[request.match_info["conversation_id"]].append(time.monotonic())
         return web.json_response({"id": f"activity-{next(self.ids)}"})
+
+    async def accepted_times(self, request: web.Request) -> web.Response:
+        """When the requests to conversations whose id starts with `prefix` were taken."""
+        prefix = request.query.get("prefix", "")
+        return web.json_response(
+            {cid: times for cid, times in self.accepted_at.items() if cid.startswith(prefix)}
+        )
 
     async def create(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -170,6 +183,7 @@ class Connector:
         app.router.add_post(base + "/{conversation_id}/activities/{activity_id}", self.reply)
         app.router.add_put(base + "/{conversation_id}/activities/{activity_id}", self.reply)
         app.router.add_get("/stats", self.stats)
+        app.router.add_get("/accepted", self.accepted_times)
         return app
 
 

@@ -26,6 +26,7 @@ from _common import (
     DEFAULT_PG,
     ROOT,
     Database,
+    answerer_id,
     checkin_submission,
     cpu_and_peak_rss,
     insert_people,
@@ -55,6 +56,8 @@ answer gets the same thanks card), of the lengths people write."""
 
 
 PSEUDONYM_KEY, DATA_KEYS = "WELLBEING_PSEUDONYM_KEY", "WELLBEING_DATA_KEYS"
+ANSWERER_CHATS = "a:personal-" + answerer_id(0)[:-12]
+"""The start of every answering person's chat id (bench/_common.py's answerer_id)."""
 
 # ------------------------------------------------------------------ servers (child process) --
 
@@ -175,11 +178,15 @@ async def phase(
     counter: list[int],
     keys: Any,
     note_every: int = 0,
+    submit_every: int = 0,
 ) -> dict[str, Any]:
     """Open loop: request n is sent at start + n/rate whatever came back before; latency is
-    measured from that scheduled time, so a stalled server cannot hide its queue."""
+    measured from that scheduled time, so a stalled server cannot hide its queue. Every
+    `submit_every`-th answer comes by Action.Submit, acknowledged by a card update the bot
+    sends to Teams (its acknowledgement time is read from the connector afterwards)."""
 
     latencies: list[float] = []
+    answers: list[dict[str, Any]] = []
     errors: dict[str, int] = {}
     ok_cards = 0
     total = int(rate * seconds)
@@ -190,19 +197,39 @@ async def phase(
         i = counter[0] % people
         counter[0] += 1
         note = NOTES[n % len(NOTES)] if note_every and n % note_every == 0 else None
-        body = checkin_submission(keys, i, connector_url, cycle_id, week, 1 + n % 5, note)
+        submit = bool(submit_every) and n % submit_every == 0
+        body = checkin_submission(
+            keys,
+            i,
+            connector_url,
+            cycle_id,
+            week,
+            1 + n % 5,
+            note,
+            submit=submit,
+            card_message_id=f"card-{counter[0]}",
+        )
         try:
             async with http.post(url, json=body) as response:
                 text = await response.text()
                 if response.status != 200:
                     errors[str(response.status)] = errors.get(str(response.status), 0) + 1
-                elif expect and expect not in text:
+                elif expect and not submit and expect not in text:
                     errors["unexpected body"] = errors.get("unexpected body", 0) + 1
                 else:
                     ok_cards += 1
         except (aiohttp.ClientError, TimeoutError) as error:
             errors[type(error).__name__] = errors.get(type(error).__name__, 0) + 1
-        latencies.append((time.monotonic() - scheduled) * 1000)
+        responded = time.monotonic()
+        latencies.append((responded - scheduled) * 1000)
+        answers.append(
+            {
+                "submit": submit,
+                "conversation": body["conversation"]["id"],
+                "scheduled": scheduled,
+                "responded": responded,
+            }
+        )
 
     tasks = []
     for n in range(total):
@@ -223,6 +250,7 @@ async def phase(
         "p99_ms": round(percentile(latencies, 99), 1),
         "errors": sum(errors.values()),
         "error_kinds": errors,
+        "answers": answers,
     }
 
 
@@ -242,7 +270,7 @@ async def load(
         timeout=timeout, connector=aiohttp.TCPConnector(limit=0)
     ) as http:
 
-        async def run(rate: float, seconds: float) -> dict[str, Any]:
+        async def run(rate: float, seconds: float, submit_every: int = 0) -> dict[str, Any]:
             return await phase(
                 http,
                 url,
@@ -256,11 +284,13 @@ async def load(
                 counter,
                 keys,
                 args.note_every,
+                submit_every,
             )
 
         warm = await run(10, 3)  # first turns compile queries and templates: not measured
         cpu0 = system_cpu()
-        main = await run(args.rate, args.seconds)
+        # Only the main phase sends replies: the steps measure how many turns a replica takes.
+        main = await run(args.rate, args.seconds, args.submit_every)
         main["machine_cpu_percent"] = machine_cpu_percent(cpu0, system_cpu())
         steps, best = (
             [],
@@ -301,12 +331,13 @@ async def parent(args: argparse.Namespace) -> dict[str, Any]:
     key_values = privacy.generate()
     keys = privacy.load_secrets(key_values[PSEUDONYM_KEY], key_values[DATA_KEYS], local_mode=False)
     database = Database(args.db, args.db_url, Path(tmp.name))
-    connector, connector_url = await start_connector(args.connector_rps, False, "count")
+    connector, connector_url = await start_connector(args.connector_rps, False, args.limit_mode)
     database.create()
     engine = db.create_engine(database.url)
     servers: list[asyncio.subprocess.Process] = []
     try:
         await db.migrate(engine)
+        cost = await budget_cost(engine)
         await insert_people(engine, "fan-", args.fanout, connector_url)
         cycle_id, queued = await queue_cycle(engine, args.fanout, "bulk")
         week = date.today().isocalendar().week
@@ -323,6 +354,7 @@ async def parent(args: argparse.Namespace) -> dict[str, Any]:
             "Thank you for checking in",
             keys,
         )
+        replies = await reply_figures(connector_url, app_result["main"], args.reply_wait)
         fanout_sent_during = await _connector(connector_url)
         await asyncio.sleep(1.0)
         app_result["peak_rss_mb"] = round(cpu_and_peak_rss(app.pid)[1], 1)
@@ -334,12 +366,21 @@ async def parent(args: argparse.Namespace) -> dict[str, Any]:
             + sum(s["ok"] for s in app_result["steps"])
         )
 
-        echo, echo_url = await start_server("echo", database.url, key_values)
-        servers.append(echo)
-        echo_result = await load(
-            echo_url + "/api/messages", connector_url, args, cycle_id, week, None, keys
-        )
-        await stop_process(echo)
+        if args.no_echo:
+            echo_result = {
+                "skipped": True,
+                "warmup": {},
+                "main": {"p50_ms": 0.0, "p95_ms": 0.0, "p99_ms": 0.0},
+                "steps": [],
+                "max_rate_p99_under_250ms": 0.0,
+            }
+        else:
+            echo, echo_url = await start_server("echo", database.url, key_values)
+            servers.append(echo)
+            echo_result = await load(
+                echo_url + "/api/messages", connector_url, args, cycle_id, week, None, keys
+            )
+            await stop_process(echo)
     finally:
         for p in servers:
             if p.returncode is None:
@@ -370,6 +411,15 @@ async def parent(args: argparse.Namespace) -> dict[str, Any]:
         "errors": app_result["main"]["errors"] + sum(s["errors"] for s in app_result["steps"]),
         "errors_main_phase": app_result["main"]["errors"],
         "max_rate_p99_under_250ms": app_result["max_rate_p99_under_250ms"],
+        "submit_every": args.submit_every,
+        "limit_mode": args.limit_mode,
+        **replies,
+        "sends_over_limit": fanout_sent_during["over_limit_if_enforced"],
+        "sends_over_limit_share": round(
+            fanout_sent_during["over_limit_if_enforced"] / max(1, fanout_sent_during["requests"]),
+            5,
+        ),
+        "budget_cost": cost,
         "answers_acknowledged": ok_total,
         "answers_stored": stored,
         "answers_lost": max(0, ok_total - stored),
@@ -391,11 +441,99 @@ async def parent(args: argparse.Namespace) -> dict[str, Any]:
         "machine": machine(),
     }
     figures["goals_met"] = (
-        figures["p99_ms"] < 100
+        figures["ack_p99_ms"] < 100
         and figures["errors_main_phase"] == 0
         and figures["answers_lost"] == 0
+        and figures["replies_lost"] == 0
+        and figures["sends_over_limit_share"] <= 0.005
     )
+    for result in (app_result, echo_result):
+        for part in (result["warmup"], result["main"], *result["steps"]):
+            part.pop("answers", None)
     return figures
+
+
+async def budget_cost(engine, takes: int = 300) -> dict[str, float]:
+    """What one take from the shared timetable costs (core/sendbudget.py), on this database
+    with nothing else running: the wall time of the statement and this process's CPU."""
+    from core import db, sendbudget
+
+    sessions = db.session_factory(engine)
+    walls = []
+    cpu = time.process_time()
+    for _ in range(takes):
+        began = time.perf_counter()
+        async with sessions() as session:
+            await sendbudget.take(session, "bench-cost", now=time.time(), interval=1e-6)
+        walls.append((time.perf_counter() - began) * 1000)
+    return {
+        "take_ms_p50": round(percentile(walls, 50), 2),
+        "take_ms_p99": round(percentile(walls, 99), 2),
+        "take_cpu_ms": round((time.process_time() - cpu) * 1000 / takes, 3),
+    }
+
+
+def _match_acknowledgements(
+    submits: list[dict[str, Any]], accepted: dict[str, list[float]]
+) -> list[float | None]:
+    """For each Action.Submit answer, when the connector took its acknowledgement: the first
+    request to that person's chat at or after the answer, not already matched to another."""
+    found: list[float | None] = [None] * len(submits)
+    by_chat: dict[str, list[int]] = {}
+    for index, answer in enumerate(submits):
+        by_chat.setdefault(answer["conversation"], []).append(index)
+    for chat, indexes in by_chat.items():
+        times = sorted(accepted.get(chat, []))
+        position = 0
+        for index in sorted(indexes, key=lambda k: submits[k]["scheduled"]):
+            while position < len(times) and times[position] < submits[index]["scheduled"]:
+                position += 1
+            if position < len(times):
+                found[index] = times[position]
+                position += 1
+    return found
+
+
+async def reply_figures(
+    connector_url: str, main: dict[str, Any], wait_seconds: float
+) -> dict[str, Any]:
+    """Replies of the main phase: lost (never taken by Teams, after waiting `wait_seconds` for
+    the outbox), late (taken only after the turn had answered: through the outbox), and the
+    answer-to-acknowledgement times of every answer (the invoke's response for Action.Execute,
+    the card update reaching Teams for Action.Submit)."""
+    answers = main["answers"]
+    submits = [a for a in answers if a["submit"]]
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(connector_url + "/accepted", params={"prefix": ANSWERER_CHATS}) as response,
+        ):
+            accepted = await response.json()
+        acknowledged = _match_acknowledgements(submits, accepted)
+        if all(at is not None for at in acknowledged) or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(1.0)
+    submit_ms = [
+        (at - a["scheduled"]) * 1000
+        for a, at in zip(submits, acknowledged, strict=True)
+        if at is not None
+    ]
+    execute_ms = [(a["responded"] - a["scheduled"]) * 1000 for a in answers if not a["submit"]]
+    every = submit_ms + execute_ms
+    return {
+        "replies_expected": len(submits),
+        "replies_lost": sum(at is None for at in acknowledged),
+        "replies_late": sum(
+            at is not None and at > a["responded"]
+            for a, at in zip(submits, acknowledged, strict=True)
+        ),
+        "ack_p50_ms": round(percentile(every, 50), 1),
+        "ack_p95_ms": round(percentile(every, 95), 1),
+        "ack_p99_ms": round(percentile(every, 99), 1),
+        "submit_ack_p99_ms": round(percentile(submit_ms, 99), 1),
+        "execute_ack_p99_ms": round(percentile(execute_ms, 99), 1),
+    }
 
 
 async def _connector(url: str) -> dict[str, Any]:
@@ -429,8 +567,28 @@ def main() -> None:
     parser.add_argument("--steps", type=float, nargs="*", default=[100, 150, 200, 300, 400])
     parser.add_argument("--step-seconds", type=float, default=10.0)
     parser.add_argument(
-        "--connector-rps", type=float, default=50.0, help="limit counted (not enforced)"
+        "--submit-every",
+        type=int,
+        default=2,
+        help="every n-th answer of the main phase by Action.Submit, acknowledged by a card "
+        "update sent to Teams (0: all by Action.Execute, which send nothing)",
     )
+    parser.add_argument(
+        "--reply-wait",
+        type=float,
+        default=60.0,
+        help="seconds to wait after the load for replies handed to the outbox",
+    )
+    parser.add_argument(
+        "--connector-rps", type=float, default=50.0, help="Teams' limit, per tenant"
+    )
+    parser.add_argument(
+        "--limit-mode",
+        choices=["enforce", "count"],
+        default="enforce",
+        help="enforce: 429 with Retry-After beyond the limit, as Teams; count: only counted",
+    )
+    parser.add_argument("--no-echo", action="store_true", help="skip the bare echo bot")
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--db-url", default=DEFAULT_PG, help="PostgreSQL server (loopback only)")
     parser.add_argument("--save", type=Path)
@@ -453,6 +611,15 @@ def main() -> None:
             "max_rate_p99_under_250ms",
             "answers_stored",
             "answers_lost",
+            "replies_expected",
+            "replies_lost",
+            "replies_late",
+            "sends_over_limit",
+            "sends_over_limit_share",
+            "ack_p50_ms",
+            "ack_p95_ms",
+            "ack_p99_ms",
+            "submit_ack_p99_ms",
             "echo_p50_ms",
             "echo_p99_ms",
             "ratio_p99",

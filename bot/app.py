@@ -42,8 +42,7 @@ from dialogs import leadreport, rights, understanding
 from dialogs.router import default_router
 from dialogs.wiring import build_services, secrets_for
 from scheduler.jobs import build_scheduler
-from scheduler.pacing import RateMeter
-from scheduler.sender import OutboxSender
+from scheduler.sender import OutboxSender, SenderSettings, pacer_for
 from signposting import crisis_model
 
 log = logging.getLogger(__name__)
@@ -56,6 +55,8 @@ BOT = web.AppKey("bot", WellbeingBot)
 AUTHENTICATOR = web.AppKey("authenticator", RequestAuthenticator)
 DB_HEALTH = web.AppKey("db_health", dict)
 SENDER = web.AppKey("sender", OutboxSender)
+BUDGET_CONNECTIONS = 3
+"""Connections a replica keeps for taking slots of the sending timetable."""
 
 
 EXPORT_PAGE = SignedLinkPage(
@@ -121,8 +122,6 @@ async def messages(request: web.Request) -> web.Response:
     except AuthUnavailable:
         return _problem(503, "cannot check credentials right now; retry")
     invoke_response = await app[ADAPTER].process_activity(auth, activity, app[BOT].on_turn)
-    if activity.type in ("message", "invoke"):
-        app[SENDER].interactive.mark()
     if invoke_response:
         return web.json_response(invoke_response.body, status=invoke_response.status)
     return web.Response(status=200)
@@ -186,11 +185,24 @@ def create_app(
     )
     sessions = db.session_factory(engine)
     credentials_factory = credentials_factory or credentials_factory_for(settings)
-    transport = ConnectorTransport(settings, credentials_factory)
-    interactive = RateMeter()
+    # One pacer for the replica: its sender and its turns' replies take their slots from the
+    # tenant's timetable in the database, which every replica shares. Its statements have a
+    # few connections of their own, so a slot never waits behind turns for the pool (and one
+    # round trip each: no ping before every take).
+    budget_engine = db.create_engine(
+        settings.database_url,
+        connect_timeout=settings.database_timeout,
+        statement_timeout=settings.database_statement_timeout,
+        pool_size=BUDGET_CONNECTIONS,
+        max_overflow=0,
+        pre_ping=False,
+    )
+    sender_settings = SenderSettings(rate_per_second=settings.teams_rate_limit)
+    pacer = pacer_for(db.session_factory(budget_engine), sender_settings)
+    transport = ConnectorTransport(settings, credentials_factory, budget=pacer)
     secrets = secrets_for(settings)
     sender = OutboxSender(
-        sessions, transport, clock=clock, interactive=interactive, secrets=secrets
+        sessions, transport, sender_settings, clock=clock, pacer=pacer, secrets=secrets
     )
     services = build_services(
         settings,
@@ -244,6 +256,7 @@ def create_app(
                 "the database schema is out of date: run `wellbeing-bot migrate` first"
             )
         yield
+        await budget_engine.dispose()
         await engine.dispose()
 
     async def connector(_app: web.Application) -> AsyncIterator[None]:

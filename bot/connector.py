@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import time
 from typing import Any
@@ -20,8 +21,9 @@ from botframework.connector.auth import AuthenticationConstants, ServiceClientCr
 from bot.cards import attachment_json
 from core.events import Reply, reply_from_payload
 from core.settings import Settings
-from core.transport import Destination, SendOutcome
+from core.transport import Budget, Destination, SendOutcome
 
+log = logging.getLogger(__name__)
 TOKEN_REUSE_SECONDS = 30 * 60
 # Replies within a turn are retried as the SDK's connector client retried them (msrest's
 # policy): up to three more times on a timeout, a dropped connection, 408 or a 5xx other than
@@ -124,8 +126,12 @@ class ConnectorTransport:
         *,
         timeout: float = 15.0,
         connect_timeout: float = 5.0,
+        budget: Budget | None = None,
     ):
         self.settings = settings
+        self.budget = budget
+        """The tenants' shared timetables: every reply attempt and created chat takes a slot
+        (the outbox's sender takes one for each message it sends)."""
         self.credentials_factory = credentials_factory
         self.timeout = aiohttp.ClientTimeout(total=timeout, connect=connect_timeout)
         self._session: aiohttp.ClientSession | None = None
@@ -176,9 +182,24 @@ class ConnectorTransport:
                 _retry_after(response.headers),
             )
 
-    async def reply(self, address: dict[str, Any], activity: dict[str, Any]) -> None:
+    async def _slot(self, tenant_id: str | None, *, urgent: bool) -> None:
+        """Wait for the tenant's next slot. A reply goes even when the timetable cannot be
+        read (the database away): the turn may be carrying the apology for just that."""
+        if self.budget is None or not tenant_id:
+            return
+        try:
+            await self.budget.acquire(tenant_id, urgent=urgent)
+        except Exception as error:
+            if not urgent:
+                raise
+            log.warning("reply sent without a slot: %s", type(error).__name__)
+
+    async def reply(
+        self, address: dict[str, Any], activity: dict[str, Any], *, tenant_id: str | None = None
+    ) -> None:
         """Send a message within a turn, addressed by `reply_address`: a reply to the incoming
         activity, or, when `activity` has an id, an update of that message (the pressed card).
+        Each attempt first takes a slot of `tenant_id`'s timetable, ahead of the fan-out.
         Built as JSON directly: the SDK's msrest serialiser and its `requests` thread cost
         several milliseconds of CPU a message. Raises ReplyError when it is not taken."""
         assert self._session is not None, "transport not started"
@@ -193,6 +214,7 @@ class ConnectorTransport:
             method, url = "POST", base
         for attempt in range(REPLY_RETRIES + 1):
             retry_after = None
+            await self._slot(tenant_id, urgent=True)
             try:
                 async with self._session.request(
                     method, url, json=body, headers=await self._headers()
@@ -216,14 +238,18 @@ class ConnectorTransport:
                 delay = min(retry_after, REPLY_RETRY_AFTER_CAP)
             await asyncio.sleep(delay)
 
-    async def list_members(self, service_url: str, team_id: str) -> list[dict[str, Any]]:
-        """Every member of a team, page by page (Teams' paged member listing)."""
+    async def list_members(
+        self, service_url: str, team_id: str, tenant_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Every member of a team, page by page (Teams' paged member listing); each page is a
+        request against the tenant's limit, so it takes a slot as the fan-out does."""
         assert self._session is not None, "transport not started"
         url = f"{service_url.rstrip('/')}/v3/conversations/{quote(team_id, safe='')}/pagedmembers"
         members: list[dict[str, Any]] = []
         token: str | None = None
         for _ in range(1000):
             params = {"pageSize": "500", **({"continuationToken": token} if token else {})}
+            await self._slot(tenant_id, urgent=False)
             async with self._session.get(
                 url, params=params, headers=await self._headers()
             ) as response:
@@ -243,6 +269,7 @@ class ConnectorTransport:
         created: str | None = None
         try:
             if conversation_id is None:
+                await self._slot(destination.tenant_id, urgent=False)
                 status, payload, retry_after = await self._post(
                     base,
                     {

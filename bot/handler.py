@@ -24,7 +24,7 @@ from bot.connector import ConnectorTransport, RateLimited, outgoing_activity, re
 from bot.storage import DatabaseStorage
 from core import db, directory
 from core.context import Services, Turn
-from core.events import Incoming, PersonalChat, Reply
+from core.events import ChannelPost, Incoming, PersonalChat, Recipient, Reply
 from core.outbox import enqueue_reply
 from dialogs import basics
 from dialogs.router import Router
@@ -227,23 +227,25 @@ class WellbeingBot(Bot):
                         **reply_messages(reply, self.services.card_banner)[-1],
                         "id": context.activity.reply_to_id,
                     }
-                    await self.transport.reply(address, update)
+                    await self.transport.reply(address, update, tenant_id=event.tenant_id)
                 else:
                     for message in reply_messages(reply, self.services.card_banner):
-                        await self.transport.reply(address, message)
+                        await self.transport.reply(address, message, tenant_id=event.tenant_id)
                         if reply.text and reply.card:  # the text went: only the card is left
                             unsent = replace(reply, text=None, mentions=())
             except RateLimited:
-                if not (event.personal and event.user_id):
+                to = _same_place(event)
+                if to is None:
                     raise
-                await self._hand_to_outbox(event, event.user_id, unsent)
+                await self._hand_to_outbox(event, to, unsent)
         return replacement
 
-    async def _hand_to_outbox(self, event: Incoming, person: str, reply: Reply) -> None:
+    async def _hand_to_outbox(self, event: Incoming, to: Recipient, reply: Reply) -> None:
         """A reply Teams refused for its rate limit longer than the turn can wait goes through
-        the outbox (sealed: it may hold what the person answered), which paces and retries it
-        within the same per-tenant budget as the fan-out, as a new message."""
-        queued = replace(reply, to=PersonalChat(person), replaces_card=False)
+        the outbox (sealed: it may hold what the person answered, or name them), which paces
+        and retries it on the same per-tenant timetable as the fan-out, as a new message in
+        the same chat, or the same channel thread."""
+        queued = replace(reply, to=to, replaces_card=False)
         async with self.services.sessions() as session:
             await enqueue_reply(
                 session,
@@ -381,6 +383,15 @@ class WellbeingBot(Bot):
             await directory.add_members(session, team["id"], joined)
             await directory.remove_members(session, team["id"], left)
             await session.commit()
+
+
+def _same_place(event: Incoming) -> Recipient | None:
+    """Where a reply to `event` goes when the outbox sends it: the person's chat with the bot,
+    or the channel thread (or group chat) it was asked in."""
+    if event.personal:
+        return PersonalChat(event.user_id) if event.user_id else None
+    conversation, _, thread = event.conversation_id.partition(";messageid=")
+    return ChannelPost(conversation, thread or None) if conversation else None
 
 
 def reply_messages(reply: Reply, banner: str = "") -> list[dict[str, Any]]:

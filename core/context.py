@@ -33,7 +33,7 @@ class Services:
     """A line on top of every card (a demo or a test system), from the settings."""
     public_url: str = "http://127.0.0.1:3978"
     """Where people's browsers reach the bot's web server (export links)."""
-    list_members: Callable[[str, str], Awaitable[list[dict[str, Any]]]] | None = None
+    list_members: Callable[[str, str, str], Awaitable[list[dict[str, Any]]]] | None = None
     """Reads a team's roster from Teams (service URL, team id); None where no transport runs."""
 
 

@@ -73,10 +73,14 @@ def create_engine(
     *,
     connect_timeout: float = CONNECT_TIMEOUT,
     statement_timeout: float = STATEMENT_TIMEOUT,
+    pool_size: int = 10,
+    max_overflow: int = 10,
+    pre_ping: bool = True,
 ) -> AsyncEngine:
     """An async engine that survives the database going away and coming back (pre-ping), and
     whose waits are bounded: a connect, a lock wait and a statement time out instead of holding
-    a turn past Teams' 15 s (the turn itself gives up earlier: bot/handler.py).
+    a turn past Teams' 15 s (the turn itself gives up earlier: bot/handler.py). Without
+    `pre_ping` a connection the database dropped fails one statement, and is then replaced.
 
     SQL parameters are hidden from error messages: they hold ids, and errors get logged.
     """
@@ -86,8 +90,8 @@ def create_engine(
             url,
             connect_args={"timeout": connect_timeout},  # SQLite's busy timeout
             hide_parameters=True,
-            pool_size=10,
-            max_overflow=10,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
         )
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -101,9 +105,9 @@ def create_engine(
     return create_async_engine(
         _postgres_options(url, statement_timeout),
         hide_parameters=True,
-        pool_pre_ping=True,
-        pool_size=10,
-        max_overflow=10,
+        pool_pre_ping=pre_ping,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
         pool_timeout=10,
         connect_args={
             "connect_timeout": max(1, math.ceil(connect_timeout)),

@@ -67,6 +67,13 @@ class Settings(BaseSettings):
         description="Seconds a message or card press may wait for the database before the bot "
         "apologises instead; under Teams' 15 s.",
     )
+    teams_rate_limit: float = Field(
+        50.0,
+        gt=0,
+        validation_alias=AliasChoices("WELLBEING_TEAMS_RATE_LIMIT"),
+        description="Requests a second Teams takes from the app in one tenant, for everything "
+        "it sends (messages, replies, card updates); every replica shares it.",
+    )
     org_config: Path | None = Field(
         None,
         validation_alias=AliasChoices("WELLBEING_ORG_CONFIG"),

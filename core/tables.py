@@ -16,5 +16,6 @@ import core.models
 import core.orgimport
 import core.outbox
 import core.reporting
+import core.sendbudget
 import core.supportdata
 import core.wellbeing  # noqa: F401

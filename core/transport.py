@@ -39,6 +39,12 @@ class SendOutcome:
         return 200 <= self.status < 300
 
 
+class Budget(Protocol):
+    """The tenant's sending timetable (scheduler/pacing.py's SharedPacer): one slot a request."""
+
+    async def acquire(self, tenant_id: str, *, urgent: bool = False) -> None: ...
+
+
 class Transport(Protocol):
     """Sends one queued reply payload; never raises for HTTP or network failures, it reports them."""
 

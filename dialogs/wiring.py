@@ -29,7 +29,7 @@ def build_services(
     clock: Callable[[], datetime],
     secrets: Secrets | None = None,
     wake_sender: Callable[[], None] = lambda: None,
-    list_members: Callable[[str, str], Awaitable[list[dict[str, Any]]]] | None = None,
+    list_members: Callable[[str, str, str], Awaitable[list[dict[str, Any]]]] | None = None,
 ) -> Services:
     """Everything a turn or a job may use, built once; `secrets` when the caller holds them
     already (the app shares them with its sender)."""

@@ -146,7 +146,7 @@ async def refresh_rosters(services: Services, now: datetime) -> int:
         if team.id not in enrolled or channel is None:
             continue
         try:
-            members = await services.list_members(channel.service_url, team.id)
+            members = await services.list_members(channel.service_url, team.id, team.tenant_id)
         # The roster read failed (Teams away, app removed): keep the last known members.
         except Exception as error:
             log.warning("could not read a team roster: %s", type(error).__name__)

@@ -1,7 +1,7 @@
 """Pacing sends against Teams' rate limits, slowing down when Teams says 429.
 
-Teams documents 50 requests a second per app per tenant; Microsoft says limits may change, so
-the rate is configuration. A share of it is left for interactive replies.
+Teams documents 50 requests a second per app per tenant, for everything the app sends there;
+Microsoft says limits may change, so the rate is configuration.
 """
 
 from __future__ import annotations
@@ -11,65 +11,118 @@ import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from typing import Any
+
+from core import db, sendbudget
 
 
-class SlotPacer:
-    """Paces every sender of a tenant on one shared timetable, so that together they never send
-    more than `limit` requests in any one second, however many replicas there are.
+class SharedPacer:
+    """Paces every request a replica makes to Teams in a tenant on the tenant's one timetable in
+    the database (core/sendbudget.py), which every replica shares and both paths draw from:
+    the outbox's fan-out and the replies in a turn.
 
-    Slot k falls at k / rate seconds of wall-clock time, and sender `rank` of `senders` takes the
-    slots with k % senders == rank: the senders together make one evenly spaced stream at `rate`
-    (their clocks agree to milliseconds: one host, or NTP). A sender late for a slot may still use
-    it for `slack` seconds, so a busy event loop does not lose slots; the slack is the most that
-    keeps any second under the limit. Sends in a second then come from slots in 1 + slack seconds,
-    at most rate x (1 + slack) = limit of them (10 ms of slack at 49.5 of 50 a second).
+    Slots fall at least 1 / rate apart. A slot is used within `slack` seconds of its time or
+    given up for another (a busy event loop), so the sends of any one second come from slots in
+    1 + slack seconds: at most rate x (1 + slack) = limit of them (10 ms of slack at 49.5 of 50
+    a second). Replies too: sending late slots anyway put a fifth of the requests over the
+    limit on an overloaded machine.
+
+    Replies come first: the fan-out takes slots only when the next free one is at most one
+    interval ahead, one batch at a time per replica (the next just before the last slot of the
+    one before falls; one slot a batch on a quick database, up to MAX_BATCH when statements
+    are slow), so a reply waits behind at most one batch per replica and the replies before
+    it; while replies book the timetable further ahead, the fan-out waits. Slots are
+    asked for `lead` seconds ahead (twice the statement's recent round trip, at most
+    MAX_LEAD), so the answer arrives before its slot rather than after, when it is lost.
     """
+
+    MAX_LEAD = 0.05
+    MAX_BATCH = 10
+    STATEMENT_WAIT = 1.0
+    """Seconds a take may wait for the database: then DatabaseTimeout, and a reply goes
+    without its slot (a silent database must not hold the apology for it)."""
 
     def __init__(
         self,
+        sessions: Callable[[], Any],
         rate: float,
         limit: float,
         *,
-        rank: int = 0,
-        senders: int = 1,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ):
+        self.sessions = sessions
         self.rate, self.limit = rate, limit
-        self.rank, self.senders = rank, senders
         self._clock, self._sleep = clock, sleep
-        self._last: float | None = None
-        self._lock = asyncio.Lock()
+        self._fanout = asyncio.Lock()
+        self._round_trip = 0.0
+        self._taken: dict[str, deque[float]] = {}
+        """Fan-out slots taken and not yet used, by tenant."""
+        self.statements = 0
+        self.given_up = 0
+        """Statements run against the timetable, for the benchmarks' cost per send."""
 
     @property
     def slack(self) -> float:
         return max(0.0, min(1.0, self.limit / self.rate - 1))
 
-    def take_part(self, rank: int, senders: int) -> None:
-        """This sender's place among the live senders, from their heartbeats."""
-        self.senders = max(1, senders)
-        self.rank = rank % self.senders
+    @property
+    def lead(self) -> float:
+        return min(self.MAX_LEAD, 2 * self._round_trip)
 
-    def claim_slot(self, now: float) -> float:
-        """Take this sender's next slot (not before `now - slack`, never one already taken)."""
-        # Slot numbers are ~1e11 (epoch seconds x rate): float rounding is ~1e-5 of a slot there,
-        # so a slot time maps back to its number only with a tolerance.
-        first = math.ceil((now - self.slack) * self.rate - 1e-3)
-        if self._last is not None:
-            first = max(first, math.floor(self._last * self.rate + 1e-3) + 1)
-        slot = first + (self.rank - first) % self.senders
-        self._last = slot / self.rate
-        return self._last
+    def batch(self) -> int:
+        """Fan-out slots one statement takes: enough for twice its round trip (one on a quick
+        database, more on a slow one or a busy event loop, at most MAX_BATCH)."""
+        return max(1, min(self.MAX_BATCH, math.ceil(2 * self._round_trip * self.rate)))
 
-    async def acquire(self) -> None:
-        """Wait for a slot; one overslept by more than the slack is given up for the next."""
-        async with self._lock:
-            while True:
-                at = self.claim_slot(self._clock())
-                if at > self._clock():
-                    await self._sleep(at - self._clock())
-                if self._clock() - at <= self.slack:
-                    return
+    async def acquire(self, tenant_id: str, *, urgent: bool = False) -> None:
+        """Wait for a slot of `tenant_id`'s timetable: `urgent` for a reply someone waits for,
+        otherwise (the fan-out) behind every reply."""
+        while True:
+            if urgent:
+                at = (await self._take(tenant_id, None, 1)).at
+            else:
+                async with self._fanout:
+                    taken = self._taken.setdefault(tenant_id, deque())
+                    if not taken:
+                        count = self.batch()
+                        first = (await self._take(tenant_id, 1 / self.rate, count)).at
+                        taken.extend(first + k / self.rate for k in range(count))
+                    at = taken.popleft()
+                    if not taken:
+                        # The next batch is taken just before this, its last slot, falls: the
+                        # timetable stays free ahead for replies, and the take's round trip
+                        # overlaps this wait instead of following it.
+                        hold = at - self.lead - self._clock()
+                        if hold > 0:
+                            await self._sleep(hold)
+            wait = at - self._clock()
+            if wait > 0:
+                await self._sleep(wait)
+            if self._clock() - at <= self.slack:
+                return
+            self.given_up += 1  # a late slot: used by no one
+
+    async def _take(self, tenant_id: str, within: float | None, count: int) -> sendbudget.Slot:
+        """Take slots, waiting while the timetable is booked beyond `within`."""
+        while True:
+            asked = self._clock()
+            slot = await db.abandon_after(
+                self._statement(tenant_id, asked + self.lead, within, count), self.STATEMENT_WAIT
+            )
+            self._round_trip = 0.8 * self._round_trip + 0.2 * (self._clock() - asked)
+            self.statements += 1 if slot.taken else 2
+            if slot.taken:
+                return slot
+            await self._sleep(max(slot.at - self._clock(), 0.001))
+
+    async def _statement(
+        self, tenant_id: str, now: float, within: float | None, count: int
+    ) -> sendbudget.Slot:
+        async with self.sessions() as session:
+            return await sendbudget.take(
+                session, tenant_id, now=now, interval=1 / self.rate, within=within, count=count
+            )
 
 
 class AdaptiveRate:
@@ -82,7 +135,7 @@ class AdaptiveRate:
 
     def __init__(
         self,
-        pacer: SlotPacer,
+        pacer: SharedPacer,
         *,
         ceiling: float,
         floor: float = 1.0,
@@ -113,46 +166,3 @@ class AdaptiveRate:
         elif not throttled and self.pacer.rate < self.ceiling and now - self._last_change >= 1.0:
             self.pacer.rate = min(self.ceiling, self.pacer.rate * (1 + self.recover))
             self._last_change = now
-
-
-class RateMeter:
-    """Events per second, smoothed: how fast interactive replies are flowing right now."""
-
-    def __init__(self, half_life: float = 10.0, clock: Callable[[], float] = time.monotonic):
-        self.half_life = half_life
-        self._clock = clock
-        self._rate = 0.0
-        self._updated = clock()
-
-    def _decay(self) -> None:
-        now = self._clock()
-        elapsed = now - self._updated
-        if elapsed > 0:
-            self._rate *= 0.5 ** (elapsed / self.half_life)
-            self._updated = now
-
-    def mark(self, count: int = 1) -> None:
-        self._decay()
-        self._rate += count * (0.693 / self.half_life)
-
-    def rate(self) -> float:
-        self._decay()
-        return self._rate
-
-
-def fanout_rate(
-    total_rate: float,
-    interactive_rate: float,
-    senders: int,
-    *,
-    min_reserve: float = 0.01,
-    max_reserve: float = 0.2,
-) -> float:
-    """The fan-out's rate, all senders together, after keeping room for interactive replies.
-
-    The reserve follows the interactive traffic actually seen (with a margin), between a small
-    floor and the configured headroom, so a quiet bot lends its headroom to the fan-out. Replies
-    are spread over the replicas by the load balancer, so one replica's rate stands for each.
-    """
-    seen = 1.5 * interactive_rate * max(1, senders) / total_rate
-    return total_rate * (1 - min(max_reserve, max(min_reserve, seen)))

@@ -24,7 +24,7 @@ from core.models import Conversation, Person
 from core.outbox import FAILED, SENT, UNREACHABLE, OutboxMessage
 from core.privacy import Secrets
 from core.transport import Destination, SendOutcome, Transport
-from scheduler.pacing import AdaptiveRate, RateMeter, SlotPacer, fanout_rate
+from scheduler.pacing import AdaptiveRate, SharedPacer
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,11 @@ class SenderSettings:
     """How fast and how hard to push: Teams' documented limits as defaults."""
 
     rate_per_second: float = 50.0
-    interactive_headroom: float = 0.2
+    """Teams' limit for everything the app sends in a tenant; replies share it (they take
+    their slots first, from the same timetable)."""
     min_headroom: float = 0.01
+    """The share of the limit never used: slots are then a little more than 1 / limit apart,
+    and that gap is the slack a late sender may still use its slot in."""
     concurrency: int = 32
     batch_size: int = 64
     """The most messages one claim takes."""
@@ -56,6 +59,12 @@ class SenderSettings:
     record_batch: int = 500
     reclaim_seconds: float | None = None
     """How often to look for claims whose sender died (default: a quarter of the lease)."""
+
+
+def pacer_for(sessions: Callable[[], AsyncSession], settings: SenderSettings) -> SharedPacer:
+    """The replica's pacer on the tenants' shared timetables, for its sender and its replies."""
+    limit = settings.rate_per_second
+    return SharedPacer(sessions, limit * (1 - settings.min_headroom), limit)
 
 
 class Unresolvable(Exception):
@@ -173,7 +182,7 @@ class OutboxSender:
         *,
         clock: Callable[[], datetime],
         worker: str | None = None,
-        interactive: RateMeter | None = None,
+        pacer: SharedPacer | None = None,
         secrets: Secrets | None = None,
     ):
         self.sessions = sessions
@@ -182,10 +191,9 @@ class OutboxSender:
         self.settings = settings
         self.clock = clock
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
-        self.interactive = interactive or RateMeter()
-        rate = self._fanout_rate(senders=1)
-        self.pacer = SlotPacer(rate, settings.rate_per_second)
-        self.rate = AdaptiveRate(self.pacer, ceiling=rate)
+        self.pacer = pacer or pacer_for(sessions, settings)
+        self.rate = AdaptiveRate(self.pacer, ceiling=self.pacer.rate)
+        self.senders = 1
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._in_flight: set[int] = set()
@@ -203,26 +211,14 @@ class OutboxSender:
         self._next_reclaim: datetime | None = None
         self.sent_count = 0
 
-    def _fanout_rate(self, senders: int) -> float:
-        return fanout_rate(
-            self.settings.rate_per_second,
-            self.interactive.rate(),
-            senders,
-            min_reserve=self.settings.min_headroom,
-            max_reserve=self.settings.interactive_headroom,
-        )
-
     async def heartbeat(self) -> None:
-        """Say this sender is alive, and take its place in the timetable among the live ones."""
+        """Say this sender is alive, and count the live ones (each claims its share)."""
         now = self.clock()
         ttl = timedelta(seconds=self.settings.heartbeat_ttl_seconds)
         async with self.sessions() as session:
             await leases.acquire(session, leases.SENDER_PREFIX + self.worker, self.worker, now, ttl)
             live = await leases.live_senders(session, now)
-        self.pacer.take_part(live.index(self.worker) if self.worker in live else 0, len(live))
-        rate = self._fanout_rate(self.pacer.senders)
-        self.rate.ceiling = rate
-        self.pacer.rate = min(self.pacer.rate, rate)
+        self.senders = max(1, len(live))
 
     async def _heartbeats(self) -> None:
         while not self._stopping.is_set():
@@ -236,7 +232,7 @@ class OutboxSender:
 
     def claim_size(self) -> int:
         """How many messages to claim: `claim_seconds` of this sender's slots."""
-        share = self.pacer.rate / self.pacer.senders * self.settings.claim_seconds
+        share = self.pacer.rate / self.senders * self.settings.claim_seconds
         return max(min(8, self.settings.batch_size), min(self.settings.batch_size, int(share)))
 
     def wake(self) -> None:
@@ -356,7 +352,7 @@ class OutboxSender:
             log.error("outbox message %s cannot be opened: %s", row.id, error)
             await self._give_up(row, FAILED, "sealed: no data key opens it")
             return
-        await self.pacer.acquire()
+        await self.pacer.acquire(destination.tenant_id)
         margin = timedelta(seconds=self.settings.lease_seconds / 4)
         if row.lease_until is not None and self.clock() >= row.lease_until - margin:
             # Too little of the claim's lease is left to send and record the outcome before

@@ -344,9 +344,9 @@ async def test_a_claim_with_too_little_lease_left_goes_back_unsent(sessions, tra
     sender = OutboxSender(sessions, transport, FAST, clock=clock)
     waited = sender.pacer.acquire
 
-    async def slow_slot() -> None:
+    async def slow_slot(tenant_id: str, urgent: bool = False) -> None:
         clock.now += timedelta(seconds=FAST.lease_seconds * 0.8)  # the lease is nearly gone
-        await waited()
+        await waited(tenant_id, urgent=urgent)
 
     sender.pacer.acquire = slow_slot
     assert await sender.run_once() == 1

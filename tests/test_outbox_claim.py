@@ -296,11 +296,11 @@ def test_each_replica_claims_a_few_seconds_of_its_share_of_the_timetable(transpo
     settings = SenderSettings(rate_per_second=50, batch_size=500, claim_seconds=2.0)
     sender = OutboxSender(None, transport, settings, clock=Clock())  # type: ignore[arg-type]
     sender.pacer.rate = 49.5
-    sender.pacer.take_part(0, 1)
+    sender.senders = 1
     assert sender.claim_size() == 99
-    sender.pacer.take_part(2, 3)
+    sender.senders = 3
     assert sender.claim_size() == 33
-    sender.pacer.take_part(0, 50)
+    sender.senders = 50
     assert sender.claim_size() == 8
     small = OutboxSender(None, transport, SenderSettings(batch_size=4), clock=Clock())  # type: ignore[arg-type]
     assert small.claim_size() == 4
