@@ -29,6 +29,7 @@ Ends with one line of JSON.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import re
@@ -438,8 +439,6 @@ def sweep(
 ) -> list[dict[str, Any]]:
     """Settings tried on the cross-checked predictions (never on a fitted set): each one's
     worst risk class, pooled recall, acts' recall and worst no-risk class's false alarms."""
-    import itertools
-
     tried = []
     for values in itertools.product(*SWEEP.values()):
         chosen = dict(zip(SWEEP, values, strict=True))
