@@ -3,27 +3,36 @@ it generalises before writing it.
 
     python bench/train_crisis_model.py              # cross-check, then write the model
     python bench/train_crisis_model.py --check-only # cross-check only
-    python bench/train_crisis_model.py --no-check   # write the model only (a minute)
+    python bench/train_crisis_model.py --no-check   # write the model only (a few minutes)
+    python bench/train_crisis_model.py --check-only --leave-out crisis_c1 crisis_c4
+    python bench/train_crisis_model.py --from-predictions   # figures and sweep, no fitting
 
-Training data: every set in TRAINING_SETS. Positives are `crisis.positive`; negatives are
-`crisis.idiom`, `crisis.policy`, `crisis.everyday` and the need messages. The blind set of the
-current round (bench/data/crisis_heldout_9.yaml) is never read here.
+Training data: every set in TRAINING_SETS. Positives are `crisis.positive` and `crisis.act`;
+negatives are `crisis.idiom`, `policy`, `everyday`, `clinical`, `third_party` and the need
+messages. Blind sets of earlier rounds (`messages:` of {text, label, class}) join with their
+risk messages as positives (acts in progress as acts), third parties as such and the rest as
+negatives. The blind sets of the round being scored (crisis_c7 on) are never read here.
 
 Two parts are fitted on the same examples (signposting/crisis_model.py): a logistic regression
 over word features, and a one-layer network over each text's sentence-encoder vector
-(core/sentence_encoder.py, computed once per text here).
+(core/sentence_encoder.py, computed once per text here), with a kinds head and a nested model
+for worry about someone else.
 
-The cross-check leaves one set out at a time, fits on the rest, and scores the left-out set
-with the phrase rules and the model together, at several thresholds: figures for wording the
-model has not seen. Needs scikit-learn (a development dependency); the bot itself only reads
-the written weights. Ends with one line of JSON.
+The cross-check leaves one set (one writer) out at a time, fits the whole model on the rest,
+and keeps the model's readings of every left-out message (--predictions). From those it gives
+the card each message would get, per class, at the configured settings, and tries other
+settings (SWEEP) on the same predictions: settings are chosen there, never on a fitted set.
+Needs scikit-learn (a development dependency); the bot itself only reads the written weights.
+Ends with one line of JSON.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
+import re
 import sys
 from collections import Counter
 from functools import lru_cache
@@ -40,7 +49,13 @@ from core import sentence_encoder  # noqa: E402
 from core.phrases import words  # noqa: E402
 from core.supportconfig import CrisisModelSettings, SupportConfig  # noqa: E402
 from signposting import crisis_model  # noqa: E402
-from signposting.crisis import combine, read_phrases  # noqa: E402
+from signposting.crisis import (  # noqa: E402
+    PhraseReading,
+    model_readings,
+    needs_score,
+    read_phrases,
+    verdict,
+)
 
 DATA = ROOT / "bench" / "data"
 TRAINING_SETS = [
@@ -73,24 +88,28 @@ TRAINING_SETS = [
     DATA / "crisis_train_r.yaml",
     DATA / "crisis_train_s.yaml",
     DATA / "crisis_train_t.yaml",
+    # The blind sets of the last two rounds, each scored once (bench/needs_eval.py) before it
+    # joined: c1-c3 before training sets r and s, c4-c6 after. Their writers' voices (jokes,
+    # dialect, people fed up with the bot, third parties) are the ones the model missed.
+    *(DATA / "heldout" / f"crisis_c{number}.yaml" for number in range(1, 7)),
+    DATA / "crisis_train_u.yaml",
 ]
-# The blind sets of this round and the one before: each written by a writer who saw no code, no
-# rules and no other set, committed before the change it scores, scored once
-# (bench/needs_eval.py; c1-c3 before training sets r and s, c4-c6 after). They join
-# TRAINING_SETS when the next round's blind sets have been committed, never before.
-BLIND_SETS = tuple(f"crisis_c{number}.yaml" for number in range(1, 7))
-# Blind understanding sets already scored once (issue 19's first two rounds): everyday bot
-# traffic in many voices, so the model learns that "stop messaging me" is a request.
+FIRST_BLIND_SET = 7
+"""Blind crisis sets from crisis_c7 on belong to the round being scored: each written by a
+writer who saw no code, no rules and no other set, committed before the change it scores. They
+join TRAINING_SETS when the next round's blind sets have been committed, never before."""
+# Blind understanding sets already scored once (issue 19's rounds): everyday bot traffic in
+# many voices, so the model learns that "stop messaging me" is a request.
 SCORED_UNDERSTANDING_SETS = (
-    *(DATA / "heldout" / f"understanding_u{number}.yaml" for number in range(1, 7)),
+    *(DATA / "heldout" / f"understanding_u{number}.yaml" for number in range(1, 9)),
     DATA / "understanding_dev.yaml",
 )
+PREDICTIONS = ROOT / "bench" / "results" / "crisis-cross-check-predictions.json"
 NEGATIVE_KINDS = ("idiom", "policy", "everyday", "needs", "clinical", "third_party")
 POSITIVE_KINDS = ("positive", "act")
 KIND_OF = {"positive": "self", "act": "act", "third_party": "someone_else"}
 """The kinds head's label for each part of a set; every other part is 'none'."""
 KINDS_C = 1.0
-THRESHOLDS = (0.3, 0.4, 0.45, 0.5, 0.6, 0.7)
 VETO_BELOW = CrisisModelSettings().veto_below
 TUNED_ON = ("needs_dev", "needs_heldout_2")
 URGENT_HELP_COMMAND = "urgent help"
@@ -103,8 +122,41 @@ MEANING_WEIGHT = 0.4
 alarms; alone, the network catches less than the words."""
 
 
+LABEL_OF = {"positive": "risk", "act": "risk", "third_party": "third_party"}
+"""The blind sets' label for each part of a training set; every other part is 'no_risk'."""
+
+
+def is_blind(path: Path) -> bool:
+    """A blind crisis set of the round being scored (crisis_c7 on): never read here."""
+    match = re.fullmatch(r"crisis_c(\d+)\.yaml", path.name)
+    return match is not None and int(match[1]) >= FIRST_BLIND_SET
+
+
+def message_part(label: str, kind: str) -> str:
+    """The training part of a blind set's message (`messages:` of {text, label, class})."""
+    if label == "risk":
+        return "act" if kind.startswith("act_in_progress") else "positive"
+    if label == "third_party":
+        return "third_party"
+    for part in ("idiom", "policy", "clinical"):
+        if kind.startswith(part):
+            return part
+    return "everyday"
+
+
+def class_name(kind: str) -> str:
+    """A blind set's class without the set's own suffix ('joke_maskedc4' is 'joke_masked')."""
+    return re.sub(r"c\d+$", "", kind)
+
+
 def read_set(path: Path) -> dict[str, list[str]]:
+    """A set's texts by part (see `message_part` for a blind set's `messages:`)."""
     data = yaml.safe_load(path.read_text()) or {}
+    if "messages" in data:
+        parts: dict[str, list[str]] = {part: [] for part in (*POSITIVE_KINDS, *NEGATIVE_KINDS)}
+        for item in data["messages"]:
+            parts[message_part(item["label"], item["class"])].append(item["text"])
+        return parts
     crisis = data.get("crisis") or {}
     return {
         "positive": list(crisis.get("positive") or []),
@@ -116,6 +168,23 @@ def read_set(path: Path) -> dict[str, list[str]]:
         "clinical": list(crisis.get("clinical") or []),
         "needs": [item["text"] for item in data.get("needs") or []],
     }
+
+
+def labelled(path: Path) -> list[tuple[str, str, str]]:
+    """(label, class, text) for every crisis message of a set: a blind set's own labels and
+    classes, a training set's parts as classes."""
+    data = yaml.safe_load(path.read_text()) or {}
+    if "messages" in data:
+        return [
+            (item["label"], class_name(item["class"]), item["text"]) for item in data["messages"]
+        ]
+    parts = read_set(path)
+    return [
+        (LABEL_OF.get(part, "no_risk"), part, text)
+        for part in (*POSITIVE_KINDS, *NEGATIVE_KINDS)
+        if part != "needs"
+        for text in parts[part]
+    ]
 
 
 @lru_cache(maxsize=1)
@@ -257,74 +326,165 @@ def fit(
 
 def cross_check(
     named: dict[str, dict[str, list[str]]],
+    leave_out: dict[str, list[tuple[str, str, str]]],
     support: SupportConfig,
     vectors: dict[str, np.ndarray],
-) -> dict[str, Any]:
-    """Leave each crisis-only set out in turn, fit on the rest, and give the verdict of phrases
-    and model together (signposting.crisis.combine) on wording the model was not fitted on.
-
-    The two need sets are not left out: the phrases were tuned on them, so their figures would
-    say nothing about new wording."""
+) -> list[dict[str, Any]]:
+    """Leave each set of `leave_out` (one writer each) out in turn, fit the whole model (kinds
+    head and the reader for someone else included) on the rest, and keep its readings of every
+    left-out message: predictions on wording the model was not fitted on, from which `figures`
+    gives the cards per class at any settings without fitting again."""
     spellings = dict(support.detection.spellings)
-    figures: dict[str, Any] = {}
-    readings = {
-        text: read_phrases(words(text, spellings), support)
-        for one in named.values()
-        for texts in one.values()
-        for text in texts
-    }
-    for left_out, held in named.items():
-        if left_out in TUNED_ON:
-            continue
+    predictions: list[dict[str, Any]] = []
+    for left_out, messages in leave_out.items():
         rest = [one for name, one in named.items() if name != left_out]
-        texts, labels, _ = examples(rest)
-        model = fit(texts, labels, spellings, vectors)
-        per_kind: dict[str, Any] = {}
-        for kind in (*POSITIVE_KINDS, *NEGATIVE_KINDS):
-            texts = held[kind]
-            if not texts:
-                continue
-            scores = [model.score(text, vectors[text]) for text in texts]
-            rules = [readings[text].signal is not None for text in texts]
-            per_kind[kind] = {"n": len(texts), "rules": round(sum(rules) / len(texts), 4)}
-            for threshold in THRESHOLDS:
-                at = CrisisModelSettings(threshold=threshold, veto_below=VETO_BELOW)
-                hits = [
-                    combine(readings[text], score, at) is not None
-                    for text, score in zip(texts, scores, strict=True)
-                ]
-                per_kind[kind][f"with_model_{threshold}"] = round(sum(hits) / len(texts), 4)
-        figures[left_out] = per_kind
-    return figures
+        texts, labels, kinds = examples(rest)
+        seen = set(texts) - {text for _, _, text in messages}
+        model = fit(texts, labels, spellings, vectors, kinds)
+        for label, kind, text in messages:
+            score, readings = model_readings(model, text, vectors[text])
+            predictions.append(
+                {
+                    "set": left_out,
+                    "label": label,
+                    "class": kind,
+                    "text": text,
+                    "score": round(score, 5),
+                    "readings": {key: round(value, 5) for key, value in readings.items()},
+                    "seen": text in seen,
+                }
+            )
+        print(f"  left out {left_out}: {len(messages)} messages", flush=True)
+    return predictions
 
 
-def _totals(figures: dict[str, Any]) -> dict[str, Any]:
-    """Every left-out set pooled: each kind's share over all its messages."""
-    totals: dict[str, Any] = {}
-    for kinds in figures.values():
-        for kind, row in kinds.items():
-            pooled = totals.setdefault(kind, {"n": 0})
-            pooled["n"] += row["n"]
-            for key, share in row.items():
-                if key != "n":
-                    pooled[key] = pooled.get(key, 0.0) + share * row["n"]
-    return {
-        kind: {
-            key: (value if key == "n" else round(value / row["n"], 4)) for key, value in row.items()
+CARDS = ("self", "emergency", "someone_else", "none")
+
+
+def phrase_readings(
+    predictions: list[dict[str, Any]], support: SupportConfig
+) -> list[PhraseReading | None]:
+    """The phrases' reading of each predicted message (None: no words), once for every sweep."""
+    spellings = support.detection.spellings
+    readings: list[PhraseReading | None] = []
+    for one in predictions:
+        tokens = words(one["text"], spellings)
+        readings.append(read_phrases(tokens, support) if tokens else None)
+    return readings
+
+
+def figures(
+    predictions: list[dict[str, Any]],
+    readings: list[PhraseReading | None],
+    settings: CrisisModelSettings,
+) -> dict[str, dict[str, Any]]:
+    """The card each left-out message gets (the phrases and the model's stored readings at
+    `settings`), counted per class: recall (at-risk or 999-first card) on risk, false alarms
+    (any crisis card) on no-risk, helpers' and at-risk cards on third parties."""
+    rows: dict[str, dict[str, Any]] = {}
+    for one, phrases in zip(predictions, readings, strict=True):
+        if phrases is None:
+            signal = None
+        elif settings.enabled and needs_score(phrases, settings):
+            signal = verdict(phrases, one["score"], one["readings"], settings)
+        else:
+            signal = phrases.signal
+        card = signal.kind if signal is not None else "none"
+        for name in (f"{one['label']}/{one['class']}", f"{one['label']}/ALL"):
+            row = rows.setdefault(name, {"n": 0, **dict.fromkeys(CARDS, 0)})
+            row["n"] += 1
+            row[card] += 1
+    for name, row in rows.items():
+        label = name.split("/", 1)[0]
+        at_risk = row["self"] + row["emergency"]
+        if label == "risk":
+            row["recall"] = round(at_risk / row["n"], 4)
+        elif label == "no_risk":
+            row["false_alarms"] = round(1 - row["none"] / row["n"], 4)
+        else:
+            row["helpers_card"] = round(row["someone_else"] / row["n"], 4)
+            row["at_risk_card"] = round(at_risk / row["n"], 4)
+    return dict(sorted(rows.items()))
+
+
+def _print(rows: dict[str, dict[str, Any]]) -> None:
+    print("class (left-out writers pooled)              n  at-risk 999-first helpers  none  figure")
+    for name, row in rows.items():
+        figure = next(
+            f"{key} {100 * row[key]:.1f}%"
+            for key in ("recall", "false_alarms", "helpers_card")
+            if key in row
+        )
+        if "at_risk_card" in row:
+            figure += f", at-risk card {100 * row['at_risk_card']:.1f}%"
+        print(
+            f"{name:<42}{row['n']:>5}{row['self']:>8}{row['emergency']:>9}"
+            f"{row['someone_else']:>8}{row['none']:>6}  {figure}"
+        )
+
+
+SWEEP = {
+    "threshold": (0.3, 0.35, 0.4, 0.45, 0.5),
+    "joke_threshold": (0.35, 0.45, 0.55, 0.7),
+    "request_threshold": (0.4, 0.5, 0.6, 0.7),
+    "idiom_threshold": (0.4, 0.5, 0.6, 0.7),
+    "veto_below": (0.1, 0.2),
+}
+
+
+def sweep(
+    predictions: list[dict[str, Any]],
+    readings: list[PhraseReading | None],
+    base: CrisisModelSettings,
+) -> list[dict[str, Any]]:
+    """Settings tried on the cross-checked predictions (never on a fitted set): each one's
+    worst risk class, pooled recall, acts' recall and worst no-risk class's false alarms."""
+    tried = []
+    for values in itertools.product(*SWEEP.values()):
+        chosen = dict(zip(SWEEP, values, strict=True))
+        if chosen["joke_threshold"] < chosen["threshold"]:
+            continue
+        if min(chosen["request_threshold"], chosen["idiom_threshold"]) < chosen["threshold"]:
+            continue
+        rows = figures(predictions, readings, base.model_copy(update=chosen))
+        risk = {k: r["recall"] for k, r in rows.items() if "recall" in r and "/ALL" not in k}
+        alarms = {
+            k: r["false_alarms"] for k, r in rows.items() if "false_alarms" in r and "/ALL" not in k
         }
-        for kind, row in totals.items()
-    }
+        acts = [r for k, r in rows.items() if k.startswith("risk/act")]
+        tried.append(
+            {
+                **chosen,
+                "recall": rows["risk/ALL"]["recall"],
+                "worst_risk_class": min(risk.items(), key=lambda item: item[1]),
+                "acts": min((r["recall"] for r in acts), default=None),
+                "false_alarms": rows["no_risk/ALL"]["false_alarms"],
+                "worst_no_risk_class": max(alarms.items(), key=lambda item: item[1]),
+            }
+        )
+    return tried
 
 
-def _print(figures: dict[str, Any]) -> None:
-    header = "set               kind        n  rules " + " ".join(f"≥{t:<5g}" for t in THRESHOLDS)
-    print("left-out set: share flagged by the phrases alone, and by phrases and model together")
-    print(f"at each threshold (veto_below {VETO_BELOW}); positive: recall, the rest: false alarms")
-    print(header)
-    for name, kinds in figures.items():
-        for kind, row in kinds.items():
-            cells = "  ".join(f"{100 * row[f'with_model_{t}']:5.1f}" for t in THRESHOLDS)
-            print(f"{name:17} {kind:9} {row['n']:4}  {100 * row['rules']:5.1f}  {cells}")
+def _report(
+    predictions: list[dict[str, Any]],
+    support: SupportConfig,
+    settings: CrisisModelSettings,
+    result: dict[str, Any],
+) -> None:
+    """Figures per class at the configured settings, then the best of the sweep."""
+    readings = phrase_readings(predictions, support)
+    rows = figures(predictions, readings, settings)
+    print(f"cross-check at the configured settings ({settings.model_dump()}):")
+    _print(rows)
+    result["cross_check"] = rows
+    tried = sorted(
+        sweep(predictions, readings, settings),
+        key=lambda row: (-row["recall"], row["false_alarms"]),
+    )
+    result["sweep_best"] = tried[:15]
+    print("\nsettings swept on these predictions (best pooled recall first):")
+    for one in tried[:15]:
+        print("  " + ", ".join(f"{key} {value}" for key, value in one.items()))
 
 
 def main() -> int:
@@ -335,20 +495,48 @@ def main() -> int:
     parser.add_argument(
         "--sets", type=Path, nargs="+", default=TRAINING_SETS, help="training sets (YAML)"
     )
+    parser.add_argument(
+        "--leave-out",
+        nargs="+",
+        metavar="STEM",
+        help="the sets (file stems) the cross-check leaves out in turn (default: all but "
+        f"{', '.join(TUNED_ON)}, on which the phrases were tuned)",
+    )
+    parser.add_argument(
+        "--predictions",
+        type=Path,
+        default=PREDICTIONS,
+        help="where the cross-check writes its predictions on left-out messages",
+    )
+    parser.add_argument(
+        "--from-predictions",
+        action="store_true",
+        help="fit nothing: figures per class and the settings sweep from --predictions",
+    )
     args = parser.parse_args()
-    if any(path.name in BLIND_SETS for path in args.sets):
-        parser.error(f"{', '.join(BLIND_SETS)} are the blind sets of this round: never fit on them")
+    if any(is_blind(path) for path in args.sets):
+        parser.error(f"crisis_c{FIRST_BLIND_SET} and later are blind sets: never fit on them")
 
     support = SupportConfig()
-    named = {path.stem: read_set(path) for path in args.sets}
+    settings = support.crisis.model
     result: dict[str, Any] = {"C": C, "veto_below": VETO_BELOW, "meaning_weight": MEANING_WEIGHT}
+    if args.from_predictions:
+        predictions = json.loads(args.predictions.read_text())["predictions"]
+        _report(predictions, support, settings, result)
+        print(json.dumps(result, sort_keys=True))
+        return 0
+    named = {path.stem: read_set(path) for path in args.sets}
     texts, labels, kinds = examples(list(named.values()))
     vectors = encodings(texts)  # every text of every set: the left-out ones too
     if not args.no_check:
-        figures = cross_check(named, support, vectors)
-        figures["all left out"] = _totals(figures)
-        _print(figures)
-        result["cross_check"] = figures
+        stems = args.leave_out or [name for name in named if name not in TUNED_ON]
+        by_stem = {path.stem: path for path in args.sets}
+        leave_out = {stem: labelled(by_stem[stem]) for stem in stems}
+        predictions = cross_check(named, leave_out, support, vectors)
+        args.predictions.write_text(
+            json.dumps({"left_out": stems, "predictions": predictions}, ensure_ascii=False) + "\n"
+        )
+        _report(predictions, support, settings, result)
     if not args.check_only:
         model = fit(texts, labels, dict(support.detection.spellings), vectors, kinds)
         about = {

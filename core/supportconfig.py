@@ -248,6 +248,15 @@ class CrisisModelSettings(_Strict):
         "the bot or its check-ins (`request_context`) and names nothing serious: 'stop messaging "
         "me' and 'I'm done with this bot' are requests, not risk. Never below `threshold`.",
     )
+    idiom_threshold: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="The score the model needs on its own when an idiom (`idioms`: 'cut myself "
+        "shaving', 'dying for a cig') is in the message and nothing serious is named: everyday "
+        "talk about medicines, injuries and endings uses a crisis's words. Never below "
+        "`threshold`.",
+    )
     someone_else_threshold: float = Field(
         0.15,
         gt=0,

@@ -22,6 +22,8 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal
 
+import numpy as np
+
 from core.phrases import BREAK, Span, cached_phrase, find, words
 from core.supportconfig import CrisisModelSettings, SupportConfig
 from signposting import crisis_model
@@ -142,6 +144,12 @@ class PhraseReading:
     wants to die") or one of `someone_else_phrases` ("cutting herself")."""
     request: bool = False
     """The message talks to or about the bot ("stop messaging me") and names nothing serious."""
+    everyday: bool = False
+    """An idiom (`support.crisis.idioms`: "cut myself shaving", "dying for a cig") is in the
+    message and nothing serious is named: the everyday reading of a risk word."""
+    said_of_self: bool = False
+    """A serious phrase names the writer in its own words ("I want to join her", "I'm going the
+    same way"): the model may not veto it, even beside someone else's death."""
 
 
 def read_phrases(tokens: Sequence[str], support: SupportConfig) -> PhraseReading:
@@ -172,7 +180,9 @@ def read_phrases(tokens: Sequence[str], support: SupportConfig) -> PhraseReading
         return clear(span) and not third_person & set(nearby)
 
     acts = [span for span in _spans(rules.act_phrases, tokens, fuzzy) if own_act(span)]
-    serious = bool(acts) or any(own(span) for span in _spans(rules.serious_phrases, tokens, fuzzy))
+    serious_spans = [span for span in _spans(rules.serious_phrases, tokens, fuzzy) if own(span)]
+    serious = bool(acts) or bool(serious_spans)
+    said_of_self = any(_FIRST_PERSON & set(tokens[span.start : span.end]) for span in serious_spans)
     joke = (
         bool(set(rules.joke_markers) & set(tokens))
         and not serious
@@ -188,6 +198,8 @@ def read_phrases(tokens: Sequence[str], support: SupportConfig) -> PhraseReading
             sum(token != BREAK for token in tokens),
             someone_else,
             request,
+            bool(idioms) and not serious,
+            said_of_self,
         )
 
     if acts:
@@ -235,16 +247,34 @@ def detect(
     settings = support.crisis.model
     if not (use_model and settings.enabled and needs_score(phrases, settings)):
         return phrases.signal
-    model = crisis_model.shipped()
-    score = model.score(text)
-    signal = combine(phrases, score, settings)
-    readings = model.kind_probabilities(text)
+    score, readings = model_readings(crisis_model.shipped(), text)
+    return verdict(phrases, score, readings, settings)
+
+
+def model_readings(
+    model: crisis_model.CrisisModel, text: str, vector: np.ndarray | None = None
+) -> tuple[float, dict[str, float]]:
+    """What the model makes of a message: its score for the writer's own risk and the readings
+    `with_kind` weighs (`vector` is the text's encoding if known, as when fitting)."""
+    score = model.score(text, vector)
+    readings = model.kind_probabilities(text, vector)
     if readings:
         readings["head_someone_else"] = readings["someone_else"]
         readings["someone_else"] = both_say(
-            readings["someone_else"], model.someone_else_score(text)
+            readings["someone_else"], model.someone_else_score(text, vector)
         )
-    return with_kind(signal, phrases, score, readings, settings)
+    return score, readings
+
+
+def verdict(
+    phrases: PhraseReading,
+    score: float,
+    readings: Mapping[str, float],
+    settings: CrisisModelSettings,
+) -> CrisisSignal | None:
+    """The signal and its kind from the phrases' and the model's readings: split from `detect`
+    so the cross-check can try settings on readings it computed once."""
+    return with_kind(combine(phrases, score, settings), phrases, score, readings, settings)
 
 
 async def detect_off_loop(text: str, support: SupportConfig | None = None) -> CrisisSignal | None:
@@ -268,22 +298,27 @@ def combine(
     phrases: PhraseReading, score: float, settings: CrisisModelSettings
 ) -> CrisisSignal | None:
     """The verdict from both readers: a phrase stands unless the model's score is under
-    `veto_below`; without one, the model raises it at `threshold` unless the message is too
-    short for it to judge (a bare "stop" or "help" is a command, not a crisis). A joke marker
-    raises the model's bar to `joke_threshold`: it silences the phrases ("i want to die lol"),
-    but people also laugh off what they mean ("lol i've literally picked the date").
+    `veto_below` and no serious phrase names the writer (`PhraseReading.said_of_self`); without
+    one, the model raises it at `threshold` unless the message is too short for it to judge (a
+    bare "stop" or "help" is a command, not a crisis). A joke marker raises the model's bar to
+    `joke_threshold`, talk to the bot to `request_threshold` and an idiom to `idiom_threshold`.
+    A joke silences the phrases ("i want to die lol"), but people also laugh off what they mean
+    ("lol i've literally picked the date").
 
     A joke marker never cancels being harmed by someone ("he hits me lol"), so the model's
     doubt, which a joke marker feeds, cannot either."""
     if not needs_score(phrases, settings):
         return phrases.signal
     if phrases.signal is not None:
-        return phrases.signal if score >= settings.veto_below else None
+        kept = score >= settings.veto_below or phrases.said_of_self
+        return phrases.signal if kept else None
     bar = settings.threshold
     if phrases.joke:
         bar = max(bar, settings.joke_threshold)
     if phrases.request:
         bar = max(bar, settings.request_threshold)
+    if phrases.everyday:
+        bar = max(bar, settings.idiom_threshold)
     return CrisisSignal("model", f"score at or above {bar}") if score >= bar else None
 
 

@@ -7,8 +7,9 @@ import dataclasses
 import pytest
 
 from core.orgconfig import load_org_config
-from core.supportconfig import SupportConfig
-from signposting.crisis import CrisisSignal, detect
+from core.phrases import words
+from core.supportconfig import CrisisModelSettings, SupportConfig
+from signposting.crisis import CrisisSignal, combine, detect, read_phrases
 
 # Everyday messages the learned model takes for a crisis (it raises the alarm on about 7% of
 # idiom it was not fitted on: README, "How well it recognises needs and crisis"). The phrases
@@ -156,7 +157,7 @@ def test_indirect_risk_is_recognised(text):
         pytest.param("i wont be here tomorrow, im on annual leave", marks=MODEL_FALSE_ALARM),
         "i overdosed on mince pies",
         "shattered, going to crash as soon as i get in",
-        pytest.param("my manager threatened me with a disciplinary", marks=MODEL_FALSE_ALARM),
+        "my manager threatened me with a disciplinary",
     ],
 )
 def test_idiom_and_someone_elses_harm_do_not_set_it_off(text):
@@ -280,3 +281,51 @@ def test_ordinary_worry_and_everyday_pain_get_no_crisis_card(text):
 def test_someone_elses_act_is_theirs_even_when_the_writer_asks_what_to_do():
     signal = detect("she's taken an overdose, what do I do")
     assert signal is not None and signal.kind == "someone_else"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "took 30 co-codamol an hour ago, getting sleepy",
+        "tuk like 20 paracetomol b4 my shift n now my belly hurts",
+        "took my insulin all of it. feeling shaky and sweaty",
+        "I've tied a ligature and it's round my neck now",
+        "stood on the bridge on the a road right now",
+        "sat in the car with the engine on and the garage shut",
+        "my partner had his hands round my neck ten minutes ago",
+        "he's got a knife and says he'll finish me, I'm hiding in the bathroom",
+    ],
+)
+def test_an_act_in_progress_gets_the_emergency_route_from_the_phrases_alone(text):
+    """999 first for an act happening now, without waiting for the model's kinds head."""
+    signal = detect(text, use_model=False)
+    assert signal is not None and signal.kind == "emergency"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "took 2 paracetamol for my headache an hour ago",
+        "my son's got a knife to his wrist right now",
+        "standing at the bus stop now, running late",
+        "drawn up insulin for bed 4",
+    ],
+)
+def test_the_act_phrases_leave_everyday_and_someone_elses_alone(text):
+    signal = detect(text, use_model=False)
+    assert signal is None or signal.kind != "emergency"
+
+
+def test_a_serious_phrase_in_the_writers_own_words_is_never_vetoed():
+    """'I want to join her' beside a colleague's suicide is the writer's own risk: the model,
+    which reads the colleague's death as worry about someone else, may not set it aside."""
+    support = SupportConfig()
+    text = "my colleague killed herself last month and I want to join her"
+    reading = read_phrases(words(text, support.detection.spellings), support)
+    assert reading.said_of_self and reading.signal is not None
+    assert combine(reading, 0.0, CrisisModelSettings()) == reading.signal
+    assert detect(text, support) == reading.signal
+    worry = "my daughter has been self harming, how can I help her?"
+    about_her = read_phrases(words(worry, support.detection.spellings), support)
+    assert not about_her.said_of_self
+    assert combine(about_her, 0.0, CrisisModelSettings()) is None

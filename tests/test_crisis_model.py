@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from bench.needs_eval import evaluate_messages
-from bench.train_crisis_model import BLIND_SETS
+from bench.train_crisis_model import is_blind
 from core import sentence_encoder
 from core.phrases import words
 from core.sentence_encoder import DIMENSIONS
@@ -220,7 +220,14 @@ def test_the_shipped_model_was_fitted_with_the_shipped_spellings_and_never_on_a_
     # the encoder is loaded with the model, at start, not on the first message
     assert model.meaning is not None and sentence_encoder.shipped.cache_info().currsize == 1
     about = json.loads(gzip.decompress(crisis_model.MODEL_PATH.read_bytes()))["about"]
-    assert about["fitted_on"] and not set(BLIND_SETS) & set(about["fitted_on"])
+    assert about["fitted_on"] and not any(is_blind(Path(name)) for name in about["fitted_on"])
+
+
+def test_the_blind_sets_of_the_round_being_scored_are_never_read_for_training():
+    """crisis_c7 on are blind until the next round's sets are committed; earlier ones have
+    been scored once and train the model."""
+    assert is_blind(Path("crisis_c7.yaml")) and is_blind(Path("crisis_c12.yaml"))
+    assert not is_blind(Path("crisis_c6.yaml")) and not is_blind(Path("crisis_train_u.yaml"))
 
 
 @pytest.mark.parametrize(
@@ -394,3 +401,54 @@ def test_the_blind_set_scorer_counts_each_card_by_label_and_class():
     assert result["third_party_at_risk_card"] == 0.0
     missed = evaluate_messages([{**messages[3], "label": "risk"}], SupportConfig())
     assert missed["recall"] == 0.0, "the helpers' card is not help for a person at risk"
+
+
+def test_the_cross_check_scores_each_writer_with_a_model_fitted_without_them(monkeypatch, tmp_path):
+    """Leave-one-writer-out: the left-out messages never reach the fit, and the cards are
+    counted per label and class from the stored readings."""
+    pytest.importorskip("sklearn")
+    from bench import train_crisis_model as training
+
+    blind = tmp_path / "crisis_c1.yaml"
+    blind.write_text(
+        "messages:\n"
+        "  - {text: 'took the lot an hour ago', label: risk, class: act_in_progressc1}\n"
+        "  - {text: 'lol got the rope ready', label: risk, class: joke_maskedc1}\n"
+        "  - {text: 'that is me done for the day', label: no_risk, class: end_of_shiftc1}\n"
+        "  - {text: 'my mate says he wants to die', label: third_party, class: colleaguec1}\n"
+    )
+    writer = {
+        "positive": ["i want to die", "no point going on", "bought rope today"],
+        "act": ["swallowed all my pills", "cut too deep it wont stop"],
+        "third_party": ["my friend wants to kill herself", "worried my son is suicidal"],
+        "everyday": ["going home now", "my phone died", "dead tired"],
+        **{part: [] for part in ("idiom", "policy", "clinical", "needs")},
+    }
+    named = {"writer": writer, "crisis_c1": training.read_set(blind)}
+    assert named["crisis_c1"]["act"] == ["took the lot an hour ago"]
+    texts = [text for one in named.values() for part in one.values() for text in part]
+    generator = np.random.default_rng(0)
+    vectors = {text: generator.normal(size=DIMENSIONS).astype(np.float32) for text in texts}
+    monkeypatch.setattr(training, "bot_traffic", lambda: ("help", "stop"))
+    vectors |= {text: np.zeros(DIMENSIONS, dtype=np.float32) for text in ("help", "stop")}
+    fitted_on: list[list[str]] = []
+    real_fit = training.fit
+
+    def recording_fit(texts, *args, **kwargs):
+        fitted_on.append(list(texts))
+        return real_fit(texts, *args, **kwargs)
+
+    monkeypatch.setattr(training, "fit", recording_fit)
+    support = SupportConfig()
+    left_out = {"crisis_c1": training.labelled(blind)}
+    predictions = training.cross_check(named, left_out, support, vectors)
+
+    held = {item["text"] for item in predictions}
+    assert len(predictions) == 4 and fitted_on and not held & set(fitted_on[0])
+    assert all(not item["seen"] and item["readings"] for item in predictions)
+    rows = training.figures(
+        predictions, training.phrase_readings(predictions, support), support.crisis.model
+    )
+    assert rows["risk/ALL"]["n"] == 2 and rows["no_risk/end_of_shift"]["n"] == 1
+    assert "recall" in rows["risk/act_in_progress"]
+    assert "helpers_card" in rows["third_party/colleague"]
