@@ -16,25 +16,19 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.context import Turn
-from core.directory import resolve_person
+from core.directory import conversation_known, resolve_person, team_of_conversation, teams_user_id
 from core.events import Card, ChannelPost, Mention, PersonalChat, Reply
 from core.faq import store
 from core.faq.io import EntryData, describe_errors, save_entries
 from core.faq.models import (
     ANSWERED,
     ASKED_IN_PERSONAL,
-    PICKED,
     UNSURE,
-    FaqEntry,
     FaqEscalation,
-    FaqQuestion,
 )
-from core.models import Conversation, Person
 from core.outbox import enqueue_reply
 from dialogs.commands import Command
 
@@ -291,12 +285,8 @@ async def _show(turn: Turn, _argument: str) -> list[Reply]:
     if entry is None or entry.retired:
         return [Reply(text="That question isn't in the FAQ any more. Please ask again.")]
     async with turn.services.sessions() as session:
-        question = await session.get(FaqQuestion, question_id)
-        mine = question is not None and question.tenant_id == turn.event.tenant_id
-        if mine and question.outcome == UNSURE:
-            question.outcome, question.entry_id = PICKED, entry.id
-            session.add(question)
-            await session.commit()
+        await store.record_pick(session, question_id, turn.event.tenant_id, entry.id)
+        await session.commit()
     sureness = "You chose this from the closest questions."
     private_text = _text(turn, "question") if turn.event.personal else ""
     return [_answer_reply(entry, sureness, question_id, private_text)]
@@ -313,8 +303,7 @@ async def _feedback(turn: Turn, _argument: str) -> list[Reply]:
         return [Reply(text="Thanks for telling me.")]
     helpful = _value(turn).get("helpful") in (True, "true")
     async with turn.services.sessions() as session:
-        question = await session.get(FaqQuestion, question_id)
-        if question is None or question.tenant_id != turn.event.tenant_id:
+        if await store.asked_question(session, question_id, turn.event.tenant_id) is None:
             return [Reply(text="Thanks for telling me.")]
         if turn.event.user_id:
             voter = store.voter_key(
@@ -385,50 +374,41 @@ async def _escalate(turn: Turn, question_id: int, text: str | None, lead: str = 
         experts = await store.experts_channel(
             session, event.tenant_id, turn.services.org.roles.hr_experts_channel
         )
-        if experts is None or await session.get(Conversation, experts) is None:
+        if experts is None or not await conversation_known(session, experts):
             log.warning(
                 "faq escalation not sent: the experts channel is %s",
                 "not known to the bot yet" if experts else "not set up",
             )
             return [Reply(text=lead + NO_EXPERTS)]
-        question = await session.get(FaqQuestion, question_id)
-        if question is None or question.tenant_id != event.tenant_id:
+        question = await store.asked_question(session, question_id, event.tenant_id)
+        if question is None:
             return [Reply(text="I couldn't find that question any more. Please ask it again.")]
-        already = (
-            await session.exec(
-                select(FaqEscalation).where(FaqEscalation.question_id == question_id)
-            )
-        ).first()
+        already = await store.escalation_of(session, question_id)
         if already is not None:
             return [Reply(text=lead + _already_sent(already))]
         shared = question.kind != ASKED_IN_PERSONAL
         body = question.text if shared else text
         if not body:
             return [Reply(text="Please tell me the question you'd like to send.")]
-        person = await session.get(Person, event.user_id) if shared and event.user_id else None
+        mention_id = (
+            await teams_user_id(session, event.user_id) if shared and event.user_id else None
+        )
         base, thread = _split_thread(event.conversation_id)
-        escalation = FaqEscalation(
-            question_id=question_id,
-            tenant_id=event.tenant_id,
-            created_at=turn.now,
-            kind=question.kind,
-            question=body,
-            closest_entry_id=question.entry_id,
+        kind, closest_id = question.kind, question.entry_id
+        escalation = await store.escalate(
+            session,
+            question,
+            body=body,
             asker_aad=event.user_id,
-            asker_teams_id=person.teams_user_id if person else None,
+            asker_teams_id=mention_id,
             asker_name=event.user_name if shared else None,
             reply_conversation_id=base if shared else None,
             reply_thread_id=thread if shared else None,
+            now=turn.now,
         )
-        question.escalated = True
-        session.add_all([escalation, question])
-        try:
-            await session.flush()
-        except IntegrityError:
-            # Two presses of "Ask an HR expert" at once: the other one got there first.
-            await session.rollback()
+        if escalation is None:  # two presses at once: the other one got there first
             return [Reply(text=lead + "That question is already with the HR experts.")]
-        closest = knowledge.entries.get(question.entry_id or "")
+        closest = knowledge.entries.get(closest_id or "")
         card = _expert_card(escalation, closest.question if closest else "")
         await enqueue_reply(
             session,
@@ -439,7 +419,7 @@ async def _escalate(turn: Turn, question_id: int, text: str | None, lead: str = 
         )
         await session.commit()
     turn.services.wake_sender()
-    log.info("faq question escalated from a %s conversation", question.kind)
+    log.info("faq question escalated from a %s conversation", kind)
     if not shared:
         return [
             Reply(
@@ -536,7 +516,6 @@ async def _expert_answer(turn: Turn, _argument: str) -> list[Reply]:
             session, escalation_id, turn.event.tenant_id, answer_text, turn.now
         )
         if escalation is None:
-            await session.rollback()
             return [Reply(text="That question has already been answered (or is no longer open).")]
         added = problem = ""
         if add:
@@ -657,8 +636,7 @@ async def _register_experts(turn: Turn, _argument: str) -> list[Reply]:
         ]
     base, _ = _split_thread(event.conversation_id)
     async with turn.services.sessions() as session:
-        conversation = await session.get(Conversation, base)
-        team_id = conversation.team_id if conversation else None
+        team_id = await team_of_conversation(session, base)
         await store.register_experts_channel(session, event.tenant_id, base, team_id, turn.now)
         await session.commit()
     log.info("registered the HR experts channel")
@@ -707,9 +685,9 @@ async def _find_entry(turn: Turn, typed: str, normalised: str) -> EntryData | li
     knowledge = await store.knowledge(turn.services.sessions, turn.now)  # seeds a new database
     async with turn.services.sessions() as session:
         for candidate in (typed, normalised.replace(" ", "-")):
-            row = await session.get(FaqEntry, candidate) if candidate else None
-            if row is not None:
-                return EntryData.from_row(row)
+            found = await store.entry(session, candidate)
+            if found is not None:
+                return found
     return [knowledge.entries[h.entry_id] for h in knowledge.index.rank(normalised or typed).hits]
 
 
@@ -777,13 +755,13 @@ async def _save(turn: Turn, _argument: str) -> list[Reply]:
     async with turn.services.sessions() as session:
         retired = False
         if entry_id:
-            row = await session.get(FaqEntry, entry_id)
-            if row is None:
+            stored = await store.entry(session, entry_id)
+            if stored is None:
                 return [Reply(text=f"The entry **{entry_id}** no longer exists.")]
-            retired = row.retired
+            retired = stored.retired
         else:
             entry_id = _text(turn, "new_id")
-            if entry_id and await session.get(FaqEntry, entry_id) is not None:
+            if await store.entry(session, entry_id) is not None:
                 return [Reply(text=f"The id **{entry_id}** is already used. Choose another.")]
             entry_id = entry_id or await store.free_entry_id(session, question)
         try:
@@ -821,16 +799,10 @@ async def _set_retired(turn: Turn, _argument: str) -> list[Reply]:
     entry_id = _text(turn, "entry_id")
     retire = _value(turn).get("retired") in (True, "true")
     async with turn.services.sessions() as session:
-        row = await session.get(FaqEntry, entry_id)
-        if row is None:
+        question = await store.set_retired(session, entry_id, retire, turn.now)
+        if question is None:
             return [Reply(text=f"The entry **{entry_id}** no longer exists.")]
-        if row.retired != retire:
-            row.retired = retire
-            row.revision += 1
-            row.updated_at = turn.now
-            session.add(row)
-            await session.commit()
-        question = row.question
+        await session.commit()
     log.info("faq entry %s from Teams", "retired" if retire else "brought back")
     if retire:
         title = "Retired"
