@@ -85,3 +85,8 @@ async def cycle_counts(session: AsyncSession, cycle_id: int) -> dict[str, int]:
     counts["answered"] = answered
     counts["blocked"] = blocked
     return dict(counts)
+
+
+async def cycle_dates(session: AsyncSession) -> dict[int, date]:
+    """Each cycle's Wellbeing Wednesday, by id (how a person's export names their check-ins)."""
+    return {c.id: c.scheduled_for for c in (await session.exec(select(Cycle))).all()}
