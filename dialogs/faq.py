@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.context import Turn
-from core.directory import conversation_known, resolve_person, team_of_conversation, teams_user_id
+from core.directory import conversation_known, team_of_conversation, teams_user_id
 from core.events import Card, ChannelPost, Mention, PersonalChat, Reply
 from core.faq import store
 from core.faq.io import EntryData, describe_errors, save_entries
@@ -45,11 +45,6 @@ NO_EXPERTS = (
     "I can't reach the HR experts yet: nobody has set up their channel. Please ask your HR team "
     "directly, and let an admin know (they can say **register experts channel** in it)."
 )
-ONLY_HR_ADMINS = (
-    "Only HR admins can change the FAQ. If you should be one, ask for your account to be added "
-    "to roles.hr_admins in the organisation config."
-)
-ONLY_EXPERTS = "Only the HR experts can do that. Try it in the HR experts channel."
 
 
 class _BadCard(ValueError):
@@ -99,37 +94,6 @@ def _typed_argument(turn: Turn, words: int, fallback: str) -> str:
 def _safe_name(name: str) -> str:
     """A display name that cannot break the <at>…</at> markup."""
     return re.sub(r"[<>&]", "", name).strip() or "there"
-
-
-async def _holds_role(turn: Turn, people: list[str]) -> bool:
-    """Whether the person is one of `people` (AAD ids, or UPNs resolved from the rosters)."""
-    person = turn.event.user_id
-    if not person or not people:
-        return False
-    async with turn.services.sessions() as session:
-        for ref in people:
-            if await resolve_person(session, ref) == person:
-                return True
-    return False
-
-
-async def _is_hr_admin(turn: Turn) -> bool:
-    return await _holds_role(turn, turn.services.org.roles.hr_admins)
-
-
-async def _experts_channel(turn: Turn) -> str | None:
-    async with turn.services.sessions() as session:
-        return await store.experts_channel(
-            session, turn.event.tenant_id, turn.services.org.roles.hr_experts_channel
-        )
-
-
-async def _is_expert(turn: Turn) -> bool:
-    """Experts are whoever is in the experts channel; HR admins may act from anywhere."""
-    experts = await _experts_channel(turn)
-    here, _ = _split_thread(turn.event.conversation_id)
-    in_channel = not turn.event.personal and experts is not None and here == experts
-    return in_channel or await _is_hr_admin(turn)
 
 
 def _sureness(confidence: float, turn: Turn) -> str:
@@ -508,8 +472,6 @@ async def _expert_answer(turn: Turn, _argument: str) -> list[Reply]:
     answer_text = _text(turn, "answer")
     if not answer_text:
         return [Reply(text="Please write an answer on the card before sending it.")]
-    if not await _is_expert(turn):
-        return [Reply(text=ONLY_EXPERTS)]
     add = _value(turn).get("add_to_faq") in (True, "true")
     async with turn.services.sessions() as session:
         escalation = await store.claim_escalation(
@@ -582,8 +544,6 @@ def _age(then: datetime, now: datetime) -> str:
 
 async def _open(turn: Turn, _argument: str) -> list[Reply]:
     """For the experts: what is waiting, oldest first, with cards to answer the oldest here."""
-    if not await _is_expert(turn):
-        return [Reply(text=ONLY_EXPERTS)]
     async with turn.services.sessions() as session:
         waiting = await store.open_escalations(session, turn.event.tenant_id)
     if not waiting:
@@ -625,8 +585,6 @@ async def _register_experts(turn: Turn, _argument: str) -> list[Reply]:
                 "the HR experts, so that I can post every question there."
             )
         ]
-    if not await _holds_role(turn, turn.services.org.roles.admins):
-        return [Reply(text="Only admins can choose the HR experts channel.")]
     if turn.services.org.roles.hr_experts_channel:
         return [
             Reply(
@@ -703,14 +661,10 @@ def _not_found(typed: str, closest: list[EntryData], command: str) -> list[Reply
 
 
 async def _add(turn: Turn, _argument: str) -> list[Reply]:
-    if not await _is_hr_admin(turn):
-        return [Reply(text=ONLY_HR_ADMINS)]
     return [_edit_card(None)]
 
 
 async def _edit(turn: Turn, argument: str) -> list[Reply]:
-    if not await _is_hr_admin(turn):
-        return [Reply(text=ONLY_HR_ADMINS)]
     typed = _typed_argument(turn, 2, argument)
     found = await _find_entry(turn, typed, argument)
     if isinstance(found, list):
@@ -719,8 +673,6 @@ async def _edit(turn: Turn, argument: str) -> list[Reply]:
 
 
 async def _retire(turn: Turn, argument: str) -> list[Reply]:
-    if not await _is_hr_admin(turn):
-        return [Reply(text=ONLY_HR_ADMINS)]
     typed = _typed_argument(turn, 2, argument)
     found = await _find_entry(turn, typed, argument)
     if isinstance(found, list):
@@ -748,8 +700,6 @@ def _lines(value: str) -> list[str]:
 
 async def _save(turn: Turn, _argument: str) -> list[Reply]:
     """The add/edit card was saved: validate as an import would, then store it (live at once)."""
-    if not await _is_hr_admin(turn):
-        return [Reply(text=ONLY_HR_ADMINS)]
     entry_id = _text(turn, "entry_id")
     question = _text(turn, "question")
     async with turn.services.sessions() as session:
@@ -794,8 +744,6 @@ async def _save(turn: Turn, _argument: str) -> list[Reply]:
 
 
 async def _set_retired(turn: Turn, _argument: str) -> list[Reply]:
-    if not await _is_hr_admin(turn):
-        return [Reply(text=ONLY_HR_ADMINS)]
     entry_id = _text(turn, "entry_id")
     retire = _value(turn).get("retired") in (True, "true")
     async with turn.services.sessions() as session:
@@ -838,6 +786,7 @@ FAQ_OPEN = Command(
     scopes=BOTH,
     examples=("unanswered questions", "which questions are waiting for an answer"),
     audience="hr_expert",
+    requires="hr_expert",
 )
 FAQ_ADD = Command(
     "faq add",
@@ -846,6 +795,7 @@ FAQ_ADD = Command(
     scopes=PERSONAL,
     examples=("add a new faq entry", "new faq question"),
     audience="hr_admin",
+    requires="hr_admin",
     changes_state=True,
 )
 FAQ_EDIT = Command(
@@ -856,6 +806,7 @@ FAQ_EDIT = Command(
     scopes=PERSONAL,
     usage="faq edit ID",
     audience="hr_admin",
+    requires="hr_admin",
     changes_state=True,
 )
 FAQ_RETIRE = Command(
@@ -866,6 +817,7 @@ FAQ_RETIRE = Command(
     scopes=PERSONAL,
     usage="faq retire ID",
     audience="hr_admin",
+    requires="hr_admin",
     changes_state=True,
 )
 REGISTER_EXPERTS = Command(
@@ -874,6 +826,7 @@ REGISTER_EXPERTS = Command(
     _register_experts,
     scopes=CHANNEL,
     audience="admin",
+    requires="admin",
     changes_state=True,
 )
 SHOW = Command("faq.show", "show a chosen FAQ answer", _show, scopes=BOTH, typed=False)
@@ -883,10 +836,17 @@ SEND_TO_EXPERT = Command(
     "faq.send_to_expert", "send a question to the experts", _send_to_expert, typed=False
 )
 EXPERT_ANSWER = Command(
-    "faq.expert_answer", "an expert's answer", _expert_answer, scopes=BOTH, typed=False
+    "faq.expert_answer",
+    "an expert's answer",
+    _expert_answer,
+    scopes=BOTH,
+    typed=False,
+    requires="hr_expert",
 )
-SAVE = Command("faq.save", "save an FAQ entry", _save, typed=False)
-SET_RETIRED = Command("faq.retire", "retire or bring back an entry", _set_retired, typed=False)
+SAVE = Command("faq.save", "save an FAQ entry", _save, typed=False, requires="hr_admin")
+SET_RETIRED = Command(
+    "faq.retire", "retire or bring back an entry", _set_retired, typed=False, requires="hr_admin"
+)
 
 COMMANDS = (
     FAQ,

@@ -13,12 +13,12 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from core import orgimport, reporting
+from core import reporting
 from core.aggregates import Summary
 from core.context import Turn
 from core.events import Card, Reply
 from core.orgconfig import OrgConfig
-from dialogs import guidance
+from dialogs import guidance, roles
 from dialogs.commands import Command
 from dialogs.guidance import Guide
 from dialogs.text import normalise
@@ -194,16 +194,9 @@ def guide_list_card() -> Card:
 # ---- commands ----------------------------------------------------------------------------------
 
 
-async def _managed(turn: Turn) -> list[orgimport.OrgTeamView]:
-    if not turn.event.user_id:
-        return []
-    async with turn.services.sessions() as session:
-        return await orgimport.managed_by(session, turn.services.org, turn.event.user_id)
-
-
 async def _team(turn: Turn, _argument: str) -> list[Reply]:
     """`team`: the latest digest again, for each team the person manages."""
-    teams = await _managed(turn)
+    teams = await roles.managed_teams(turn)
     if not teams:
         return [Reply(text=guidance.shipped().messages.not_a_manager)]
     replies = []
@@ -226,7 +219,7 @@ async def _team(turn: Turn, _argument: str) -> list[Reply]:
 async def _prompts(turn: Turn, _argument: str) -> list[Reply]:
     """`prompts`: a fresh set of conversation questions, shaped by the team's latest themes."""
     signals: set[str] = set()
-    teams = await _managed(turn)
+    teams = await roles.managed_teams(turn)
     if teams:
         questions = turn.services.org.checkin.questions
         async with turn.services.sessions() as session:
@@ -408,10 +401,10 @@ async def _sees_figures(turn: Turn) -> bool:
     user = (turn.event.user_id or "").lower()
     if not user:
         return False
-    roles = turn.services.org.roles
-    if user in set(roles.admins) | set(roles.wellbeing_leads):
+    configured = turn.services.org.roles
+    if user in set(configured.admins) | set(configured.wellbeing_leads):
         return True
-    return bool(await _managed(turn))
+    return bool(await roles.managed_teams(turn))
 
 
 async def person_question_stage(turn: Turn) -> list[Reply] | None:

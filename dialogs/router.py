@@ -26,6 +26,7 @@ from dialogs import (
     manager,
     participation,
     rights,
+    roles,
     support,
     understanding,
 )
@@ -198,6 +199,8 @@ async def command_stage(turn: Turn) -> list[Reply] | None:
                 f"**{command.name}** there."
             )
         ]
+    if not await roles.allowed(turn, command):
+        return [Reply(text=roles.refusal(command))]
     return await command.handler(turn, argument)
 
 

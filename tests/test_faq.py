@@ -273,7 +273,7 @@ async def test_without_an_experts_channel_the_asker_is_told_plainly(bot):
 async def test_only_an_admin_registers_a_standard_experts_channel(bot):
     rooms = Channels(bot)
     _, [refused] = await rooms.ask("register experts channel", channel=rooms.experts)
-    assert "Only admins" in refused.body["text"]
+    assert "Only the bot's admins can use **register experts channel**" in refused.body["text"]
 
     admin = TeamsUser(aad_object_id=ADMIN, name="Ada Admin")
     private = activities.channel_message(

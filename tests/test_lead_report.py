@@ -574,9 +574,7 @@ async def test_only_a_lead_gets_the_report_and_the_link_is_short_lived(generated
     await bot.install(OUTSIDER)
 
     [refused] = await bot.say(OUTSIDER, "report")
-    assert refused["text"].startswith(
-        "The wellbeing report is for the organisation's wellbeing leads"
-    )
+    assert refused["text"].startswith("Only the organisation's wellbeing leads can use **report**.")
     assert "attachments" not in refused or not refused["attachments"]
 
     [reply] = await bot.say(LEAD, "report 2026-11")
