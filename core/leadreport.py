@@ -364,15 +364,26 @@ def shown_kpi_groups(
 async def build(
     session: AsyncSession, org: OrgConfig, start: date, end: date, now: datetime
 ) -> LeadReport:
-    """Every figure of the report for cycles scheduled from `start` to `end` (inclusive)."""
-
-    k = org.privacy.k
+    """Every figure of the report for cycles scheduled from `start` to `end` (inclusive), one
+    section after another, in the order the page shows them."""
     questions = org.checkin.questions
-    tz = org.organisation.timezone
-    report = LeadReport(org.organisation.name, start, end, k, now)
+    report = LeadReport(org.organisation.name, start, end, org.privacy.k, now)
     report.affecting_labels = {o.id: o.label for o in questions.affecting.options}
+    report.weeks = await _organisation_weeks(session, start, end)
+    answered_by_day = await _checkins_section(session, report)
+    events = await _support_section(session, report, org)
+    faq = await _faq_section(session, report, org.organisation.timezone)
+    _feelings_section(report, questions, answered_by_day)
+    pooled_groups = await _groups_section(session, report, questions)
+    await _hr_figures_section(session, report, org)
+    _write_summary(report, pooled_groups, faq, events, report.k)
+    return report
 
-    # -- process: the check-ins ---------------------------------------------------------------
+
+async def _checkins_section(session: AsyncSession, report: LeadReport) -> dict[date, int | str]:
+    """Process: who each week's check-in reached and who answered, and who is taking a break.
+    Returns each week's "Answered" as printed, which the feelings tables repeat."""
+    k, start, end = report.k, report.start, report.end
     snapshots = {
         s.scheduled_for: s
         for s in (
@@ -383,7 +394,6 @@ async def build(
             )
         ).all()
     }
-    report.weeks = await _organisation_weeks(session, start, end)
     outcome_by_day = {w.day: w.figures for w in report.weeks}
     process_rows = []
     answered_by_day: dict[date, int | str] = {}
@@ -461,8 +471,15 @@ async def build(
             "everyone's right; a rise is worth a look at how the check-in feels, not at who.",
         )
     )
+    return answered_by_day
 
-    # -- process: support --------------------------------------------------------------------
+
+async def _support_section(
+    session: AsyncSession, report: LeadReport, org: OrgConfig
+) -> dict[str, int]:
+    """Process: the support people were shown and asked for. Returns the period's event counts
+    (the summary sentences use them)."""
+    k, start, end = report.k, report.start, report.end
     counts = (await session.exec(select(SignpostingCount))).all()
     by_service: dict[str, int] = defaultdict(int)
     by_need: dict[str, int] = defaultdict(int)
@@ -532,8 +549,12 @@ async def build(
             f"“fewer than {k}”. Nobody who asked for help is ever named in a report.",
         )
     )
+    return events
 
-    # -- process: the FAQ ----------------------------------------------------------------------
+
+async def _faq_section(session: AsyncSession, report: LeadReport, tz: str):
+    """Process: policy questions asked of the HR FAQ, and what became of them."""
+    start, end = report.start, report.end
     faq = await faq_report(
         session, _local_midnight(start, tz), _local_midnight(end + timedelta(days=1), tz)
     )
@@ -554,8 +575,14 @@ async def build(
             "staff. These are about the policy, not about anyone's wellbeing.",
         )
     )
+    return faq
 
-    # -- outcomes: the organisation, by week and by month --------------------------------------
+
+def _feelings_section(
+    report: LeadReport, questions: CheckinQuestions, answered_by_day: dict[date, int | str]
+) -> None:
+    """Outcomes: the organisation's mood and themes, by week and by month."""
+    start, end = report.start, report.end
     mood_rows = []
     theme_week_rows = []
     for week in report.weeks:
@@ -650,7 +677,12 @@ async def build(
         )
     )
 
-    # -- outcomes: directorates and teams, in words ----------------------------------------------
+
+async def _groups_section(
+    session: AsyncSession, report: LeadReport, questions: CheckinQuestions
+) -> reporting.Report:
+    """Outcomes: directorates and teams, in words, as their managers' summaries show them."""
+    start, end = report.start, report.end
     pooled_groups = await reporting.report(session, start, end, questions)
 
     def words(summary: Summary) -> list[Any]:
@@ -688,8 +720,12 @@ async def build(
             section="outcomes",
         )
     )
+    return pooled_groups
 
-    # -- HR figures ------------------------------------------------------------------------------
+
+async def _hr_figures_section(session: AsyncSession, report: LeadReport, org: OrgConfig) -> None:
+    """HR figures imported beside the check-ins, with small groups merged or hidden."""
+    k, start, end = report.k, report.start, report.end
     months = months_between(start, end)
     figures = await kpi.figures(session, months[0], months[-1])
     report.has_kpi = bool(figures)
@@ -779,9 +815,6 @@ async def build(
             section="hr",
         )
     )
-
-    _write_summary(report, pooled_groups, faq, events, k)
-    return report
 
 
 def _write_summary(report: LeadReport, groups: reporting.Report, faq, events, k: int) -> None:
