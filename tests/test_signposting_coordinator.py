@@ -256,7 +256,7 @@ def test_only_the_referrals_module_reads_coordinator_requests():
     allowed = {
         Path("signposting/referrals.py"): "the one module for requests",
         Path("core/supportdata.py"): "the table itself",
-        Path("dialogs/rights.py"): "a person's export and erasure of their own requests",
+        Path("core/persondata.py"): "a person's export and erasure of their own requests",
         Path("core/retention.py"): "re-encrypting stored requests when keys rotate",
     }
     offenders = []
