@@ -31,13 +31,14 @@ from bot.pages import (
     readable_export,
 )
 from bot.storage import DatabaseStorage
-from core import db, leases
-from core import leadreport as core_leadreport
+from core import db
+from core.config.orgconfig import OrgConfig, load_org_config
+from core.config.settings import Settings
 from core.context import Services
 from core.logs import describe
-from core.models import utcnow
-from core.orgconfig import OrgConfig, load_org_config
-from core.settings import Settings
+from core.reporting import leadreport as core_leadreport
+from core.store import leases
+from core.store.models import utcnow
 from dialogs import guidance, leadreport, rights, understanding
 from dialogs.router import default_router
 from dialogs.wiring import build_services, secrets_for

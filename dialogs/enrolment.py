@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core.context import Turn
 from core.events import Reply
-from core.models import Team
+from core.store.models import Team
 from dialogs.commands import Command
 
 

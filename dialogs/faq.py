@@ -19,7 +19,6 @@ from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.context import Turn
-from core.directory import conversation_known, team_of_conversation, teams_user_id
 from core.events import Card, ChannelPost, Mention, PersonalChat, Reply
 from core.faq import store
 from core.faq.io import EntryData, describe_errors, save_entries
@@ -29,7 +28,8 @@ from core.faq.models import (
     UNSURE,
     FaqEscalation,
 )
-from core.outbox import enqueue_reply
+from core.store.directory import conversation_known, team_of_conversation, teams_user_id
+from core.store.outbox import enqueue_reply
 from dialogs.commands import Command
 
 log = logging.getLogger(__name__)

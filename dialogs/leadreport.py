@@ -15,11 +15,13 @@ import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from core import audit, leadreport, links
 from core.context import Services, Turn
 from core.events import Card, Reply
-from core.leadreport import LeadReport
-from core.leadreport_html import render_html
+from core.privacy import links
+from core.reporting import leadreport
+from core.reporting.leadreport import LeadReport
+from core.reporting.leadreport_html import render_html
+from core.store import audit
 from dialogs import roles
 from dialogs.commands import Command
 

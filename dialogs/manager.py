@@ -2,7 +2,7 @@
 prompts, checklist guides for the conversations the wellbeing policy asks for, and a polite
 refusal whenever anyone with a reporting role asks about one person.
 
-Manager-facing: it reads frozen summaries through core.reporting and never per-person rows
+Manager-facing: it reads frozen summaries through core.reporting.frozen and never per-person rows
 (tests/test_privacy_inventory.py checks its imports).
 """
 
@@ -13,11 +13,11 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from core import reporting
-from core.aggregates import Summary
+from core.config.orgconfig import OrgConfig
 from core.context import Turn
 from core.events import Card, Reply
-from core.orgconfig import OrgConfig
+from core.privacy.aggregates import Summary
+from core.reporting import frozen as reporting
 from dialogs import guidance, roles
 from dialogs.commands import Command
 from dialogs.guidance import Guide

@@ -4,7 +4,7 @@ each written to the audit log without content.
 
 Why a link and not Teams' file consent flow: the link works on every Teams client, needs no
 `supportsFiles` in the app package (off by default), and puts no copy of health data in the
-person's OneDrive; it expires after 15 minutes, works once (core/links.py) and is useless to
+person's OneDrive; it expires after 15 minutes, works once (core/privacy/links.py) and is useless to
 anyone without the bot's keys.
 """
 
@@ -17,18 +17,19 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core import audit, links, persondata
 from core.context import Services, Turn
-from core.cycles import cycle_dates
 from core.events import Card, Reply
-from core.privacy import Secrets, SecretsError
+from core.privacy import links, persondata
+from core.privacy.secrets import Secrets, SecretsError
+from core.store import audit
+from core.store.cycles import cycle_dates
 from dialogs.commands import Command
 from signposting.referrals import unseal
 
 EXPORT_TTL = timedelta(minutes=15)
 EXPORT_PATH = "/export/"
 EXPORT_LINK = "export"
-"""The purpose of export links (core/links.py)."""
+"""The purpose of export links (core/privacy/links.py)."""
 CONFIRM, CANCEL = "delete my data confirm", "delete my data cancel"
 
 DELETED = (
@@ -85,7 +86,7 @@ def _labels(
 
 
 async def collect_export(services: Services, aad_object_id: str, now: datetime) -> dict[str, Any]:
-    """Everything held about one person (core/persondata.py's inventory, table by table),
+    """Everything held about one person (core/privacy/persondata.py's inventory, table by table),
     decrypted, as one JSON document for them alone."""
     secrets = services.secrets
     async with services.sessions() as session:
@@ -211,7 +212,7 @@ def _shown(
 async def erase(
     services: Services, session: AsyncSession, aad_object_id: str, now: datetime
 ) -> dict[str, int]:
-    """Delete a person's wellbeing data (in the caller's transaction, as core/persondata.py's
+    """Delete a person's wellbeing data (in the caller's transaction, as core/privacy/persondata.py's
     inventory says); rows by table, and the erasure audited."""
     who = await persondata.subject(
         session, aad_object_id, services.secrets.pseudonym(aad_object_id)

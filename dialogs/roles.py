@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from core import orgimport
+from core.config import orgimport
 from core.context import Services, Turn
-from core.directory import resolve_person
 from core.faq import store as faq_store
-from core.leadreport import lead_ids
+from core.reporting.leadreport import lead_ids
+from core.store.directory import resolve_person
 from dialogs.commands import Command
 
 WHO = {

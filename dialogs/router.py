@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Sequence
 
+from core.config.orgconfig import OrgConfig
 from core.context import Turn
 from core.events import Reply
-from core.orgconfig import OrgConfig
 from dialogs import (
     basics,
     checkin,

@@ -22,8 +22,8 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal
 
+from core.config.supportconfig import CrisisModelSettings, SupportConfig
 from core.phrases import BREAK, Span, cached_phrase, find, words
-from core.supportconfig import CrisisModelSettings, SupportConfig
 from signposting import crisis_model
 
 Rule = Literal["phrases", "harm_phrases", "topic_phrases", "model"]

@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from core.orgconfig import load_org_config
-from core.supportconfig import SupportConfig
+from core.config.orgconfig import load_org_config
+from core.config.supportconfig import SupportConfig
 from signposting.crisis import CrisisSignal, detect
 
 # Everyday messages the learned model takes for a crisis (it raises the alarm on about 7% of

@@ -17,7 +17,7 @@ from sqlmodel import SQLModel, select
 from core.faq.models import FaqEntry, FaqEscalation, FaqExpertsChannel, FaqFeedback, FaqQuestion
 from core.faq.report import faq_report
 from core.faq.search import load_vocabulary
-from core.outbox import FINAL_STATES, OutboxMessage
+from core.store.outbox import FINAL_STATES, OutboxMessage
 from tests.support import activities
 from tests.support.activities import TeamsTeam, TeamsUser
 from tests.support.cards import card_text

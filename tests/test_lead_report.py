@@ -24,15 +24,16 @@ from sqlmodel import select
 
 from bot.app import SENDER
 from bot.cli import main
-from core import counting, kpi, leadreport, links
-from core.audit import AuditEntry
-from core.cycles import CLOSED, Cycle, CycleRecipient
-from core.leadreport import HIDDEN, ProcessSnapshot, shown_kpi_groups
-from core.leadreport_html import render_html, write_report
-from core.models import Person, Team, TeamMember
-from core.orgconfig import TeamConfig
-from core.outbox import SENT, UNREACHABLE, OutboxMessage
-from core.wellbeing import CheckinAnswer
+from core.config.orgconfig import TeamConfig
+from core.privacy import counting, links
+from core.reporting import kpi, leadreport
+from core.reporting.leadreport import HIDDEN, ProcessSnapshot, shown_kpi_groups
+from core.reporting.leadreport_html import render_html, write_report
+from core.store.audit import AuditEntry
+from core.store.cycles import CLOSED, Cycle, CycleRecipient
+from core.store.models import Person, Team, TeamMember
+from core.store.outbox import SENT, UNREACHABLE, OutboxMessage
+from core.store.wellbeing import CheckinAnswer
 from dialogs import leadreport as lead_dialog
 from dialogs import rights
 from scheduler import digests, lead_report
@@ -339,7 +340,7 @@ async def test_small_groups_are_hidden_and_never_shown_as_figures(generated_bot)
     # Ward 8 was shown in October only (four answering in November is below k); the period's
     # words pool only the weeks it was shown.
     async with bot.services.sessions() as session:
-        from core.reporting import FrozenGroup
+        from core.reporting.frozen import FrozenGroup
 
         ward8 = (
             await session.exec(

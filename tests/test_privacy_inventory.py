@@ -13,14 +13,14 @@ from types import SimpleNamespace
 import pytest
 from sqlmodel import SQLModel
 
-import core.tables  # noqa: F401
-from core import aggregates, persondata
-from core.aggregates import TEAM, Figures, PrivacyConfig
+import core.store.tables  # noqa: F401
+from core.privacy import aggregates, persondata
+from core.privacy.aggregates import TEAM, Figures, PrivacyConfig
 from dialogs import rights
 
 ROOT = Path(__file__).resolve().parent.parent
-MANAGER_FACING = ("dialogs/manager.py", "scheduler/digests.py", "core/reporting.py")
-FORBIDDEN_MODULES = {"core.wellbeing", "core.supportdata", "signposting.referrals"}
+MANAGER_FACING = ("dialogs/manager.py", "scheduler/digests.py", "core/reporting/frozen.py")
+FORBIDDEN_MODULES = {"core.store.wellbeing", "core.store.supportdata", "signposting.referrals"}
 FORBIDDEN_NAMES = {
     "CheckinAnswer",
     "CycleRecipient",
@@ -72,10 +72,10 @@ def test_only_the_aggregates_module_reads_answers_for_reporting():
     # the table itself, the one privacy module, the per-person inventory (a person's own export,
     # erasure and retention) and key rotation
     assert readers == {
-        "core/wellbeing.py",
-        "core/aggregates.py",
-        "core/persondata.py",
-        "core/retention.py",
+        "core/store/wellbeing.py",
+        "core/privacy/aggregates.py",
+        "core/privacy/persondata.py",
+        "core/privacy/retention.py",
     }
 
 
@@ -132,7 +132,7 @@ def test_the_data_inventory_names_every_table_and_nothing_else():
 
 
 def test_every_table_with_a_person_column_is_in_the_per_person_inventory():
-    """Export, erasure and retention walk core/persondata.py's inventory: a new table that names
+    """Export, erasure and retention walk core/privacy/persondata.py's inventory: a new table that names
     a person must join it (or say why its column leads back to nobody)."""
     declared = {h.table for h in persondata.INVENTORY} | set(persondata.NOT_ABOUT_A_PERSON)
     naming_a_person = {
@@ -141,7 +141,7 @@ def test_every_table_with_a_person_column_is_in_the_per_person_inventory():
         if set(table.columns.keys()) & persondata.PERSON_COLUMN_NAMES
     }
     assert not naming_a_person - declared, (
-        f"add to core/persondata.py's INVENTORY: {sorted(naming_a_person - declared)}"
+        f"add to core/privacy/persondata.py's INVENTORY: {sorted(naming_a_person - declared)}"
     )
 
 

@@ -19,12 +19,13 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from core import audit, persondata
-from core.models import Person, StateRecord, TeamMember
-from core.outbox import SEALED, OutboxMessage
-from core.privacy import SecretsError
-from core.supportdata import CoordinatorRequest
-from core.wellbeing import CheckinAnswer
+from core.privacy import persondata
+from core.privacy.secrets import SecretsError
+from core.store import audit
+from core.store.models import Person, StateRecord, TeamMember
+from core.store.outbox import SEALED, OutboxMessage
+from core.store.supportdata import CoordinatorRequest
+from core.store.wellbeing import CheckinAnswer
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ class RetentionReport:
 
 async def run(services, now: datetime) -> RetentionReport:
     """Delete what is past its retention period, and the routing rows of people who left (each
-    table as core/persondata.py's inventory says)."""
+    table as core/privacy/persondata.py's inventory says)."""
     privacy = services.org.privacy
     cutoffs = persondata.Cutoffs(
         retention=months_before(now, privacy.retention_months),

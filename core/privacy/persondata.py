@@ -18,14 +18,16 @@ from sqlalchemy import delete, or_, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core import aggregates, audit, links, orgimport
-from core.cycles import OPEN, Cycle, CycleRecipient
+from core.config import orgimport
+from core.config.orgconfig import OrgConfig
 from core.faq.models import FaqEscalation
-from core.models import Conversation, Participation, Person, StateRecord, Team, TeamMember
-from core.orgconfig import OrgConfig
-from core.outbox import FINAL_STATES, OutboxMessage
-from core.supportdata import ACTIVE_STATES, CoordinatorRequest
-from core.wellbeing import CheckinAnswer
+from core.privacy import aggregates, links
+from core.store import audit
+from core.store.cycles import OPEN, Cycle, CycleRecipient
+from core.store.models import Conversation, Participation, Person, StateRecord, Team, TeamMember
+from core.store.outbox import FINAL_STATES, OutboxMessage
+from core.store.supportdata import ACTIVE_STATES, CoordinatorRequest
+from core.store.wellbeing import CheckinAnswer
 
 PERSON_COLUMN_NAMES = frozenset(
     {"aad_object_id", "pseudonym", "member", "actor", "subject", "manager", "asker_aad"}

@@ -14,7 +14,7 @@ from sqlalchemy import inspect
 from sqlmodel import delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.models import Conversation, Participation, Person, Team, TeamMember
+from core.store.models import Conversation, Participation, Person, Team, TeamMember
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,9 @@
 Three kinds of figure, each with its own privacy rule (docs/privacy.md, "The wellbeing lead's
 report"):
 
-- **How people feel** comes only from the frozen per-cycle aggregates (core/reporting.py), so the
+- **How people feel** comes only from the frozen per-cycle aggregates (core/reporting/frozen.py), so the
   report does not change when raw answers are purged by retention or erased at a person's request.
-  Organisation figures are shares of figures that already passed core/aggregates.py's rules;
+  Organisation figures are shares of figures that already passed core/privacy/aggregates.py's rules;
   directorates and teams are in words (the manager digest's bands), and a group never shown reads
   "hidden to protect people".
 - **Process figures** (check-ins sent and delivered, reminders, people paused or stopped,
@@ -14,11 +14,11 @@ report"):
   no two figures subtract to a hidden one. Delivery counts are kept per cycle in
   `report_cycle_process` when the cycle closes, because the outbox and recipient rows they come
   from are deleted at retention.
-- **HR figures** imported with `wellbeing-bot kpi import` (core/kpi.py) are shown per group only
+- **HR figures** imported with `wellbeing-bot kpi import` (core/reporting/kpi.py) are shown per group only
   for groups of at least k people; smaller groups are merged into "other" only when that merge
   (and what the organisation total leaves over) has at least k people too, otherwise hidden.
 
-Nothing here draws: core/leadreport_html.py turns a `LeadReport` into HTML, charts and CSV.
+Nothing here draws: core/reporting/leadreport_html.py turns a `LeadReport` into HTML, charts and CSV.
 """
 
 from __future__ import annotations
@@ -35,15 +35,18 @@ from sqlalchemy import Column, Date, Integer
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core import aggregates, counting, kpi, orgimport, reporting
-from core.aggregates import MOOD_GROUPS, ORGANISATION, SMALL_CELL, Figures, Summary
-from core.checkinconfig import CheckinQuestions
-from core.cycles import CLOSED, Cycle, cycle_counts
+from core.config import orgimport
+from core.config.checkinconfig import CheckinQuestions
+from core.config.orgconfig import OrgConfig
 from core.faq.report import faq_report
-from core.models import Participation, Team, UTCDateTime
-from core.orgconfig import OrgConfig
-from core.outbox import FAILED, SENT, UNREACHABLE
-from core.supportdata import SignpostingCount
+from core.privacy import aggregates, counting
+from core.privacy.aggregates import MOOD_GROUPS, ORGANISATION, SMALL_CELL, Figures, Summary
+from core.reporting import frozen as reporting
+from core.reporting import kpi
+from core.store.cycles import CLOSED, Cycle, cycle_counts
+from core.store.models import Participation, Team, UTCDateTime
+from core.store.outbox import FAILED, SENT, UNREACHABLE
+from core.store.supportdata import SignpostingCount
 
 HIDDEN = "hidden to protect people"
 NEARLY_EVERYONE = "nearly everyone"
@@ -51,7 +54,7 @@ NO_DATA = "no check-in this week"
 LINK_TTL = timedelta(minutes=15)
 REPORT_PATH = "/report/"
 LINK_PURPOSE = "report"
-"""The purpose of report links (core/links.py)."""
+"""The purpose of report links (core/privacy/links.py)."""
 CORRELATION_NOTE = (
     "These figures sit side by side; that does not mean one causes the other. Sickness absence "
     "and turnover change for many reasons (the season, staffing, other support), so read them as "

@@ -9,8 +9,8 @@ from sqlalchemy import Column, Date, func
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.models import UTCDateTime
-from core.outbox import BLOCKED_ERRORS, OutboxMessage
+from core.store.models import UTCDateTime
+from core.store.outbox import BLOCKED_ERRORS, OutboxMessage
 
 # Cycle states: open (sending and accepting answers), held (sending paused by an admin),
 # aborted (what was left unsent dropped), closed (answers frozen for reporting).
