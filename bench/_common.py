@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from core.models import Conversation, Person, utcnow  # noqa: E402
+from core.store.models import Conversation, Person, utcnow  # noqa: E402
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 BOT_ID = "28:bot-app-id"
@@ -125,12 +125,12 @@ class Database:
 def org_config():
     """The bundled example organisation, with its calendar parsed once.
 
-    core/checkinconfig.py's CheckinConfig.notes() re-reads and re-validates the bundled YAML on
+    core/config/checkinconfig.py's CheckinConfig.notes() re-reads and re-validates the bundled YAML on
     every call (once per person queued, ~50 ms each); spelling the same notes out in the config
     avoids that without changing what is sent.
     """
-    from core.checkinconfig import bundled_calendar
-    from core.orgconfig import load_org_config
+    from core.config.checkinconfig import bundled_calendar
+    from core.config.orgconfig import load_org_config
 
     org = load_org_config(None)
     checkin = org.checkin.model_copy(update={"calendar": bundled_calendar()})

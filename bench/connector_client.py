@@ -23,7 +23,7 @@ from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import MicrosoftAppCredentials
 
 from bot.connector import ConnectorTransport
-from core.settings import Settings
+from core.config.settings import Settings
 from core.transport import Destination
 
 

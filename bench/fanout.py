@@ -64,7 +64,7 @@ IDLE_POLL_SECONDS = 0.2
 
 
 def sender_settings(rate: float, headroom: float, batch: int) -> Any:
-    from core import outbox
+    from core.store import outbox
     from scheduler.sender import SenderSettings
 
     return SenderSettings(
@@ -87,7 +87,7 @@ async def _pending(sessions) -> bool:
     """Whether anything is still queued, retrying or being sent (one row is enough to know; a
     count over 100,000 rows every quarter second was itself a load on the database). Asked the
     way the outbox's partial indexes answer it: there is no index on status alone."""
-    from core import outbox
+    from core.store import outbox
 
     async with sessions() as session:
         return await outbox.any_unsettled(session)
@@ -99,8 +99,8 @@ async def replica(config: dict[str, Any]) -> None:
 
     from bot.connector import ConnectorTransport
     from core import db
-    from core.models import utcnow
-    from core.settings import Settings
+    from core.config.settings import Settings
+    from core.store.models import utcnow
     from scheduler.sender import OutboxSender
 
     engine = db.create_engine(config["db_url"])
@@ -172,10 +172,10 @@ def _find_card_id(node: Any) -> str:
 
 async def queue_cycle(engine, people: int, method: str) -> tuple[int, int]:
     """Queue one check-in per person; returns (cycle id, queued)."""
-    from core import privacy
+    from core.config.settings import Settings
     from core.events import reply_payload
-    from core.models import utcnow
-    from core.settings import Settings
+    from core.privacy import secrets as privacy
+    from core.store.models import utcnow
     from dialogs.wiring import build_services
     from scheduler import checkins
 
@@ -197,9 +197,9 @@ async def queue_cycle(engine, people: int, method: str) -> tuple[int, int]:
 
     from sqlalchemy import insert, select
 
-    from core.cycles import CycleRecipient
-    from core.models import Person
-    from core.outbox import OutboxMessage
+    from core.store.cycles import CycleRecipient
+    from core.store.models import Person
+    from core.store.outbox import OutboxMessage
 
     async with services.sessions() as session:
         cycle = await checkins._get_or_create_cycle(session, services, today, now)
@@ -248,7 +248,7 @@ async def queue_cycle(engine, people: int, method: str) -> tuple[int, int]:
 async def outbox_figures(engine) -> dict[str, Any]:
     from sqlalchemy import func, select
 
-    from core.outbox import OutboxMessage
+    from core.store.outbox import OutboxMessage
 
     async with engine.connect() as conn:
         statuses = dict(

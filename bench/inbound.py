@@ -68,7 +68,7 @@ async def serve(kind: str, db_url: str) -> None:
 
     if kind == "app":
         from bot.app import create_app
-        from core.settings import Settings
+        from core.config.settings import Settings
 
         settings = Settings(
             _env_file=None,
@@ -316,7 +316,7 @@ async def load(
 async def count_answers(engine) -> int:
     from sqlalchemy import func, select
 
-    from core.wellbeing import CheckinAnswer
+    from core.store.wellbeing import CheckinAnswer
 
     async with engine.connect() as conn:
         return (await conn.execute(select(func.count()).select_from(CheckinAnswer))).scalar_one()
@@ -325,7 +325,8 @@ async def count_answers(engine) -> int:
 async def parent(args: argparse.Namespace) -> dict[str, Any]:
     from fanout import queue_cycle
 
-    from core import db, privacy
+    from core import db
+    from core.privacy import secrets as privacy
 
     tmp = tempfile.TemporaryDirectory(prefix="bench-inbound-")
     key_values = privacy.generate()
@@ -454,7 +455,7 @@ async def parent(args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def budget_cost(engine, takes: int = 300) -> dict[str, float]:
-    """What one take from the shared timetable costs (core/sendbudget.py), on this database
+    """What one take from the shared timetable costs (core/store/sendbudget.py), on this database
     with nothing else running: the wall time of the statement and this process's CPU."""
     from core import db, sendbudget
 

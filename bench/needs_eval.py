@@ -36,8 +36,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.orgconfig import load_org_config  # noqa: E402
-from core.supportconfig import SupportConfig  # noqa: E402
+from core.config.orgconfig import load_org_config  # noqa: E402
+from core.config.supportconfig import SupportConfig  # noqa: E402
 from signposting import crisis_model  # noqa: E402
 from signposting.crisis import detect  # noqa: E402
 from signposting.needs import detect_needs, explain  # noqa: E402

@@ -62,8 +62,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
     from bot import handler
     from bot.app import create_app
-    from core import privacy
-    from core.settings import Settings
+    from core.config.settings import Settings
+    from core.privacy import secrets as privacy
     from tests.support.activities import TeamsUser, card_execute, personal_message
     from tests.support.tcp_proxy import TcpProxy
 

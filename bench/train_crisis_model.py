@@ -46,8 +46,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core import sentence_encoder  # noqa: E402
+from core.config.supportconfig import CrisisModelSettings, SupportConfig  # noqa: E402
 from core.phrases import words  # noqa: E402
-from core.supportconfig import CrisisModelSettings, SupportConfig  # noqa: E402
 from signposting import crisis_model  # noqa: E402
 from signposting.crisis import (  # noqa: E402
     PhraseReading,

@@ -61,8 +61,8 @@ async def setup_cycle(engine, services, people: int) -> int:
     """An open cycle with every other submitting person as a recipient."""
     from sqlalchemy import insert
 
-    from core.cycles import CycleRecipient
-    from core.models import utcnow
+    from core.store.cycles import CycleRecipient
+    from core.store.models import utcnow
     from scheduler import checkins
 
     now = utcnow()
@@ -112,8 +112,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     from aiohttp import web
 
     from bot.app import ENGINE, SERVICES, create_app
-    from core import privacy
-    from core.settings import Settings
+    from core.config.settings import Settings
+    from core.privacy import secrets as privacy
 
     tmp = tempfile.TemporaryDirectory(prefix="bench-turn-")
     database = Database(args.db, args.db_url, Path(tmp.name))

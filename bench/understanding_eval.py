@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._common import machine, report  # noqa: E402
-from core.orgconfig import load_org_config  # noqa: E402
+from core.config.orgconfig import load_org_config  # noqa: E402
 from dialogs.commands import CommandTable  # noqa: E402
 from dialogs.participation import ArgumentError, parse_weeks  # noqa: E402
 from dialogs.router import default_commands  # noqa: E402

@@ -31,14 +31,15 @@ from bot.pages import (
     readable_export,
 )
 from bot.storage import DatabaseStorage
-from core import db, leases
-from core import leadreport as core_leadreport
+from core import db
+from core.config.orgconfig import OrgConfig, load_org_config
+from core.config.settings import Settings
 from core.context import Services
 from core.logs import describe
-from core.models import utcnow
-from core.orgconfig import OrgConfig, load_org_config
-from core.settings import Settings
-from dialogs import leadreport, rights, understanding
+from core.reporting import leadreport as core_leadreport
+from core.store import leases
+from core.store.models import utcnow
+from dialogs import guidance, leadreport, rights, understanding
 from dialogs.router import default_router
 from dialogs.wiring import build_services, secrets_for
 from scheduler.jobs import build_scheduler
@@ -178,6 +179,8 @@ def create_app(
         # Read the crisis model now: a missing or damaged file stops the bot at start, not on
         # the message of someone who needs urgent help.
         crisis_model.shipped()
+    # The managers' prompts and guides are data: a broken file stops the bot here, named.
+    guidance.shipped()
     engine = db.create_engine(
         settings.database_url,
         connect_timeout=settings.database_timeout,

@@ -29,7 +29,7 @@ from botframework.connector.auth import (
 )
 from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
 
-from core.settings import Settings
+from core.config.settings import Settings
 
 log = logging.getLogger(__name__)
 

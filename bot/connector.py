@@ -19,8 +19,8 @@ import aiohttp
 from botframework.connector.auth import AuthenticationConstants, ServiceClientCredentialsFactory
 
 from bot.cards import attachment_json
+from core.config.settings import Settings
 from core.events import Reply, reply_from_payload
-from core.settings import Settings
 from core.transport import Budget, Destination, SendOutcome
 
 log = logging.getLogger(__name__)

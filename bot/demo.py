@@ -19,13 +19,14 @@ from pathlib import Path
 
 from sqlalchemy import update
 
-from core import counting, leadreport
+from core.config.orgconfig import OrgConfig
+from core.config.settings import GUID, Settings
 from core.context import Services
-from core.cycles import Cycle
-from core.models import Person, Team, TeamMember
-from core.orgconfig import OrgConfig
-from core.outbox import DELIVERED_PAYLOAD, FINAL_STATES, SENT, OutboxMessage
-from core.settings import GUID, Settings
+from core.privacy import counting
+from core.reporting import leadreport
+from core.store.cycles import Cycle
+from core.store.models import Person, Team, TeamMember
+from core.store.outbox import DELIVERED_PAYLOAD, FINAL_STATES, SENT, OutboxMessage
 from dialogs.checkin import Answer, record_answer
 from scheduler import cadence, checkins, digests
 

@@ -14,10 +14,11 @@ from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from sqlmodel import select
 
-from core import db, directory
-from core.models import Conversation, Person, Team
-from core.orgconfig import ConfigError, OrgConfig, load_org_config
-from core.settings import GUID, Settings
+from core import db
+from core.config.orgconfig import ConfigError, OrgConfig, load_org_config
+from core.config.settings import GUID, Settings
+from core.store import directory
+from core.store.models import Conversation, Person, Team
 from dialogs.router import default_commands
 from manifest.package import LOCAL_PLACEHOLDER_BOT_ID, build_package, read_package, teams_app_id
 

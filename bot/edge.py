@@ -164,7 +164,7 @@ def _id(limit: int, *, required: bool = False) -> Any:
     return Annotated[_text(limit, required=required), AfterValidator(_plain_id)]
 
 
-# Sizes follow the columns that keep them (core/models.py): person and tenant ids 64, Teams
+# Sizes follow the columns that keep them (core/store/models.py): person and tenant ids 64, Teams
 # user and bot ids 256, conversation, team and channel ids 512.
 AadId = _id(64)
 UserId = _id(256, required=True)

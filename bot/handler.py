@@ -22,10 +22,11 @@ from bot import teams
 from bot.cards import attachment_json
 from bot.connector import ConnectorTransport, RateLimited, outgoing_activity, reply_address
 from bot.storage import DatabaseStorage
-from core import db, directory
+from core import db
 from core.context import Services, Turn
 from core.events import ChannelPost, Incoming, PersonalChat, Recipient, Reply
-from core.outbox import enqueue_reply
+from core.store import directory
+from core.store.outbox import enqueue_reply
 from dialogs import basics
 from dialogs.router import Router
 from dialogs.support import crisis_without_records

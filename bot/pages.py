@@ -22,7 +22,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
 from core.context import Services
-from core.links import LinkState
+from core.privacy.links import LinkState
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.models import StateRecord
+from core.store.models import StateRecord
 
 
 class ETagConflictError(KeyError):

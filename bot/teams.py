@@ -8,8 +8,8 @@ from typing import Any
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
-from core.directory import ConversationInfo
 from core.events import ConversationKind, Incoming
+from core.store.directory import ConversationInfo
 
 _AT_TAG = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 _KINDS: dict[str, ConversationKind] = {

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from core.config.orgconfig import OrgConfig
 from core.db import Sessions
 from core.events import Incoming
-from core.orgconfig import OrgConfig
-from core.privacy import Secrets
+from core.privacy.secrets import Secrets
 
 if TYPE_CHECKING:
     from dialogs.commands import CommandTable

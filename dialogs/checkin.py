@@ -13,14 +13,14 @@ from typing import Any
 
 from sqlmodel import select, update
 
-from core import counting
-from core.checkinconfig import CalendarNote, CheckinQuestions
+from core.config.checkinconfig import CalendarNote, CheckinQuestions
 from core.context import Services, Turn
-from core.cycles import CLOSED, CYCLE_ABORTED, Cycle, CycleRecipient
 from core.db import upsert_insert
 from core.events import Card, Reply
-from core.privacy import Secrets
-from core.wellbeing import CheckinAnswer
+from core.privacy import counting
+from core.privacy.secrets import Secrets
+from core.store.cycles import CLOSED, CYCLE_ABORTED, Cycle, CycleRecipient
+from core.store.wellbeing import CheckinAnswer
 from dialogs.commands import Command
 from dialogs.engine import Dialog, Invalid, Step
 from dialogs.support import count_events, crisis_event, crisis_replies, services_card

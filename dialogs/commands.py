@@ -14,6 +14,9 @@ if TYPE_CHECKING:
 
 Handler = Callable[["Turn", str], Awaitable[list[Reply]]]
 
+ROLES = ("manager", "lead", "coordinator", "hr_expert", "hr_admin", "admin")
+"""The roles a command can be for (dialogs/roles.py says who holds each)."""
+
 
 @dataclass(frozen=True)
 class Command:
@@ -34,6 +37,9 @@ class Command:
     audience: str = "everyone"
     """Who `help` lists it for: everyone, or the role that uses it (manager, lead, coordinator,
     hr_expert, hr_admin, admin)."""
+    requires: str | None = None
+    """The role needed to run it (one of ROLES): the router refuses anyone else, before the
+    handler runs, in one wording (dialogs/roles.py). None: anyone may."""
     first_help: int = 0
     """Its place in the short `help` everyone sees (1 first); 0 keeps it for `help more`."""
     guessable: bool = True
@@ -88,6 +94,8 @@ class CommandTable:
                     )
                 self._by_phrase[key] = command
         for command in self.commands:
+            if command.requires is not None and command.requires not in ROLES:
+                raise ValueError(f"command {command.name!r} requires an unknown role")
             if (command.undoable or command.asks_first) and not command.changes_state:
                 raise ValueError(
                     f"command {command.name!r} is undoable or asks first but changes nothing"

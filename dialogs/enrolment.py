@@ -3,28 +3,14 @@
 from __future__ import annotations
 
 from core.context import Turn
-from core.directory import resolve_person
 from core.events import Reply
-from core.models import Team
+from core.store.models import Team
 from dialogs.commands import Command
-
-
-async def is_admin(turn: Turn) -> bool:
-    """Whether the sender is one of roles.admins (by AAD id, or a UPN seen in a roster)."""
-    if not turn.event.user_id:
-        return False
-    async with turn.services.sessions() as session:
-        for ref in turn.services.org.roles.admins:
-            if await resolve_person(session, ref) == turn.event.user_id:
-                return True
-    return False
 
 
 async def _set_enrolment(turn: Turn, enrolled: bool) -> list[Reply]:
     if not turn.event.team_id:
         return [Reply(text="Say this in a channel of the team you mean, and @mention me.")]
-    if not await is_admin(turn):
-        return [Reply(text="Only the bot's admins can change which teams get check-ins.")]
     async with turn.services.sessions() as session:
         team = await session.get(Team, turn.event.team_id)
         if team is None:
@@ -64,6 +50,7 @@ ENROL = Command(
     phrases=("enroll this team",),
     scopes=CHANNEL,
     audience="admin",
+    requires="admin",
     changes_state=True,
 )
 UNENROL = Command(
@@ -73,5 +60,6 @@ UNENROL = Command(
     phrases=("unenroll this team",),
     scopes=CHANNEL,
     audience="admin",
+    requires="admin",
     changes_state=True,
 )

@@ -16,26 +16,20 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.context import Turn
-from core.directory import resolve_person
 from core.events import Card, ChannelPost, Mention, PersonalChat, Reply
 from core.faq import store
 from core.faq.io import EntryData, describe_errors, save_entries
 from core.faq.models import (
     ANSWERED,
     ASKED_IN_PERSONAL,
-    PICKED,
     UNSURE,
-    FaqEntry,
     FaqEscalation,
-    FaqQuestion,
 )
-from core.models import Conversation, Person
-from core.outbox import enqueue_reply
+from core.store.directory import conversation_known, team_of_conversation, teams_user_id
+from core.store.outbox import enqueue_reply
 from dialogs.commands import Command
 
 log = logging.getLogger(__name__)
@@ -51,11 +45,6 @@ NO_EXPERTS = (
     "I can't reach the HR experts yet: nobody has set up their channel. Please ask your HR team "
     "directly, and let an admin know (they can say **register experts channel** in it)."
 )
-ONLY_HR_ADMINS = (
-    "Only HR admins can change the FAQ. If you should be one, ask for your account to be added "
-    "to roles.hr_admins in the organisation config."
-)
-ONLY_EXPERTS = "Only the HR experts can do that. Try it in the HR experts channel."
 
 
 class _BadCard(ValueError):
@@ -105,37 +94,6 @@ def _typed_argument(turn: Turn, words: int, fallback: str) -> str:
 def _safe_name(name: str) -> str:
     """A display name that cannot break the <at>…</at> markup."""
     return re.sub(r"[<>&]", "", name).strip() or "there"
-
-
-async def _holds_role(turn: Turn, people: list[str]) -> bool:
-    """Whether the person is one of `people` (AAD ids, or UPNs resolved from the rosters)."""
-    person = turn.event.user_id
-    if not person or not people:
-        return False
-    async with turn.services.sessions() as session:
-        for ref in people:
-            if await resolve_person(session, ref) == person:
-                return True
-    return False
-
-
-async def _is_hr_admin(turn: Turn) -> bool:
-    return await _holds_role(turn, turn.services.org.roles.hr_admins)
-
-
-async def _experts_channel(turn: Turn) -> str | None:
-    async with turn.services.sessions() as session:
-        return await store.experts_channel(
-            session, turn.event.tenant_id, turn.services.org.roles.hr_experts_channel
-        )
-
-
-async def _is_expert(turn: Turn) -> bool:
-    """Experts are whoever is in the experts channel; HR admins may act from anywhere."""
-    experts = await _experts_channel(turn)
-    here, _ = _split_thread(turn.event.conversation_id)
-    in_channel = not turn.event.personal and experts is not None and here == experts
-    return in_channel or await _is_hr_admin(turn)
 
 
 def _sureness(confidence: float, turn: Turn) -> str:
@@ -291,12 +249,8 @@ async def _show(turn: Turn, _argument: str) -> list[Reply]:
     if entry is None or entry.retired:
         return [Reply(text="That question isn't in the FAQ any more. Please ask again.")]
     async with turn.services.sessions() as session:
-        question = await session.get(FaqQuestion, question_id)
-        mine = question is not None and question.tenant_id == turn.event.tenant_id
-        if mine and question.outcome == UNSURE:
-            question.outcome, question.entry_id = PICKED, entry.id
-            session.add(question)
-            await session.commit()
+        await store.record_pick(session, question_id, turn.event.tenant_id, entry.id)
+        await session.commit()
     sureness = "You chose this from the closest questions."
     private_text = _text(turn, "question") if turn.event.personal else ""
     return [_answer_reply(entry, sureness, question_id, private_text)]
@@ -313,8 +267,7 @@ async def _feedback(turn: Turn, _argument: str) -> list[Reply]:
         return [Reply(text="Thanks for telling me.")]
     helpful = _value(turn).get("helpful") in (True, "true")
     async with turn.services.sessions() as session:
-        question = await session.get(FaqQuestion, question_id)
-        if question is None or question.tenant_id != turn.event.tenant_id:
+        if await store.asked_question(session, question_id, turn.event.tenant_id) is None:
             return [Reply(text="Thanks for telling me.")]
         if turn.event.user_id:
             voter = store.voter_key(
@@ -385,50 +338,41 @@ async def _escalate(turn: Turn, question_id: int, text: str | None, lead: str = 
         experts = await store.experts_channel(
             session, event.tenant_id, turn.services.org.roles.hr_experts_channel
         )
-        if experts is None or await session.get(Conversation, experts) is None:
+        if experts is None or not await conversation_known(session, experts):
             log.warning(
                 "faq escalation not sent: the experts channel is %s",
                 "not known to the bot yet" if experts else "not set up",
             )
             return [Reply(text=lead + NO_EXPERTS)]
-        question = await session.get(FaqQuestion, question_id)
-        if question is None or question.tenant_id != event.tenant_id:
+        question = await store.asked_question(session, question_id, event.tenant_id)
+        if question is None:
             return [Reply(text="I couldn't find that question any more. Please ask it again.")]
-        already = (
-            await session.exec(
-                select(FaqEscalation).where(FaqEscalation.question_id == question_id)
-            )
-        ).first()
+        already = await store.escalation_of(session, question_id)
         if already is not None:
             return [Reply(text=lead + _already_sent(already))]
         shared = question.kind != ASKED_IN_PERSONAL
         body = question.text if shared else text
         if not body:
             return [Reply(text="Please tell me the question you'd like to send.")]
-        person = await session.get(Person, event.user_id) if shared and event.user_id else None
+        mention_id = (
+            await teams_user_id(session, event.user_id) if shared and event.user_id else None
+        )
         base, thread = _split_thread(event.conversation_id)
-        escalation = FaqEscalation(
-            question_id=question_id,
-            tenant_id=event.tenant_id,
-            created_at=turn.now,
-            kind=question.kind,
-            question=body,
-            closest_entry_id=question.entry_id,
+        kind, closest_id = question.kind, question.entry_id
+        escalation = await store.escalate(
+            session,
+            question,
+            body=body,
             asker_aad=event.user_id,
-            asker_teams_id=person.teams_user_id if person else None,
+            asker_teams_id=mention_id,
             asker_name=event.user_name if shared else None,
             reply_conversation_id=base if shared else None,
             reply_thread_id=thread if shared else None,
+            now=turn.now,
         )
-        question.escalated = True
-        session.add_all([escalation, question])
-        try:
-            await session.flush()
-        except IntegrityError:
-            # Two presses of "Ask an HR expert" at once: the other one got there first.
-            await session.rollback()
+        if escalation is None:  # two presses at once: the other one got there first
             return [Reply(text=lead + "That question is already with the HR experts.")]
-        closest = knowledge.entries.get(question.entry_id or "")
+        closest = knowledge.entries.get(closest_id or "")
         card = _expert_card(escalation, closest.question if closest else "")
         await enqueue_reply(
             session,
@@ -439,7 +383,7 @@ async def _escalate(turn: Turn, question_id: int, text: str | None, lead: str = 
         )
         await session.commit()
     turn.services.wake_sender()
-    log.info("faq question escalated from a %s conversation", question.kind)
+    log.info("faq question escalated from a %s conversation", kind)
     if not shared:
         return [
             Reply(
@@ -528,15 +472,12 @@ async def _expert_answer(turn: Turn, _argument: str) -> list[Reply]:
     answer_text = _text(turn, "answer")
     if not answer_text:
         return [Reply(text="Please write an answer on the card before sending it.")]
-    if not await _is_expert(turn):
-        return [Reply(text=ONLY_EXPERTS)]
     add = _value(turn).get("add_to_faq") in (True, "true")
     async with turn.services.sessions() as session:
         escalation = await store.claim_escalation(
             session, escalation_id, turn.event.tenant_id, answer_text, turn.now
         )
         if escalation is None:
-            await session.rollback()
             return [Reply(text="That question has already been answered (or is no longer open).")]
         added = problem = ""
         if add:
@@ -603,8 +544,6 @@ def _age(then: datetime, now: datetime) -> str:
 
 async def _open(turn: Turn, _argument: str) -> list[Reply]:
     """For the experts: what is waiting, oldest first, with cards to answer the oldest here."""
-    if not await _is_expert(turn):
-        return [Reply(text=ONLY_EXPERTS)]
     async with turn.services.sessions() as session:
         waiting = await store.open_escalations(session, turn.event.tenant_id)
     if not waiting:
@@ -646,8 +585,6 @@ async def _register_experts(turn: Turn, _argument: str) -> list[Reply]:
                 "the HR experts, so that I can post every question there."
             )
         ]
-    if not await _holds_role(turn, turn.services.org.roles.admins):
-        return [Reply(text="Only admins can choose the HR experts channel.")]
     if turn.services.org.roles.hr_experts_channel:
         return [
             Reply(
@@ -657,8 +594,7 @@ async def _register_experts(turn: Turn, _argument: str) -> list[Reply]:
         ]
     base, _ = _split_thread(event.conversation_id)
     async with turn.services.sessions() as session:
-        conversation = await session.get(Conversation, base)
-        team_id = conversation.team_id if conversation else None
+        team_id = await team_of_conversation(session, base)
         await store.register_experts_channel(session, event.tenant_id, base, team_id, turn.now)
         await session.commit()
     log.info("registered the HR experts channel")
@@ -707,9 +643,9 @@ async def _find_entry(turn: Turn, typed: str, normalised: str) -> EntryData | li
     knowledge = await store.knowledge(turn.services.sessions, turn.now)  # seeds a new database
     async with turn.services.sessions() as session:
         for candidate in (typed, normalised.replace(" ", "-")):
-            row = await session.get(FaqEntry, candidate) if candidate else None
-            if row is not None:
-                return EntryData.from_row(row)
+            found = await store.entry(session, candidate)
+            if found is not None:
+                return found
     return [knowledge.entries[h.entry_id] for h in knowledge.index.rank(normalised or typed).hits]
 
 
@@ -725,14 +661,10 @@ def _not_found(typed: str, closest: list[EntryData], command: str) -> list[Reply
 
 
 async def _add(turn: Turn, _argument: str) -> list[Reply]:
-    if not await _is_hr_admin(turn):
-        return [Reply(text=ONLY_HR_ADMINS)]
     return [_edit_card(None)]
 
 
 async def _edit(turn: Turn, argument: str) -> list[Reply]:
-    if not await _is_hr_admin(turn):
-        return [Reply(text=ONLY_HR_ADMINS)]
     typed = _typed_argument(turn, 2, argument)
     found = await _find_entry(turn, typed, argument)
     if isinstance(found, list):
@@ -741,8 +673,6 @@ async def _edit(turn: Turn, argument: str) -> list[Reply]:
 
 
 async def _retire(turn: Turn, argument: str) -> list[Reply]:
-    if not await _is_hr_admin(turn):
-        return [Reply(text=ONLY_HR_ADMINS)]
     typed = _typed_argument(turn, 2, argument)
     found = await _find_entry(turn, typed, argument)
     if isinstance(found, list):
@@ -770,20 +700,18 @@ def _lines(value: str) -> list[str]:
 
 async def _save(turn: Turn, _argument: str) -> list[Reply]:
     """The add/edit card was saved: validate as an import would, then store it (live at once)."""
-    if not await _is_hr_admin(turn):
-        return [Reply(text=ONLY_HR_ADMINS)]
     entry_id = _text(turn, "entry_id")
     question = _text(turn, "question")
     async with turn.services.sessions() as session:
         retired = False
         if entry_id:
-            row = await session.get(FaqEntry, entry_id)
-            if row is None:
+            stored = await store.entry(session, entry_id)
+            if stored is None:
                 return [Reply(text=f"The entry **{entry_id}** no longer exists.")]
-            retired = row.retired
+            retired = stored.retired
         else:
             entry_id = _text(turn, "new_id")
-            if entry_id and await session.get(FaqEntry, entry_id) is not None:
+            if await store.entry(session, entry_id) is not None:
                 return [Reply(text=f"The id **{entry_id}** is already used. Choose another.")]
             entry_id = entry_id or await store.free_entry_id(session, question)
         try:
@@ -816,21 +744,13 @@ async def _save(turn: Turn, _argument: str) -> list[Reply]:
 
 
 async def _set_retired(turn: Turn, _argument: str) -> list[Reply]:
-    if not await _is_hr_admin(turn):
-        return [Reply(text=ONLY_HR_ADMINS)]
     entry_id = _text(turn, "entry_id")
     retire = _value(turn).get("retired") in (True, "true")
     async with turn.services.sessions() as session:
-        row = await session.get(FaqEntry, entry_id)
-        if row is None:
+        question = await store.set_retired(session, entry_id, retire, turn.now)
+        if question is None:
             return [Reply(text=f"The entry **{entry_id}** no longer exists.")]
-        if row.retired != retire:
-            row.retired = retire
-            row.revision += 1
-            row.updated_at = turn.now
-            session.add(row)
-            await session.commit()
-        question = row.question
+        await session.commit()
     log.info("faq entry %s from Teams", "retired" if retire else "brought back")
     if retire:
         title = "Retired"
@@ -866,6 +786,7 @@ FAQ_OPEN = Command(
     scopes=BOTH,
     examples=("unanswered questions", "which questions are waiting for an answer"),
     audience="hr_expert",
+    requires="hr_expert",
 )
 FAQ_ADD = Command(
     "faq add",
@@ -874,6 +795,7 @@ FAQ_ADD = Command(
     scopes=PERSONAL,
     examples=("add a new faq entry", "new faq question"),
     audience="hr_admin",
+    requires="hr_admin",
     changes_state=True,
 )
 FAQ_EDIT = Command(
@@ -884,6 +806,7 @@ FAQ_EDIT = Command(
     scopes=PERSONAL,
     usage="faq edit ID",
     audience="hr_admin",
+    requires="hr_admin",
     changes_state=True,
 )
 FAQ_RETIRE = Command(
@@ -894,6 +817,7 @@ FAQ_RETIRE = Command(
     scopes=PERSONAL,
     usage="faq retire ID",
     audience="hr_admin",
+    requires="hr_admin",
     changes_state=True,
 )
 REGISTER_EXPERTS = Command(
@@ -902,6 +826,7 @@ REGISTER_EXPERTS = Command(
     _register_experts,
     scopes=CHANNEL,
     audience="admin",
+    requires="admin",
     changes_state=True,
 )
 SHOW = Command("faq.show", "show a chosen FAQ answer", _show, scopes=BOTH, typed=False)
@@ -911,10 +836,17 @@ SEND_TO_EXPERT = Command(
     "faq.send_to_expert", "send a question to the experts", _send_to_expert, typed=False
 )
 EXPERT_ANSWER = Command(
-    "faq.expert_answer", "an expert's answer", _expert_answer, scopes=BOTH, typed=False
+    "faq.expert_answer",
+    "an expert's answer",
+    _expert_answer,
+    scopes=BOTH,
+    typed=False,
+    requires="hr_expert",
 )
-SAVE = Command("faq.save", "save an FAQ entry", _save, typed=False)
-SET_RETIRED = Command("faq.retire", "retire or bring back an entry", _set_retired, typed=False)
+SAVE = Command("faq.save", "save an FAQ entry", _save, typed=False, requires="hr_admin")
+SET_RETIRED = Command(
+    "faq.retire", "retire or bring back an entry", _set_retired, typed=False, requires="hr_admin"
+)
 
 COMMANDS = (
     FAQ,

@@ -15,18 +15,16 @@ import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from core import audit, leadreport, links
 from core.context import Services, Turn
 from core.events import Card, Reply
-from core.leadreport import LeadReport
-from core.leadreport_html import render_html
+from core.privacy import links
+from core.reporting import leadreport
+from core.reporting.leadreport import LeadReport
+from core.reporting.leadreport_html import render_html
+from core.store import audit
+from dialogs import roles
 from dialogs.commands import Command
 
-REFUSAL = (
-    "The wellbeing report is for the organisation's wellbeing leads, so I can't share it here. "
-    "If you think you should have it, ask whoever looks after the bot to add you as a wellbeing "
-    "lead."
-)
 WHICH_MONTH = (
     "Which month would you like? Say **report** for last month, **report this month**, or a "
     "month such as **report 2026-11** or **report November**."
@@ -75,13 +73,6 @@ def period_of(key: str, today: date) -> tuple[date, date]:
     return start, min(end, today)
 
 
-async def is_lead(services: Services, aad_object_id: str | None) -> bool:
-    if not aad_object_id:
-        return False
-    async with services.sessions() as session:
-        return aad_object_id.lower() in await leadreport.lead_ids(session, services.org)
-
-
 async def build_report(services: Services, start: date, end: date, now: datetime) -> LeadReport:
     """Count any newly closed cycle first, then every figure (no drawing)."""
     async with services.sessions() as session:
@@ -123,8 +114,6 @@ async def _report(turn: Turn, argument: str) -> list[Reply]:
     """`report [month]`: the headline figures and a 15-minute link to the full report."""
     services = turn.services
     user = (turn.event.user_id or "").lower()
-    if not await is_lead(services, user):
-        return [Reply(text=REFUSAL)]
     today = local_today(services, turn.now)
     month = choose_month(argument, today)
     if month is None:
@@ -162,6 +151,7 @@ REPORT = Command(
         "get the report for this month",
     ),
     audience="lead",
+    requires="lead",
 )
 
 
@@ -178,7 +168,7 @@ async def report_link(services: Services, token: str, now: datetime) -> links.Li
 
 
 async def _still_valid(services: Services, data: dict) -> bool:
-    return leadreport.link_period(data) is not None and await is_lead(services, data["aad"])
+    return leadreport.link_period(data) is not None and await roles.is_lead(services, data["aad"])
 
 
 async def report_page(

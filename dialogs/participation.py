@@ -9,7 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.context import Turn
 from core.events import Reply
-from core.models import Participation
+from core.store.models import Participation
 from dialogs.commands import Command
 
 MAX_PAUSE_WEEKS = 52

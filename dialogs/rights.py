@@ -4,37 +4,32 @@ each written to the audit log without content.
 
 Why a link and not Teams' file consent flow: the link works on every Teams client, needs no
 `supportsFiles` in the app package (off by default), and puts no copy of health data in the
-person's OneDrive; it expires after 15 minutes, works once (core/links.py) and is useless to
+person's OneDrive; it expires after 15 minutes, works once (core/privacy/links.py) and is useless to
 anyone without the bot's keys.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, update
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core import aggregates, audit, links, orgimport
 from core.context import Services, Turn
-from core.cycles import OPEN, Cycle, CycleRecipient
 from core.events import Card, Reply
-from core.faq.models import FaqEscalation
-from core.models import Conversation, Participation, Person, StateRecord, Team, TeamMember
-from core.outbox import OutboxMessage
-from core.privacy import Secrets, SecretsError
-from core.supportdata import ACTIVE_STATES, CoordinatorRequest
-from core.wellbeing import CheckinAnswer
+from core.privacy import links, persondata
+from core.privacy.secrets import Secrets, SecretsError
+from core.store import audit
+from core.store.cycles import cycle_dates
 from dialogs.commands import Command
 from signposting.referrals import unseal
 
 EXPORT_TTL = timedelta(minutes=15)
 EXPORT_PATH = "/export/"
 EXPORT_LINK = "export"
-"""The purpose of export links (core/links.py)."""
+"""The purpose of export links (core/privacy/links.py)."""
 CONFIRM, CANCEL = "delete my data confirm", "delete my data cancel"
 
 DELETED = (
@@ -76,29 +71,6 @@ def _decrypted(secrets: Secrets, value: Any) -> Any:
     return value
 
 
-async def _conversation_ids(session: AsyncSession, aad_object_id: str) -> set[str]:
-    ids = set(
-        (
-            await session.exec(
-                select(Conversation.id).where(Conversation.aad_object_id == aad_object_id)
-            )
-        ).all()
-    )
-    person = await session.get(Person, aad_object_id)
-    if person is not None and person.personal_conversation_id:
-        ids.add(person.personal_conversation_id)
-    return ids
-
-
-def _state_filter(conversation_ids: set[str]):
-    return or_(
-        *(
-            StateRecord.key.endswith(f"/conversations/{cid}", autoescape=True)
-            for cid in conversation_ids
-        )
-    )
-
-
 def _labels(
     services: Services,
 ) -> tuple[dict[str, str], dict[str, str], dict[str, str], dict[str, str]]:
@@ -114,56 +86,14 @@ def _labels(
 
 
 async def collect_export(services: Services, aad_object_id: str, now: datetime) -> dict[str, Any]:
-    """Everything held about one person, decrypted, as one JSON document for them alone."""
+    """Everything held about one person (core/privacy/persondata.py's inventory, table by table),
+    decrypted, as one JSON document for them alone."""
     secrets = services.secrets
-    pseudonym = secrets.pseudonym(aad_object_id)
-    moods, affecting, statements, scale = _labels(services)
     async with services.sessions() as session:
-        person = await session.get(Person, aad_object_id)
-        conversations = (
-            await session.exec(
-                select(Conversation).where(Conversation.aad_object_id == aad_object_id)
-            )
-        ).all()
-        teams = (
-            await session.exec(
-                select(Team.name, Team.aad_group_id)
-                .join(TeamMember, TeamMember.team_id == Team.id)
-                .where(TeamMember.aad_object_id == aad_object_id)
-            )
-        ).all()
-        participation = await session.get(Participation, aad_object_id)
-        cycles = {c.id: c.scheduled_for for c in (await session.exec(select(Cycle))).all()}
-        answers = (
-            await session.exec(
-                select(CheckinAnswer)
-                .where(CheckinAnswer.pseudonym == pseudonym)
-                .order_by(CheckinAnswer.answered_at)
-            )
-        ).all()
-        recipients = (
-            await session.exec(
-                select(CycleRecipient).where(CycleRecipient.aad_object_id == aad_object_id)
-            )
-        ).all()
-        messages = (
-            await session.exec(
-                select(OutboxMessage)
-                .where(OutboxMessage.aad_object_id == aad_object_id)
-                .order_by(OutboxMessage.id)
-            )
-        ).all()
-        conversation_ids = await _conversation_ids(session, aad_object_id)
-        states = (
-            (await session.exec(select(StateRecord).where(_state_filter(conversation_ids)))).all()
-            if conversation_ids
-            else []
-        )
-        managed = await orgimport.managed_by(session, services.org, aad_object_id)
-        counted = await aggregates.count_member(session, pseudonym)
-        requests = await _coordinator_requests(session, aad_object_id, services.secrets)
-        questions = await _faq_questions(session, aad_object_id)
-        entries = await audit.entries_about(session, aad_object_id)
+        who = await persondata.subject(session, aad_object_id, secrets.pseudonym(aad_object_id))
+        held = await persondata.read_all(session, who, services.org)
+        cycles = await cycle_dates(session)
+    shown = {key: show(held[key]) for key, show in _shown(services, cycles, who).items()}
     return {
         "about": (
             "Everything the wellbeing bot holds about you, made for you alone on "
@@ -171,83 +101,49 @@ async def collect_export(services: Services, aad_object_id: str, now: datetime) 
             "Microsoft account id, not your name; your notes are stored encrypted and shown "
             "here decrypted."
         ),
-        "you": {
-            "aad_object_id": aad_object_id,
+        **shown,
+    }
+
+
+def _shown(
+    services: Services, cycles: dict[int, Any], who: persondata.Subject
+) -> dict[str, Callable[[Any], Any]]:
+    """How each part of the inventory reads in the export, in the document's order."""
+    secrets = services.secrets
+    moods, affecting, statements, scale = _labels(services)
+
+    def you(person) -> dict[str, Any]:
+        return {
+            "aad_object_id": who.aad_object_id,
             "upn": person.upn if person else None,
             "time_zone": person.time_zone if person else None,
             "bot_installed_in_personal_chat": bool(person and person.personal_installed),
             "unreachable_since": _when(person.unreachable_since) if person else None,
-        },
-        "chats_with_the_bot": [
-            {"id": c.id, "kind": c.kind, "updated_at": _when(c.updated_at)} for c in conversations
-        ],
-        "teams_you_are_in": [{"name": name, "aad_group_id": group} for name, group in teams],
-        "teams_you_manage": [{"name": t.name, "aad_group_id": t.id} for t in managed],
-        "check_in_choice": {
+        }
+
+    def choice(participation) -> dict[str, Any]:
+        return {
             "status": participation.status if participation else "active",
             "paused_until": _when(participation.paused_until) if participation else None,
-        },
-        "check_ins": [
-            {
-                "answered_at": _when(a.answered_at),
-                "wellbeing_wednesday": (
-                    str(cycles[a.cycle_id]) if a.cycle_id in cycles else "one you started yourself"
-                ),
-                "mood": moods.get(str(a.mood), str(a.mood)),
-                "affecting_you_most": affecting.get(a.affecting or "", a.affecting),
-                "statements": {
-                    statements.get(item, item): scale.get(choice, choice)
-                    for item, choice in json.loads(a.pulse or "{}").items()
-                },
-                "private_note": secrets.decrypt(a.note) if a.note else None,
-            }
-            for a in answers
-        ],
-        "check_ins_sent_to_you": [
-            {
-                "wellbeing_wednesday": str(cycles.get(r.cycle_id)),
-                "answered": r.answered,
-                "reminded": r.reminded,
-            }
-            for r in recipients
-        ],
-        "messages_sent_to_you": [
-            {
-                "purpose": m.purpose,
-                "status": m.status,
-                "queued_at": _when(m.created_at),
-                "sent_at": _when(m.sent_at),
-            }
-            for m in messages
-        ],
-        "conversation_state": [
-            {
-                "updated_at": _when(s.updated_at),
-                "document": _decrypted(secrets, json.loads(s.document)),
-            }
-            for s in states
-        ],
-        "counted_in_team_summaries": counted,
-        "requests_to_the_staff_support_coordinator": requests,
-        "questions_passed_to_hr_experts": questions,
-        "audit_log": [
-            {"at": _when(e.at), "action": e.action, "by_you": e.actor == aad_object_id}
-            for e in entries
-        ],
-    }
+        }
 
+    def check_in(a) -> dict[str, Any]:
+        return {
+            "answered_at": _when(a.answered_at),
+            "wellbeing_wednesday": (
+                str(cycles[a.cycle_id]) if a.cycle_id in cycles else "one you started yourself"
+            ),
+            "mood": moods.get(str(a.mood), str(a.mood)),
+            "affecting_you_most": affecting.get(a.affecting or "", a.affecting),
+            "statements": {
+                statements.get(item, item): scale.get(choice, choice)
+                for item, choice in json.loads(a.pulse or "{}").items()
+            },
+            "private_note": secrets.decrypt(a.note) if a.note else None,
+        }
 
-async def _coordinator_requests(
-    session: AsyncSession, aad_object_id: str, secrets: Secrets
-) -> list[dict]:
-    """The person's coordinator requests, with what they shared decrypted for them."""
-    rows = (
-        await session.exec(
-            select(CoordinatorRequest).where(CoordinatorRequest.requester_aad_id == aad_object_id)
-        )
-    ).all()
-    return [
-        {
+    def request(r) -> dict[str, Any]:
+        return {
             "status": r.status,
             "contact_method": r.contact_method,
             "contact_time": r.contact_time,
@@ -258,71 +154,72 @@ async def _coordinator_requests(
             "contacted_at": _when(r.contacted_at),
             "closed_at": _when(r.closed_at),
         }
-        for r in rows
-    ]
 
-
-async def _faq_questions(session: AsyncSession, aad_object_id: str) -> list[dict]:
-    """Policy questions the person asked that went to HR experts (they hold who asked)."""
-    rows = (
-        await session.exec(select(FaqEscalation).where(FaqEscalation.asker_aad == aad_object_id))
-    ).all()
-    return [
-        {
+    def question(r) -> dict[str, Any]:
+        return {
             "question": r.question,
             "status": r.status,
             "answer": r.answer,
             "asked_at": _when(r.created_at),
             "answered_at": _when(r.answered_at),
         }
-        for r in rows
-    ]
+
+    return {
+        "you": you,
+        "chats_with_the_bot": lambda rows: [
+            {"id": c.id, "kind": c.kind, "updated_at": _when(c.updated_at)} for c in rows
+        ],
+        "teams_you_are_in": lambda rows: [
+            {"name": name, "aad_group_id": group} for name, group in rows
+        ],
+        "teams_you_manage": lambda rows: [{"name": t.name, "aad_group_id": t.id} for t in rows],
+        "check_in_choice": choice,
+        "check_ins": lambda rows: [check_in(a) for a in rows],
+        "check_ins_sent_to_you": lambda rows: [
+            {
+                "wellbeing_wednesday": str(cycles.get(r.cycle_id)),
+                "answered": r.answered,
+                "reminded": r.reminded,
+            }
+            for r in rows
+        ],
+        "messages_sent_to_you": lambda rows: [
+            {
+                "purpose": m.purpose,
+                "status": m.status,
+                "queued_at": _when(m.created_at),
+                "sent_at": _when(m.sent_at),
+            }
+            for m in rows
+        ],
+        "conversation_state": lambda rows: [
+            {
+                "updated_at": _when(s.updated_at),
+                "document": _decrypted(secrets, json.loads(s.document)),
+            }
+            for s in rows
+        ],
+        "counted_in_team_summaries": lambda count: count,
+        "requests_to_the_staff_support_coordinator": lambda rows: [request(r) for r in rows],
+        "questions_passed_to_hr_experts": lambda rows: [question(r) for r in rows],
+        "audit_log": lambda rows: [
+            {"at": _when(e.at), "action": e.action, "by_you": e.actor == who.aad_object_id}
+            for e in rows
+        ],
+    }
 
 
 async def erase(
     services: Services, session: AsyncSession, aad_object_id: str, now: datetime
 ) -> dict[str, int]:
-    """Delete a person's wellbeing data (in the caller's transaction); counts of what went."""
-    pseudonym = services.secrets.pseudonym(aad_object_id)
-    answers = await session.exec(delete(CheckinAnswer).where(CheckinAnswer.pseudonym == pseudonym))
-    await aggregates.forget_member(session, pseudonym)
-    conversation_ids = await _conversation_ids(session, aad_object_id)
-    states = 0
-    if conversation_ids:
-        result = await session.exec(delete(StateRecord).where(_state_filter(conversation_ids)))
-        states = result.rowcount or 0
-    open_cycles = select(Cycle.id).where(Cycle.status == OPEN)
-    await session.exec(
-        update(CycleRecipient)
-        .where(
-            CycleRecipient.aad_object_id == aad_object_id,
-            CycleRecipient.cycle_id.in_(open_cycles),
-        )
-        .values(answered=False, reminded=True)
+    """Delete a person's wellbeing data (in the caller's transaction, as core/privacy/persondata.py's
+    inventory says); rows by table, and the erasure audited."""
+    who = await persondata.subject(
+        session, aad_object_id, services.secrets.pseudonym(aad_object_id)
     )
-    await session.exec(
-        delete(CycleRecipient).where(
-            CycleRecipient.aad_object_id == aad_object_id,
-            CycleRecipient.cycle_id.not_in(open_cycles),
-        )
-    )
-    requests = await _erase_requests(session, aad_object_id)
-    await links.forget_person(session, aad_object_id)
+    removed = await persondata.erase(session, who)
     audit.record(session, actor=aad_object_id, action=audit.ERASE, at=now)
-    return {"answers": answers.rowcount or 0, "states": states, "requests": requests}
-
-
-async def _erase_requests(session: AsyncSession, aad_object_id: str) -> int:
-    mine = CoordinatorRequest.requester_aad_id == aad_object_id
-    pending = await session.exec(
-        delete(CoordinatorRequest).where(mine, CoordinatorRequest.status.in_(ACTIVE_STATES))
-    )
-    await session.exec(
-        update(CoordinatorRequest)
-        .where(mine)
-        .values(requester_name=None, contact_detail=None, note=None)
-    )
-    return pending.rowcount or 0
+    return removed
 
 
 # ---- the chat side -----------------------------------------------------------------------------

@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Sequence
 
+from core.config.orgconfig import OrgConfig
 from core.context import Turn
 from core.events import Reply
-from core.orgconfig import OrgConfig
 from dialogs import (
     basics,
     checkin,
@@ -26,6 +26,7 @@ from dialogs import (
     manager,
     participation,
     rights,
+    roles,
     support,
     understanding,
 )
@@ -198,6 +199,8 @@ async def command_stage(turn: Turn) -> list[Reply] | None:
                 f"**{command.name}** there."
             )
         ]
+    if not await roles.allowed(turn, command):
+        return [Reply(text=roles.refusal(command))]
     return await command.handler(turn, argument)
 
 

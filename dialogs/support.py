@@ -12,12 +12,12 @@ import re
 import secrets
 from typing import Any
 
-from core import counting
+from core.config.orgconfig import OrgConfig
+from core.config.supportconfig import Service, SupportConfig
 from core.context import Turn
 from core.events import Card, Incoming, PersonalChat, Reply
-from core.orgconfig import OrgConfig
-from core.supportconfig import Service, SupportConfig
-from core.supportdata import ACTIVE_STATES
+from core.privacy import counting
+from core.store.supportdata import ACTIVE_STATES
 from dialogs.commands import Command
 from signposting import referrals
 from signposting.crisis import CrisisSignal, detect_off_loop

@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core import db
+from core.config.orgconfig import OrgConfig
+from core.config.settings import Settings
 from core.context import Services
-from core.orgconfig import OrgConfig
-from core.privacy import Secrets, load_secrets
-from core.settings import Settings
+from core.privacy.secrets import Secrets, load_secrets
 from dialogs.router import default_commands, default_dialogs
 
 

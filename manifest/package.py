@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from importlib import metadata, resources
 from typing import Any
 
-from core.orgconfig import OrgConfig
-from core.settings import Settings
+from core.config.orgconfig import OrgConfig
+from core.config.settings import Settings
 from dialogs.commands import Command, CommandTable
 from dialogs.text import normalise
 

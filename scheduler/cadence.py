@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from core.checkinconfig import WEEKDAYS, Schedule
+from core.config.checkinconfig import WEEKDAYS, Schedule
 
 # A cycle opens when its date has begun anywhere on Earth (UTC+14), so that people in every time
 # zone can be queued ahead of their own local delivery time.

@@ -13,14 +13,22 @@ from sqlalchemy import update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.config.orgimport import org_teams
 from core.context import Services
-from core.cycles import CLOSED, CYCLE_ABORTED, CYCLE_HELD, OPEN, Cycle, CycleRecipient, cycle_counts
 from core.db import upsert_insert
-from core.directory import add_members, remember_person, remove_members, resolve_person
 from core.events import PersonalChat, Reply
-from core.models import Conversation, Participation, Person, Team, TeamMember
-from core.orgimport import org_teams
-from core.outbox import (
+from core.store.cycles import (
+    CLOSED,
+    CYCLE_ABORTED,
+    CYCLE_HELD,
+    OPEN,
+    Cycle,
+    CycleRecipient,
+    cycle_counts,
+)
+from core.store.directory import add_members, remember_person, remove_members, resolve_person
+from core.store.models import Conversation, Participation, Person, Team, TeamMember
+from core.store.outbox import (
     ABORTED,
     DELIVERED_PAYLOAD,
     FAILED,

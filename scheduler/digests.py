@@ -1,8 +1,8 @@
-"""Manager digests: when a cycle closes, freeze its answers (core.aggregates applies the rules,
-core.reporting stores what passed) and queue each manager's digest in their personal chat.
+"""Manager digests: when a cycle closes, freeze its answers (core.privacy.aggregates applies the rules,
+core.reporting.frozen stores what passed) and queue each manager's digest in their personal chat.
 
 Manager-facing: this module never reads answers or per-person rows itself; it hands the org
-structure to core.aggregates and gets back figures that already passed the rules.
+structure to core.privacy.aggregates and gets back figures that already passed the rules.
 """
 
 from __future__ import annotations
@@ -13,14 +13,16 @@ from datetime import datetime, timedelta
 
 from sqlmodel import select
 
-from core import aggregates, orgimport, reporting
-from core.aggregates import DIRECTORATE, ORGANISATION, TEAM, GroupSpec
+from core.config import orgimport
 from core.context import Services
-from core.cycles import CLOSED, Cycle
 from core.events import PersonalChat, Reply
 from core.logs import describe
-from core.models import Person, Team
-from core.outbox import enqueue_reply
+from core.privacy import aggregates
+from core.privacy.aggregates import DIRECTORATE, ORGANISATION, TEAM, GroupSpec
+from core.reporting import frozen as reporting
+from core.store.cycles import CLOSED, Cycle
+from core.store.models import Person, Team
+from core.store.outbox import enqueue_reply
 from dialogs import manager
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,9 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from core import leases, retention
 from core.context import Services
+from core.privacy import retention
+from core.store import leases
 from scheduler import checkins, digests, lead_report
 from signposting import referrals
 
@@ -30,7 +31,7 @@ COORDINATOR_REMINDER_EVERY_SECONDS = 5 * 60
 """Tells backup coordinators about requests nobody picked up (each request once)."""
 RETENTION_JOB_ID = "retention-nightly"
 RETENTION_EVERY_SECONDS = 60 * 60
-"""Hourly; core.retention.nightly does its work only in the organisation's 02:00 hour."""
+"""Hourly; core.privacy.retention.nightly does its work only in the organisation's 02:00 hour."""
 LEASE_TICKS = 3
 """The leader lease lasts three ticks: a dead leader is replaced within 3 ticks + 1 tick."""
 

@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from core import leadreport
 from core.context import Services
 from core.events import PersonalChat, Reply
-from core.models import Person
-from core.outbox import OutboxMessage, enqueue_reply
+from core.reporting import leadreport
+from core.store.models import Person
+from core.store.outbox import OutboxMessage, enqueue_reply
 from dialogs import leadreport as lead_dialog
 
 log = logging.getLogger(__name__)

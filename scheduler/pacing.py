@@ -13,12 +13,13 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from core import db, sendbudget
+from core import db
+from core.store import sendbudget
 
 
 class SharedPacer:
     """Paces every request a replica makes to Teams in a tenant on the tenant's one timetable in
-    the database (core/sendbudget.py), which every replica shares and both paths draw from:
+    the database (core/store/sendbudget.py), which every replica shares and both paths draw from:
     the outbox's fan-out and the replies in a turn.
 
     Slots fall at least 1 / rate apart. A slot is used within `slack` seconds of its time or

@@ -18,11 +18,11 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core import leases, outbox
-from core.directory import ConversationInfo, remember_conversation
-from core.models import Conversation, Person
-from core.outbox import FAILED, SENT, UNREACHABLE, OutboxMessage
-from core.privacy import Secrets
+from core.privacy.secrets import Secrets
+from core.store import leases, outbox
+from core.store.directory import ConversationInfo, remember_conversation
+from core.store.models import Conversation, Person
+from core.store.outbox import FAILED, SENT, UNREACHABLE, OutboxMessage
 from core.transport import Destination, SendOutcome, Transport
 from scheduler.pacing import AdaptiveRate, SharedPacer
 

@@ -24,8 +24,8 @@ from typing import Literal
 
 import numpy as np
 
+from core.config.supportconfig import CrisisModelSettings, SupportConfig
 from core.phrases import BREAK, Span, cached_phrase, find, words
-from core.supportconfig import CrisisModelSettings, SupportConfig
 from signposting import crisis_model
 
 Rule = Literal["phrases", "harm_phrases", "topic_phrases", "model"]

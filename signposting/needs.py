@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from core.config.supportconfig import Detection, Need, SupportConfig
 from core.phrases import BREAK, Span, cached_phrase, find, words
-from core.supportconfig import Detection, Need, SupportConfig
 
 
 @dataclass(frozen=True)

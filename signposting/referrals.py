@@ -19,14 +19,15 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core import audit, counting, directory
+from core.config.orgconfig import OrgConfig
 from core.context import Services
 from core.events import Card, PersonalChat, Reply
-from core.models import Person
-from core.orgconfig import OrgConfig
-from core.outbox import enqueue_reply
-from core.privacy import Secrets
-from core.supportdata import (
+from core.privacy import counting
+from core.privacy.secrets import Secrets
+from core.store import audit, directory
+from core.store.models import Person
+from core.store.outbox import enqueue_reply
+from core.store.supportdata import (
     ACTIVE_STATES,
     CLOSED,
     CONTACTED,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from core.supportconfig import CheckinRule, Service, SupportConfig
+from core.config.supportconfig import CheckinRule, Service, SupportConfig
 
 
 def services_for_need(need: str, support: SupportConfig) -> list[Service]:

@@ -24,10 +24,10 @@ from sqlalchemy.engine import make_url
 from bot.app import SERVICES, create_app
 from bot.connector import ConnectorTransport
 from bot.pages import SERVER_OPTIONS
-from core import privacy
+from core.config.orgconfig import OrgConfig, load_org_config
+from core.config.settings import Settings
 from core.context import Services
-from core.orgconfig import OrgConfig, load_org_config
-from core.settings import Settings
+from core.privacy import secrets as privacy
 from tests.support import activities
 from tests.support.clock import TEST_EPOCH, WALL_CLOCK_SHIFTS
 from tests.support.fake_connector import FakeConnector

@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from bot import handler
 from core.logs import configure_logging
-from core.outbox import OutboxMessage
+from core.store.outbox import OutboxMessage
 from dialogs.support import CRISIS_WORDING
 from tests.conftest import POSTGRES_URL
 from tests.support import activities

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-from core.checkinconfig import Schedule
+from core.config.checkinconfig import Schedule
 from scheduler import cadence
 
 LONDON = "Europe/London"

@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 
 from bot.cli import main
-from core import db, privacy
-from core.directory import remember_person
+from core import db
+from core.privacy import secrets as privacy
+from core.store.directory import remember_person
 from tests.support.clock import TEST_EPOCH, Clock
 
 

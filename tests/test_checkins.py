@@ -12,12 +12,12 @@ import pytest
 from sqlmodel import select
 
 from bot.app import SENDER
-from core import leadreport
-from core.cycles import Cycle, cycle_counts
-from core.models import Participation
-from core.orgconfig import TeamConfig
-from core.outbox import OutboxMessage
-from core.wellbeing import CheckinAnswer
+from core.config.orgconfig import TeamConfig
+from core.reporting import leadreport
+from core.store.cycles import Cycle, cycle_counts
+from core.store.models import Participation
+from core.store.outbox import OutboxMessage
+from core.store.wellbeing import CheckinAnswer
 from dialogs.support import CRISIS_WORDING
 from scheduler import checkins
 from tests.support import activities

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.models import Participation
+from core.store.models import Participation
 from dialogs.commands import Command, CommandTable
 from dialogs.participation import ArgumentError, is_active, parse_weeks
 from dialogs.router import default_commands

@@ -12,13 +12,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
-import core.tables  # noqa: F401  (registers every table)
+import core.store.tables  # noqa: F401  (registers every table)
 from bot.app import SERVICES
 from bot.cli import main
 from core import db
-from core.configdocs import render_markdown
-from core.orgconfig import ConfigError, load_org_config
-from core.settings import Settings
+from core.config.configdocs import render_markdown
+from core.config.orgconfig import ConfigError, load_org_config
+from core.config.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from bot.cli import main
 from bot.console import ADAPTIVE_CARD, Console, ConsoleUser
-from core.models import Conversation, Person
+from core.store.models import Conversation, Person
 from tests.support.activities import TENANT
 
 

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import SQLModel, select
 
-import core.tables  # noqa: F401  (every table, so the scan below sees them all)
-from core.orgconfig import load_org_config
-from core.supportconfig import SupportConfig
-from core.supportdata import SignpostingCount
+import core.store.tables  # noqa: F401  (every table, so the scan below sees them all)
+from core.config.orgconfig import load_org_config
+from core.config.supportconfig import SupportConfig
+from core.store.supportdata import SignpostingCount
 from dialogs import support
 from dialogs.router import default_router
 from signposting.crisis import detect

@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
-from core.orgconfig import load_org_config
+from core.config.orgconfig import load_org_config
+from core.config.supportconfig import CrisisModelSettings, SupportConfig
 from core.phrases import words
-from core.supportconfig import CrisisModelSettings, SupportConfig
 from signposting.crisis import CrisisSignal, combine, detect, read_phrases
 
 # Everyday messages the learned model takes for a crisis (it raises the alarm on about 7% of

@@ -13,9 +13,9 @@ import pytest
 from bench.needs_eval import evaluate_messages
 from bench.train_crisis_model import is_blind
 from core import sentence_encoder
+from core.config.supportconfig import CrisisModelSettings, SupportConfig
 from core.phrases import words
 from core.sentence_encoder import DIMENSIONS
-from core.supportconfig import CrisisModelSettings, SupportConfig
 from signposting import crisis_model
 from signposting.crisis import CrisisSignal, PhraseReading, combine, detect, read_phrases
 
@@ -349,7 +349,7 @@ def test_a_damaged_model_stops_the_bot_at_start_not_on_someones_message(
     tmp_path, monkeypatch, module, name, error
 ):
     from bot.app import create_app
-    from core.settings import Settings
+    from core.config.settings import Settings
 
     damaged = tmp_path / name
     damaged.write_bytes(b"not a model")

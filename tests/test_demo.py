@@ -15,12 +15,12 @@ from bot import demo
 from bot.app import SERVICES
 from bot.cli import main
 from bot.console import Console, ConsoleUser
-from core.cycles import CLOSED, Cycle
-from core.models import Person
-from core.outbox import FINAL_STATES, OutboxMessage
-from core.reporting import FrozenGroup
-from core.settings import Settings
-from core.wellbeing import CheckinAnswer
+from core.config.settings import Settings
+from core.reporting.frozen import FrozenGroup
+from core.store.cycles import CLOSED, Cycle
+from core.store.models import Person
+from core.store.outbox import FINAL_STATES, OutboxMessage
+from core.store.wellbeing import CheckinAnswer
 from tests.support.activities import TENANT
 from tests.support.clock import TEST_EPOCH
 from tests.test_console import Script

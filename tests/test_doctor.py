@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from core import db, directory
-from core.models import Conversation
-from core.orgconfig import load_org_config
-from core.settings import Settings
+from core import db
+from core.config.orgconfig import load_org_config
+from core.config.settings import Settings
+from core.store import directory
+from core.store.models import Conversation
 from dialogs.router import default_commands
 from manifest.package import build_package
 from tests.support.clock import TEST_EPOCH

@@ -17,7 +17,7 @@ from sqlmodel import SQLModel, select
 from core.faq.models import FaqEntry, FaqEscalation, FaqExpertsChannel, FaqFeedback, FaqQuestion
 from core.faq.report import faq_report
 from core.faq.search import load_vocabulary
-from core.outbox import FINAL_STATES, OutboxMessage
+from core.store.outbox import FINAL_STATES, OutboxMessage
 from tests.support import activities
 from tests.support.activities import TeamsTeam, TeamsUser
 from tests.support.cards import card_text
@@ -273,7 +273,7 @@ async def test_without_an_experts_channel_the_asker_is_told_plainly(bot):
 async def test_only_an_admin_registers_a_standard_experts_channel(bot):
     rooms = Channels(bot)
     _, [refused] = await rooms.ask("register experts channel", channel=rooms.experts)
-    assert "Only admins" in refused.body["text"]
+    assert "Only the bot's admins can use **register experts channel**" in refused.body["text"]
 
     admin = TeamsUser(aad_object_id=ADMIN, name="Ada Admin")
     private = activities.channel_message(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from core.models import Conversation, Participation, Person, Team, TeamMember
+from core.store.models import Conversation, Participation, Person, Team, TeamMember
 from tests.support import activities
 from tests.support.activities import TeamsTeam, TeamsUser
 from tests.support.cards import card_text

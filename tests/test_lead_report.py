@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import dataclasses
 import json
+import os
 import random
 import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -21,15 +24,16 @@ from sqlmodel import select
 
 from bot.app import SENDER
 from bot.cli import main
-from core import counting, kpi, leadreport, links
-from core.audit import AuditEntry
-from core.cycles import CLOSED, Cycle, CycleRecipient
-from core.leadreport import HIDDEN, ProcessSnapshot, shown_kpi_groups
-from core.leadreport_html import render_html, write_report
-from core.models import Person, Team, TeamMember
-from core.orgconfig import TeamConfig
-from core.outbox import SENT, UNREACHABLE, OutboxMessage
-from core.wellbeing import CheckinAnswer
+from core.config.orgconfig import TeamConfig
+from core.privacy import counting, links
+from core.reporting import kpi, leadreport
+from core.reporting.leadreport import HIDDEN, ProcessSnapshot, shown_kpi_groups
+from core.reporting.leadreport_html import render_html, write_report
+from core.store.audit import AuditEntry
+from core.store.cycles import CLOSED, Cycle, CycleRecipient
+from core.store.models import Person, Team, TeamMember
+from core.store.outbox import SENT, UNREACHABLE, OutboxMessage
+from core.store.wellbeing import CheckinAnswer
 from dialogs import leadreport as lead_dialog
 from dialogs import rights
 from scheduler import digests, lead_report
@@ -336,7 +340,7 @@ async def test_small_groups_are_hidden_and_never_shown_as_figures(generated_bot)
     # Ward 8 was shown in October only (four answering in November is below k); the period's
     # words pool only the weeks it was shown.
     async with bot.services.sessions() as session:
-        from core.reporting import FrozenGroup
+        from core.reporting.frozen import FrozenGroup
 
         ward8 = (
             await session.exec(
@@ -574,9 +578,7 @@ async def test_only_a_lead_gets_the_report_and_the_link_is_short_lived(generated
     await bot.install(OUTSIDER)
 
     [refused] = await bot.say(OUTSIDER, "report")
-    assert refused["text"].startswith(
-        "The wellbeing report is for the organisation's wellbeing leads"
-    )
+    assert refused["text"].startswith("Only the organisation's wellbeing leads can use **report**.")
     assert "attachments" not in refused or not refused["attachments"]
 
     [reply] = await bot.say(LEAD, "report 2026-11")
@@ -707,3 +709,33 @@ def test_which_month_a_lead_means():
     assert lead_dialog.choose_month("2027 01", today) is None  # not yet
     assert lead_dialog.choose_month("sometime", today) is None
     assert lead_dialog.period_of("2026-12", today) == (date(2026, 12, 1), today)
+
+
+GOLDEN = Path(__file__).parent / "fixtures" / "lead_report_golden.json"
+
+
+def _as_data(report: leadreport.LeadReport) -> object:
+    """Everything a built report holds (every table, sentence and figure), as plain JSON; a
+    value with no text of its own (the figures' in-process seal) reads as its type."""
+
+    def plain(value: object) -> str:
+        return value.isoformat() if isinstance(value, date) else type(value).__name__
+
+    return json.loads(json.dumps(dataclasses.asdict(report), default=plain, sort_keys=True))
+
+
+async def test_the_built_report_is_the_same_as_before_build_was_split_into_sections(
+    generated_bot,
+):
+    """tests/fixtures/lead_report_golden.json was written by `build()` as one 400-line function,
+    from this same generated organisation; the report built one section per function must hold
+    exactly the same tables, sentences and figures (HR figures imported too, so every section
+    has rows)."""
+    bot, _data = generated_bot
+    async with bot.services.sessions() as session:
+        await kpi.replace(session, kpi.parse(GOOD_CSV, kind="csv"), NOW)
+        await session.commit()
+    built = _as_data(await build(bot))
+    if os.environ.get("WRITE_LEAD_REPORT_GOLDEN"):
+        GOLDEN.write_text(json.dumps(built, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert built == json.loads(GOLDEN.read_text(encoding="utf-8"))

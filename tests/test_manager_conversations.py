@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from dialogs.manager import REFUSAL, asks_about_a_person
+from dialogs.guidance import shipped as guidance
+from dialogs.manager import asks_about_a_person
 from dialogs.support import CRISIS_WORDING
 from tests.support.activities import TeamsUser
 from tests.support.cards import cards_of
@@ -100,9 +101,9 @@ async def test_a_manager_asking_about_anyone_gets_only_a_polite_refusal(make_bot
             }, question
             assert not any("Member" in json.dumps(r) for r in replies)
             continue
-        assert [r.get("text") for r in replies] == [REFUSAL], question
+        assert [r.get("text") for r in replies] == [guidance().messages.refusal], question
         assert not any(r.get("attachments") for r in replies)
-    assert "Sam" not in REFUSAL and "Priya" not in REFUSAL
+    assert "Sam" not in guidance().messages.refusal and "Priya" not in guidance().messages.refusal
 
 
 async def test_guides_are_checklists_and_store_nothing(make_bot, org, clock):
@@ -147,4 +148,4 @@ async def test_staff_asking_about_a_colleague_are_not_refused_by_the_manager_sta
     setup = await start_team(make_bot, org, clock, members=3)
     bot = setup.bot
     replies = await bot.say(TeamsUser(), "how is Sam doing")
-    assert REFUSAL not in [r.get("text") for r in replies]
+    assert guidance().messages.refusal not in [r.get("text") for r in replies]

@@ -14,10 +14,10 @@ import pytest
 from sqlmodel import select
 
 from bot.app import SENDER
-from core.aggregates import band_words
-from core.cycles import Cycle
-from core.orgconfig import TeamConfig
-from core.reporting import FrozenGroup
+from core.config.orgconfig import TeamConfig
+from core.privacy.aggregates import band_words
+from core.reporting.frozen import FrozenGroup
+from core.store.cycles import Cycle
 from scheduler import checkins, digests
 from tests.support import activities
 from tests.support.activities import TeamsTeam, TeamsUser

@@ -9,8 +9,8 @@ import pytest
 from sqlmodel import select
 
 from bot.cli import main
-from core import orgimport
-from core.orgconfig import TeamConfig
+from core.config import orgimport
+from core.config.orgconfig import TeamConfig
 from tests.conftest import TEST_SECRETS
 from tests.support.activities import TeamsUser
 

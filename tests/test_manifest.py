@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 
 from bot.cli import main
-from core.orgconfig import load_org_config
-from core.settings import Settings
+from core.config.orgconfig import load_org_config
+from core.config.settings import Settings
 from dialogs.commands import Command, CommandTable
 from dialogs.router import default_commands
 from manifest.package import (

@@ -12,13 +12,14 @@ import pytest
 from sqlmodel import select
 
 from bot.connector import ConnectorTransport
-from core import db, outbox
-from core.directory import ConversationInfo, remember_conversation, remember_person
+from core import db
+from core.config.settings import Settings
 from core.events import Card, ChannelPost, PersonalChat, Reply
-from core.models import Person
-from core.outbox import OutboxMessage
-from core.privacy import Secrets, generate, load_secrets
-from core.settings import Settings
+from core.privacy.secrets import Secrets, generate, load_secrets
+from core.store import outbox
+from core.store.directory import ConversationInfo, remember_conversation, remember_person
+from core.store.models import Person
+from core.store.outbox import OutboxMessage
 from scheduler.sender import OutboxSender, SenderSettings
 from tests.support.clock import TEST_EPOCH, Clock
 from tests.support.fake_connector import Fault

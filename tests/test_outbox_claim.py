@@ -9,9 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import inspect, text
 
-from core import db, outbox
+from core import db
 from core.events import PersonalChat, Reply
-from core.outbox import OutboxMessage
+from core.store import outbox
+from core.store.outbox import OutboxMessage
 from core.transport import SendOutcome
 from scheduler.sender import OutboxSender, SenderSettings
 from tests.support.clock import Clock

@@ -6,18 +6,21 @@ from __future__ import annotations
 
 import ast
 import re
+from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from sqlmodel import SQLModel
 
-import core.tables  # noqa: F401
-from core import aggregates
-from core.aggregates import TEAM, Figures, PrivacyConfig
+import core.store.tables  # noqa: F401
+from core.privacy import aggregates, persondata
+from core.privacy.aggregates import TEAM, Figures, PrivacyConfig
+from dialogs import rights
 
 ROOT = Path(__file__).resolve().parent.parent
-MANAGER_FACING = ("dialogs/manager.py", "scheduler/digests.py", "core/reporting.py")
-FORBIDDEN_MODULES = {"core.wellbeing", "core.supportdata", "signposting.referrals"}
+MANAGER_FACING = ("dialogs/manager.py", "scheduler/digests.py", "core/reporting/frozen.py")
+FORBIDDEN_MODULES = {"core.store.wellbeing", "core.store.supportdata", "signposting.referrals"}
 FORBIDDEN_NAMES = {
     "CheckinAnswer",
     "CycleRecipient",
@@ -66,8 +69,14 @@ def test_only_the_aggregates_module_reads_answers_for_reporting():
     for path in (ROOT / "core").rglob("*.py"):
         if "CheckinAnswer" in path.read_text(encoding="utf-8"):
             readers.add(path.relative_to(ROOT).as_posix())
-    # the table itself, the one privacy module, and retention (which only deletes)
-    assert readers == {"core/wellbeing.py", "core/aggregates.py", "core/retention.py"}
+    # the table itself, the one privacy module, the per-person inventory (a person's own export,
+    # erasure and retention) and key rotation
+    assert readers == {
+        "core/store/wellbeing.py",
+        "core/privacy/aggregates.py",
+        "core/privacy/persondata.py",
+        "core/privacy/retention.py",
+    }
 
 
 def _figures(**overrides) -> dict:
@@ -120,3 +129,37 @@ def test_the_data_inventory_names_every_table_and_nothing_else():
     for table, cells in inventory.items():
         assert len(cells) == 5 and all(cells), f"{table}: every column needs an entry"
         assert cells[1] in {"identity", "wellbeing", "aggregate", "operational"}, table
+
+
+def test_every_table_with_a_person_column_is_in_the_per_person_inventory():
+    """Export, erasure and retention walk core/privacy/persondata.py's inventory: a new table that names
+    a person must join it (or say why its column leads back to nobody)."""
+    declared = {h.table for h in persondata.INVENTORY} | set(persondata.NOT_ABOUT_A_PERSON)
+    naming_a_person = {
+        name
+        for name, table in SQLModel.metadata.tables.items()
+        if set(table.columns.keys()) & persondata.PERSON_COLUMN_NAMES
+    }
+    assert not naming_a_person - declared, (
+        f"add to core/privacy/persondata.py's INVENTORY: {sorted(naming_a_person - declared)}"
+    )
+
+
+def test_each_inventory_entry_names_a_real_column_and_a_documented_table():
+    tables = SQLModel.metadata.tables
+    documented = _inventory()
+    for entry in persondata.INVENTORY:
+        assert entry.person_column in tables[entry.table].columns, entry.table
+        assert documented[entry.table][1] in {"identity", "wellbeing"}, entry.table
+        assert entry.on_erasure and entry.on_leaving and entry.retention, entry.table
+    tables_once = [h.table for h in persondata.INVENTORY]
+    assert len(tables_once) == len(set(tables_once))
+
+
+def test_the_export_shows_every_exported_part_of_the_inventory(org):
+    """A table added to the inventory with an export key must be shown in the person's export."""
+    who = persondata.Subject("aad", "pseudonym", frozenset())
+    services = SimpleNamespace(secrets=None, org=org)
+    shown = rights._shown(services, {1: date(2026, 1, 7)}, who)
+    exported = [h.export for h in persondata.INVENTORY if h.export]
+    assert list(shown) == exported

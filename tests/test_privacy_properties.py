@@ -16,7 +16,8 @@ from datetime import date
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.aggregates import (
+from core.config.orgconfig import load_org_config
+from core.privacy.aggregates import (
     DIRECTORATE,
     MIN_K,
     ORGANISATION,
@@ -28,7 +29,6 @@ from core.aggregates import (
     compute_cycle,
     summarise,
 )
-from core.orgconfig import load_org_config
 from dialogs.manager import digest_card
 
 ORG = load_org_config()

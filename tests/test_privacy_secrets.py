@@ -11,13 +11,13 @@ from cryptography.fernet import Fernet
 from sqlmodel import select
 
 from bot.cli import main
-from core import outbox
-from core.audit import AuditEntry
 from core.events import PersonalChat, Reply
-from core.models import StateRecord
-from core.outbox import OutboxMessage
-from core.privacy import Secrets
-from core.wellbeing import CheckinAnswer
+from core.privacy.secrets import Secrets
+from core.store import outbox
+from core.store.audit import AuditEntry
+from core.store.models import StateRecord
+from core.store.outbox import OutboxMessage
+from core.store.wellbeing import CheckinAnswer
 from tests.conftest import TEST_SECRETS
 from tests.support.activities import TeamsUser
 from tests.test_manager_digest import answer

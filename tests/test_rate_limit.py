@@ -12,10 +12,10 @@ import pytest
 from sqlmodel import select
 
 from bot.app import SENDER
-from core import outbox
-from core.directory import ConversationInfo, remember_conversation, remember_person
 from core.events import PersonalChat, Reply
-from core.outbox import OutboxMessage
+from core.store import outbox
+from core.store.directory import ConversationInfo, remember_conversation, remember_person
+from core.store.outbox import OutboxMessage
 from scheduler.pacing import SharedPacer
 from tests.support import activities
 from tests.support.activities import TeamsTeam, TeamsUser

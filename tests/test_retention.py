@@ -9,13 +9,13 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from core import retention
-from core.aggregates import FrozenRespondent
-from core.audit import AuditEntry
-from core.cycles import Cycle, CycleRecipient
-from core.models import Participation, Person, StateRecord, Team, TeamMember
-from core.reporting import FrozenCycle, FrozenGroup
-from core.wellbeing import CheckinAnswer
+from core.privacy import retention
+from core.privacy.aggregates import FrozenRespondent
+from core.reporting.frozen import FrozenCycle, FrozenGroup
+from core.store.audit import AuditEntry
+from core.store.cycles import Cycle, CycleRecipient
+from core.store.models import Participation, Person, StateRecord, Team, TeamMember
+from core.store.wellbeing import CheckinAnswer
 from tests.support import activities
 from tests.support.activities import TeamsTeam, TeamsUser
 from tests.support.clock import Clock

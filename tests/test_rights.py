@@ -14,11 +14,11 @@ from urllib.parse import urlparse
 import pytest
 from sqlmodel import select
 
-from core.aggregates import FrozenRespondent
-from core.audit import AuditEntry
-from core.models import StateRecord
-from core.supportdata import CoordinatorRequest
-from core.wellbeing import CheckinAnswer
+from core.privacy.aggregates import FrozenRespondent
+from core.store.audit import AuditEntry
+from core.store.models import StateRecord
+from core.store.supportdata import CoordinatorRequest
+from core.store.wellbeing import CheckinAnswer
 from dialogs import rights
 from tests.support import activities
 from tests.support.activities import TeamsUser

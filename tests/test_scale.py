@@ -13,9 +13,10 @@ import pytest
 from sqlmodel import select
 
 from bot.app import SENDER
-from core import db, leases, sendbudget
-from core.orgconfig import OrgConfig
-from core.outbox import OutboxMessage
+from core import db
+from core.config.orgconfig import OrgConfig
+from core.store import leases, sendbudget
+from core.store.outbox import OutboxMessage
 from scheduler import checkins, jobs
 from scheduler.pacing import AdaptiveRate, SharedPacer
 from tests.support.activities import TeamsUser
@@ -270,9 +271,9 @@ async def test_leads_hear_when_sending_completes_and_when_it_stalls(make_bot, or
 
 
 async def _queue_people(sessions, connector, count: int) -> None:
-    from core import outbox
-    from core.directory import ConversationInfo, remember_conversation, remember_person
     from core.events import PersonalChat, Reply
+    from core.store import outbox
+    from core.store.directory import ConversationInfo, remember_conversation, remember_person
 
     async with sessions() as session:
         for i in range(count):
@@ -305,7 +306,7 @@ async def _queue_people(sessions, connector, count: int) -> None:
 
 
 def _sender(sessions, transport, **overrides):
-    from core import outbox
+    from core.store import outbox
     from scheduler.sender import OutboxSender, SenderSettings
 
     defaults = {
@@ -321,7 +322,7 @@ def _sender(sessions, transport, **overrides):
 @pytest.fixture
 async def transport():
     from bot.connector import ConnectorTransport
-    from core.settings import Settings
+    from core.config.settings import Settings
 
     transport = ConnectorTransport(Settings(_env_file=None), None, timeout=1.0, connect_timeout=1.0)
     await transport.start()

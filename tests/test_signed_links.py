@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 import pytest
 from sqlmodel import select
 
-from core.links import IssuedLink
+from core.privacy.links import IssuedLink
 from tests.support.activities import TeamsUser
 from tests.support.clock import TEST_EPOCH, Clock
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from core.supportdata import SignpostingCount
+from core.store.supportdata import SignpostingCount
 from signposting.routing import services_for_need
 from tests.support import activities
 from tests.support.activities import TeamsTeam, TeamsUser

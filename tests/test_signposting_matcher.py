@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.orgconfig import ConfigError, load_org_config
+from core.config.orgconfig import ConfigError, load_org_config
+from core.config.supportconfig import SupportConfig
 from core.phrases import PhraseError, compile_phrase, find, within_one_edit, words
-from core.supportconfig import SupportConfig
 from signposting.needs import detect_needs, explain
 from signposting.routing import services_for_checkin, services_for_need, services_for_needs
 

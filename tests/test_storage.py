@@ -11,7 +11,7 @@ from sqlalchemy import update
 
 from bot.storage import DatabaseStorage, ETagConflictError, UnsafeDocumentError
 from core import db
-from core.models import StateRecord
+from core.store.models import StateRecord
 from tests.support.clock import Clock
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import event, text
 from sqlmodel import select
 
 from core import db
-from core.models import StateRecord
+from core.store.models import StateRecord
 from tests.support.activities import TeamsUser, card_execute
 
 

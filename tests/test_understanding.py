@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from core.models import Participation
-from core.wellbeing import CheckinAnswer
+from core.store.models import Participation
+from core.store.wellbeing import CheckinAnswer
 from dialogs.intent_model import Thresholds
 from dialogs.router import default_commands
 from dialogs.support import CRISIS_WORDING

@@ -17,10 +17,10 @@ from datetime import datetime
 
 from bot.cli import checkins, data, deployment, faq, run
 from bot.cli.common import CliError
+from core.config.orgconfig import ConfigError
 from core.faq.io import FaqFileError
-from core.models import utcnow
-from core.orgconfig import ConfigError
-from core.privacy import SecretsError
+from core.privacy.secrets import SecretsError
+from core.store.models import utcnow
 from scheduler.checkins import CycleError
 
 USER_ERRORS = (CliError, ConfigError, SecretsError, CycleError, FaqFileError)

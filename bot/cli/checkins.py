@@ -15,7 +15,7 @@ from bot.cards import render_card
 from bot.cli.common import CliError, iso_date, with_services
 from bot.console import CardRenderer
 from core.context import Services
-from core.cycles import Cycle
+from core.store.cycles import Cycle
 from dialogs import checkin
 from scheduler import cadence, checkins
 

@@ -13,9 +13,9 @@ from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core import db
+from core.config.orgconfig import load_org_config
+from core.config.settings import Settings
 from core.context import Services
-from core.orgconfig import load_org_config
-from core.settings import Settings
 from dialogs.wiring import build_services
 
 T = TypeVar("T")

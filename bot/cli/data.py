@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli.common import CliError, iso_date, with_services
-from core import audit, kpi, leadreport, orgimport
-from core.leadreport_html import write_report
+from core.config import orgimport
+from core.reporting import kpi, leadreport
+from core.reporting.leadreport_html import write_report
+from core.store import audit
 
 
 def cmd_org_import(args: argparse.Namespace) -> None:

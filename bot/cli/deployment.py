@@ -12,12 +12,12 @@ from typing import Any
 from bot.cli.common import CliError, load_settings, with_services
 from bot.doctor import diagnose, report
 from core import db
-from core.configdocs import render_markdown
+from core.config.configdocs import render_markdown
+from core.config.orgconfig import OrgConfig, load_org_config
 from core.faq import io as faq_io
 from core.logs import configure_logging
-from core.orgconfig import OrgConfig, load_org_config
-from core.privacy import generate
-from core.retention import reencrypt_all
+from core.privacy.retention import reencrypt_all
+from core.privacy.secrets import generate
 from dialogs.router import default_commands
 from manifest.package import build_package
 

@@ -19,9 +19,9 @@ from bot.cli.common import CliError, load_settings
 from bot.console import DEFAULT_TENANT, Console, ConsoleUser
 from bot.pages import SERVER_OPTIONS
 from core import db
+from core.config.orgconfig import ConfigError, OrgConfig, load_org_config
+from core.config.settings import Settings
 from core.logs import configure_logging
-from core.orgconfig import ConfigError, OrgConfig, load_org_config
-from core.settings import Settings
 from dialogs.wiring import build_services
 
 log = logging.getLogger("wellbeing-bot")

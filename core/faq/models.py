@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Column, Date, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
-from core.models import UTCDateTime
+from core.store.models import UTCDateTime
 
 ASKED_IN_PERSONAL = "personal"
 ANSWERED, UNSURE, PICKED = "answered", "unsure", "picked"

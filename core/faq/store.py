@@ -15,6 +15,7 @@ from datetime import datetime
 
 import numpy as np
 from sqlalchemy import delete, func, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -33,6 +34,8 @@ from core.faq.models import (
     ASKED_IN_PERSONAL,
     EXPERT_ANSWERED,
     OPEN,
+    PICKED,
+    UNSURE,
     FaqEntry,
     FaqEscalation,
     FaqExpertsChannel,
@@ -230,6 +233,25 @@ async def record_question(
     return row
 
 
+async def asked_question(
+    session: AsyncSession, question_id: int, tenant_id: str
+) -> FaqQuestion | None:
+    """A recorded question, only when it was asked in this tenant (a card from elsewhere or an
+    unknown id gets None)."""
+    row = await session.get(FaqQuestion, question_id)
+    return row if row is not None and row.tenant_id == tenant_id else None
+
+
+async def record_pick(
+    session: AsyncSession, question_id: int, tenant_id: str, entry_id: str
+) -> None:
+    """A question the FAQ was unsure of was answered by choosing one of the closest entries."""
+    row = await asked_question(session, question_id, tenant_id)
+    if row is not None and row.outcome == UNSURE:
+        row.outcome, row.entry_id = PICKED, entry_id
+        session.add(row)
+
+
 def voter_key(pseudonym: str, question_id: int) -> str:
     """One vote per person per answer without storing who: a hash of their pseudonym and the
     question (different for every question, so votes cannot be joined up)."""
@@ -266,11 +288,55 @@ async def register_experts_channel(
     session.add(row)
 
 
+async def escalation_of(session: AsyncSession, question_id: int) -> FaqEscalation | None:
+    """The escalation already made from a question, if any (one per question)."""
+    rows = await session.exec(select(FaqEscalation).where(FaqEscalation.question_id == question_id))
+    return rows.first()
+
+
+async def escalate(
+    session: AsyncSession,
+    question: FaqQuestion,
+    *,
+    body: str,
+    asker_aad: str | None,
+    asker_teams_id: str | None,
+    asker_name: str | None,
+    reply_conversation_id: str | None,
+    reply_thread_id: str | None,
+    now: datetime,
+) -> FaqEscalation | None:
+    """Open an escalation of `question` and mark the question escalated; None, with the session
+    rolled back, when another press of "Ask an HR expert" got there first."""
+    escalation = FaqEscalation(
+        question_id=question.id,
+        tenant_id=question.tenant_id,
+        created_at=now,
+        kind=question.kind,
+        question=body,
+        closest_entry_id=question.entry_id,
+        asker_aad=asker_aad,
+        asker_teams_id=asker_teams_id,
+        asker_name=asker_name,
+        reply_conversation_id=reply_conversation_id,
+        reply_thread_id=reply_thread_id,
+    )
+    question.escalated = True
+    session.add_all([escalation, question])
+    try:
+        await session.flush()
+    except IntegrityError:
+        await session.rollback()
+        return None
+    return escalation
+
+
 async def claim_escalation(
     session: AsyncSession, escalation_id: int, tenant_id: str, answer: str, now: datetime
 ) -> FaqEscalation | None:
-    """Mark an open escalation answered; None when it is not open (answered already, on any
-    replica, or unknown). Only one of two experts pressing Send at once gets it."""
+    """Mark an open escalation answered; None, with the session rolled back, when it is not open
+    (answered already, on any replica, or unknown). Only one of two experts pressing Send at
+    once gets it."""
     result = await session.exec(
         update(FaqEscalation)
         .where(
@@ -281,6 +347,7 @@ async def claim_escalation(
         .values(status=EXPERT_ANSWERED, answer=answer, answered_at=now)
     )
     if result.rowcount != 1:
+        await session.rollback()
         return None
     row = await session.get(FaqEscalation, escalation_id)
     await session.refresh(row)
@@ -309,6 +376,28 @@ async def open_escalations(
         .limit(limit)
     )
     return list(rows.all())
+
+
+async def entry(session: AsyncSession, entry_id: str) -> EntryData | None:
+    """One entry as stored now, retired or not (None for an unknown or empty id)."""
+    row = await session.get(FaqEntry, entry_id) if entry_id else None
+    return EntryData.from_row(row) if row is not None else None
+
+
+async def set_retired(
+    session: AsyncSession, entry_id: str, retired: bool, now: datetime
+) -> str | None:
+    """Retire an entry or bring it back (a new revision, so every replica rebuilds its index);
+    its question, or None when there is no such entry."""
+    row = await session.get(FaqEntry, entry_id)
+    if row is None:
+        return None
+    if row.retired != retired:
+        row.retired = retired
+        row.revision += 1
+        row.updated_at = now
+        session.add(row)
+    return row.question
 
 
 _SLUG = re.compile(r"[^a-z0-9]+")

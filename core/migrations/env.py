@@ -3,8 +3,8 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-import core.tables  # noqa: F401  (registers every table on the metadata)
-from core.models import UTCDateTime
+import core.store.tables  # noqa: F401  (registers every table on the metadata)
+from core.store.models import UTCDateTime
 
 connection = context.config.attributes.get("connection")
 if connection is None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
-import core.tables  # noqa: F401  (every table in SQLModel.metadata)
+import core.store.tables  # noqa: F401  (every table in SQLModel.metadata)
 from core.db import Sessions
 
 

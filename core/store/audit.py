@@ -12,7 +12,7 @@ from sqlalchemy import Column, delete, or_
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.models import UTCDateTime
+from core.store.models import UTCDateTime
 
 EXPORT_LINK = "export_link"
 EXPORT = "export"

@@ -2,7 +2,7 @@
 but the person may see (docs/privacy.md, "The rules for figures").
 
 Only this module reads answers for reporting. What leaves it is either `Figures` (exact counts for
-a group that passed every rule, for storing in core/reporting.py) or a `Summary` (banded words a
+a group that passed every rule, for storing in core/reporting/frozen.py) or a `Summary` (banded words a
 manager may read). Both are built only here: `Figures` refuses to exist below the threshold, and a
 hidden `Summary` carries no answer-derived value at all.
 
@@ -33,11 +33,11 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.checkinconfig import CheckinQuestions
-from core.cycles import CycleRecipient
-from core.models import Team, TeamMember
-from core.privacy import Secrets
-from core.wellbeing import CheckinAnswer
+from core.config.checkinconfig import CheckinQuestions
+from core.privacy.secrets import Secrets
+from core.store.cycles import CycleRecipient
+from core.store.models import Team, TeamMember
+from core.store.wellbeing import CheckinAnswer
 
 MIN_K = 3
 """k is never below this, whatever the config says."""
@@ -199,7 +199,7 @@ class Figures:
 
     def __post_init__(self) -> None:
         if self.seal is not _SEAL:
-            raise TypeError("Figures are made only by core.aggregates, after the rules")
+            raise TypeError("Figures are made only by core.privacy.aggregates, after the rules")
         if self.k < MIN_K or self.respondents < self.k or self.population <= self.k:
             raise ValueError("figures below the threshold cannot exist")
         if sum(self.mood) != self.respondents:
@@ -210,7 +210,7 @@ class Figures:
         return sum((i + 1) * n for i, n in enumerate(self.mood)) / self.respondents
 
     def as_columns(self) -> dict[str, object]:
-        """The figures as stored in core/reporting.py's frozen_group row."""
+        """The figures as stored in core/reporting/frozen.py's frozen_group row."""
         return {
             "respondents": self.respondents,
             "population": self.population,

@@ -17,16 +17,15 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, or_
 from sqlmodel import select
 
-from core import aggregates, audit, links
-from core.cycles import Cycle, CycleRecipient
-from core.models import Conversation, Participation, Person, StateRecord, TeamMember
-from core.outbox import FINAL_STATES, SEALED, OutboxMessage
-from core.privacy import SecretsError
-from core.supportdata import CoordinatorRequest
-from core.wellbeing import CheckinAnswer
+from core.privacy import persondata
+from core.privacy.secrets import SecretsError
+from core.store import audit
+from core.store.models import Person, StateRecord, TeamMember
+from core.store.outbox import SEALED, OutboxMessage
+from core.store.supportdata import CoordinatorRequest
+from core.store.wellbeing import CheckinAnswer
 
 log = logging.getLogger(__name__)
 
@@ -59,39 +58,24 @@ class RetentionReport:
 
 
 async def run(services, now: datetime) -> RetentionReport:
-    """Delete what is past its retention period, and the routing rows of people who left."""
+    """Delete what is past its retention period, and the routing rows of people who left (each
+    table as core/privacy/persondata.py's inventory says)."""
     privacy = services.org.privacy
-    cutoff = months_before(now, privacy.retention_months)
+    cutoffs = persondata.Cutoffs(
+        retention=months_before(now, privacy.retention_months),
+        audit=months_before(now, privacy.audit_retention_months),
+        links=now - LINK_RETENTION,
+    )
     async with services.sessions() as session:
-        answers = await session.exec(
-            delete(CheckinAnswer).where(CheckinAnswer.answered_at < cutoff)
-        )
-        old_cycles = list(
-            (await session.exec(select(Cycle.id).where(Cycle.closes_at < cutoff))).all()
-        )
-        await aggregates.forget_cycles(session, old_cycles)
-        if old_cycles:
-            await session.exec(
-                delete(CycleRecipient).where(CycleRecipient.cycle_id.in_(old_cycles))
-            )
-        states = await session.exec(delete(StateRecord).where(StateRecord.updated_at < cutoff))
-        messages = await session.exec(
-            delete(OutboxMessage).where(
-                OutboxMessage.status.in_(FINAL_STATES), OutboxMessage.created_at < cutoff
-            )
-        )
-        entries = await audit.forget_before(
-            session, months_before(now, privacy.audit_retention_months)
-        )
-        await links.forget_before(session, now - LINK_RETENTION)
+        expired = await persondata.expire(session, cutoffs)
         people = await _forget_leavers(session)
         await session.commit()
     report = RetentionReport(
-        answers=answers.rowcount or 0,
-        cycles=len(old_cycles),
-        states=states.rowcount or 0,
-        messages=messages.rowcount or 0,
-        audit_entries=entries,
+        answers=expired["checkin_answer"],
+        cycles=expired["cycle_recipient"],
+        states=expired["bot_state"],
+        messages=expired["outbox"],
+        audit_entries=expired["audit_log"],
         people=people,
     )
     log.info(
@@ -120,31 +104,8 @@ async def _forget_leavers(session) -> int:
             )
         ).all()
     )
-    if not leavers:
-        return 0
-    conversations = list(
-        (
-            await session.exec(
-                select(Conversation.id).where(Conversation.aad_object_id.in_(leavers))
-            )
-        ).all()
-    )
-    if conversations:
-        await session.exec(
-            delete(StateRecord).where(
-                or_(
-                    *(
-                        StateRecord.key.endswith(f"/conversations/{c}", autoescape=True)
-                        for c in conversations
-                    )
-                )
-            )
-        )
-    await session.exec(delete(Conversation).where(Conversation.aad_object_id.in_(leavers)))
-    await session.exec(delete(Participation).where(Participation.aad_object_id.in_(leavers)))
-    await session.exec(delete(CycleRecipient).where(CycleRecipient.aad_object_id.in_(leavers)))
-    await session.exec(delete(OutboxMessage).where(OutboxMessage.aad_object_id.in_(leavers)))
-    await session.exec(delete(Person).where(Person.aad_object_id.in_(leavers)))
+    if leavers:
+        await persondata.forget_leavers(session, leavers)
     return len(leavers)
 
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-from core.models import UTCDateTime
+from core.store.models import UTCDateTime
 
 OPEN, CONTACTED, CLOSED, WITHDRAWN = "open", "contacted", "closed", "withdrawn"
 ACTIVE_STATES = (OPEN, CONTACTED)

@@ -28,8 +28,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.db import is_postgres, upsert_insert
 from core.events import ChannelPost, PersonalChat, Recipient, Reply, reply_payload
-from core.models import UTCDateTime
-from core.privacy import Secrets, SecretsError
+from core.privacy.secrets import Secrets, SecretsError
+from core.store.models import UTCDateTime
 from core.transport import SendOutcome
 
 # Outbox states. queued/retrying wait for a sender; sending is leased to one sender; held waits

@@ -28,10 +28,10 @@ from sqlalchemy import Column, delete
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core import tabular
-from core.directory import resolve_person
-from core.models import Person, UTCDateTime
-from core.orgconfig import EMAIL, GUID, OrgConfig
+from core.config.orgconfig import EMAIL, GUID, OrgConfig
+from core.reporting import tabular
+from core.store.directory import resolve_person
+from core.store.models import Person, UTCDateTime
 
 COLUMNS = ("team_id", "team_name", "directorate", "manager", "enrolled")
 REQUIRED = ("team_id", "team_name")

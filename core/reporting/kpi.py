@@ -34,8 +34,8 @@ from sqlalchemy import Column, Float, UniqueConstraint, delete
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core import tabular
-from core.models import UTCDateTime
+from core.reporting import tabular
+from core.store.models import UTCDateTime
 
 COLUMNS = (
     "month",

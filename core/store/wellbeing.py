@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from core.models import UTCDateTime
+from core.store.models import UTCDateTime
 
 
 class CheckinAnswer(SQLModel, table=True):

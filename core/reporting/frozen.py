@@ -1,8 +1,8 @@
 """Frozen aggregates: each closed cycle's figures per team, directorate and organisation, stored
-once and never changed by later answers. Only groups that passed core/aggregates.py's rules hold
+once and never changed by later answers. Only groups that passed core/privacy/aggregates.py's rules hold
 figures; a hidden group's row says only that it was hidden. Raw answers are not needed again.
 
-Managers' digests and the later reports read from here, always through core.aggregates, so what
+Managers' digests and the later reports read from here, always through core.privacy.aggregates, so what
 leaves is a banded `Summary`, never a count.
 """
 
@@ -16,11 +16,11 @@ from sqlalchemy import Column, Date, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core import aggregates
-from core.aggregates import DIRECTORATE, ORGANISATION, TEAM, Figures, Frozen, Summary
-from core.checkinconfig import CheckinQuestions
+from core.config.checkinconfig import CheckinQuestions
 from core.db import upsert_insert
-from core.models import UTCDateTime
+from core.privacy import aggregates
+from core.privacy.aggregates import DIRECTORATE, ORGANISATION, TEAM, Figures, Frozen, Summary
+from core.store.models import UTCDateTime
 
 
 class FrozenCycle(SQLModel, table=True):
@@ -106,7 +106,7 @@ def store(
 
 
 def figures_of(row: FrozenGroup, k: int) -> Figures | None:
-    """A frozen row's figures when it was shown (core.aggregates checks the rules again)."""
+    """A frozen row's figures when it was shown (core.privacy.aggregates checks the rules again)."""
     if not row.shown:
         return None
     return aggregates.restore(

@@ -7,7 +7,7 @@ import typing
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from core.orgconfig import OrgConfig
+from core.config.orgconfig import OrgConfig
 
 
 def _type_name(annotation) -> str:

@@ -14,7 +14,7 @@ from sqlalchemy import inspect
 from sqlmodel import delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.models import Conversation, Participation, Person, Team, TeamMember
+from core.store.models import Conversation, Participation, Person, Team, TeamMember
 
 
 @dataclass(frozen=True)
@@ -189,3 +189,20 @@ async def resolve_person(session: AsyncSession, person_ref: str) -> str | None:
         return person_ref
     found = await session.exec(select(Person.aad_object_id).where(Person.upn == person_ref.lower()))
     return found.first()
+
+
+async def conversation_known(session: AsyncSession, conversation_id: str) -> bool:
+    """Whether the bot holds a reference to this conversation (so it can post there)."""
+    return await session.get(Conversation, conversation_id) is not None
+
+
+async def team_of_conversation(session: AsyncSession, conversation_id: str) -> str | None:
+    """The Teams team a channel conversation belongs to, when the bot knows it."""
+    row = await session.get(Conversation, conversation_id)
+    return row.team_id if row else None
+
+
+async def teams_user_id(session: AsyncSession, aad_object_id: str) -> str | None:
+    """A person's Teams user id (what an @mention needs), when the bot has seen them."""
+    row = await session.get(Person, aad_object_id)
+    return row.teams_user_id if row else None

@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from core.aggregates import PrivacyConfig
-from core.checkinconfig import CheckinConfig
+from core.config.checkinconfig import CheckinConfig
+from core.config.supportconfig import SupportConfig
 from core.faq.config import FaqConfig
-from core.supportconfig import SupportConfig
+from core.privacy.aggregates import PrivacyConfig
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

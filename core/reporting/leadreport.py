@@ -3,9 +3,9 @@
 Three kinds of figure, each with its own privacy rule (docs/privacy.md, "The wellbeing lead's
 report"):
 
-- **How people feel** comes only from the frozen per-cycle aggregates (core/reporting.py), so the
+- **How people feel** comes only from the frozen per-cycle aggregates (core/reporting/frozen.py), so the
   report does not change when raw answers are purged by retention or erased at a person's request.
-  Organisation figures are shares of figures that already passed core/aggregates.py's rules;
+  Organisation figures are shares of figures that already passed core/privacy/aggregates.py's rules;
   directorates and teams are in words (the manager digest's bands), and a group never shown reads
   "hidden to protect people".
 - **Process figures** (check-ins sent and delivered, reminders, people paused or stopped,
@@ -14,11 +14,11 @@ report"):
   no two figures subtract to a hidden one. Delivery counts are kept per cycle in
   `report_cycle_process` when the cycle closes, because the outbox and recipient rows they come
   from are deleted at retention.
-- **HR figures** imported with `wellbeing-bot kpi import` (core/kpi.py) are shown per group only
+- **HR figures** imported with `wellbeing-bot kpi import` (core/reporting/kpi.py) are shown per group only
   for groups of at least k people; smaller groups are merged into "other" only when that merge
   (and what the organisation total leaves over) has at least k people too, otherwise hidden.
 
-Nothing here draws: core/leadreport_html.py turns a `LeadReport` into HTML, charts and CSV.
+Nothing here draws: core/reporting/leadreport_html.py turns a `LeadReport` into HTML, charts and CSV.
 """
 
 from __future__ import annotations
@@ -35,15 +35,18 @@ from sqlalchemy import Column, Date, Integer
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core import aggregates, counting, kpi, orgimport, reporting
-from core.aggregates import MOOD_GROUPS, ORGANISATION, SMALL_CELL, Figures, Summary
-from core.checkinconfig import CheckinQuestions
-from core.cycles import CLOSED, Cycle, cycle_counts
+from core.config import orgimport
+from core.config.checkinconfig import CheckinQuestions
+from core.config.orgconfig import OrgConfig
 from core.faq.report import faq_report
-from core.models import Participation, Team, UTCDateTime
-from core.orgconfig import OrgConfig
-from core.outbox import FAILED, SENT, UNREACHABLE
-from core.supportdata import SignpostingCount
+from core.privacy import aggregates, counting
+from core.privacy.aggregates import MOOD_GROUPS, ORGANISATION, SMALL_CELL, Figures, Summary
+from core.reporting import frozen as reporting
+from core.reporting import kpi
+from core.store.cycles import CLOSED, Cycle, cycle_counts
+from core.store.models import Participation, Team, UTCDateTime
+from core.store.outbox import FAILED, SENT, UNREACHABLE
+from core.store.supportdata import SignpostingCount
 
 HIDDEN = "hidden to protect people"
 NEARLY_EVERYONE = "nearly everyone"
@@ -51,7 +54,7 @@ NO_DATA = "no check-in this week"
 LINK_TTL = timedelta(minutes=15)
 REPORT_PATH = "/report/"
 LINK_PURPOSE = "report"
-"""The purpose of report links (core/links.py)."""
+"""The purpose of report links (core/privacy/links.py)."""
 CORRELATION_NOTE = (
     "These figures sit side by side; that does not mean one causes the other. Sickness absence "
     "and turnover change for many reasons (the season, staffing, other support), so read them as "
@@ -364,15 +367,26 @@ def shown_kpi_groups(
 async def build(
     session: AsyncSession, org: OrgConfig, start: date, end: date, now: datetime
 ) -> LeadReport:
-    """Every figure of the report for cycles scheduled from `start` to `end` (inclusive)."""
-
-    k = org.privacy.k
+    """Every figure of the report for cycles scheduled from `start` to `end` (inclusive), one
+    section after another, in the order the page shows them."""
     questions = org.checkin.questions
-    tz = org.organisation.timezone
-    report = LeadReport(org.organisation.name, start, end, k, now)
+    report = LeadReport(org.organisation.name, start, end, org.privacy.k, now)
     report.affecting_labels = {o.id: o.label for o in questions.affecting.options}
+    report.weeks = await _organisation_weeks(session, start, end)
+    answered_by_day = await _checkins_section(session, report)
+    events = await _support_section(session, report, org)
+    faq = await _faq_section(session, report, org.organisation.timezone)
+    _feelings_section(report, questions, answered_by_day)
+    pooled_groups = await _groups_section(session, report, questions)
+    await _hr_figures_section(session, report, org)
+    _write_summary(report, pooled_groups, faq, events, report.k)
+    return report
 
-    # -- process: the check-ins ---------------------------------------------------------------
+
+async def _checkins_section(session: AsyncSession, report: LeadReport) -> dict[date, int | str]:
+    """Process: who each week's check-in reached and who answered, and who is taking a break.
+    Returns each week's "Answered" as printed, which the feelings tables repeat."""
+    k, start, end = report.k, report.start, report.end
     snapshots = {
         s.scheduled_for: s
         for s in (
@@ -383,7 +397,6 @@ async def build(
             )
         ).all()
     }
-    report.weeks = await _organisation_weeks(session, start, end)
     outcome_by_day = {w.day: w.figures for w in report.weeks}
     process_rows = []
     answered_by_day: dict[date, int | str] = {}
@@ -461,8 +474,15 @@ async def build(
             "everyone's right; a rise is worth a look at how the check-in feels, not at who.",
         )
     )
+    return answered_by_day
 
-    # -- process: support --------------------------------------------------------------------
+
+async def _support_section(
+    session: AsyncSession, report: LeadReport, org: OrgConfig
+) -> dict[str, int]:
+    """Process: the support people were shown and asked for. Returns the period's event counts
+    (the summary sentences use them)."""
+    k, start, end = report.k, report.start, report.end
     counts = (await session.exec(select(SignpostingCount))).all()
     by_service: dict[str, int] = defaultdict(int)
     by_need: dict[str, int] = defaultdict(int)
@@ -532,8 +552,12 @@ async def build(
             f"“fewer than {k}”. Nobody who asked for help is ever named in a report.",
         )
     )
+    return events
 
-    # -- process: the FAQ ----------------------------------------------------------------------
+
+async def _faq_section(session: AsyncSession, report: LeadReport, tz: str):
+    """Process: policy questions asked of the HR FAQ, and what became of them."""
+    start, end = report.start, report.end
     faq = await faq_report(
         session, _local_midnight(start, tz), _local_midnight(end + timedelta(days=1), tz)
     )
@@ -554,8 +578,14 @@ async def build(
             "staff. These are about the policy, not about anyone's wellbeing.",
         )
     )
+    return faq
 
-    # -- outcomes: the organisation, by week and by month --------------------------------------
+
+def _feelings_section(
+    report: LeadReport, questions: CheckinQuestions, answered_by_day: dict[date, int | str]
+) -> None:
+    """Outcomes: the organisation's mood and themes, by week and by month."""
+    start, end = report.start, report.end
     mood_rows = []
     theme_week_rows = []
     for week in report.weeks:
@@ -650,7 +680,12 @@ async def build(
         )
     )
 
-    # -- outcomes: directorates and teams, in words ----------------------------------------------
+
+async def _groups_section(
+    session: AsyncSession, report: LeadReport, questions: CheckinQuestions
+) -> reporting.Report:
+    """Outcomes: directorates and teams, in words, as their managers' summaries show them."""
+    start, end = report.start, report.end
     pooled_groups = await reporting.report(session, start, end, questions)
 
     def words(summary: Summary) -> list[Any]:
@@ -688,8 +723,12 @@ async def build(
             section="outcomes",
         )
     )
+    return pooled_groups
 
-    # -- HR figures ------------------------------------------------------------------------------
+
+async def _hr_figures_section(session: AsyncSession, report: LeadReport, org: OrgConfig) -> None:
+    """HR figures imported beside the check-ins, with small groups merged or hidden."""
+    k, start, end = report.k, report.start, report.end
     months = months_between(start, end)
     figures = await kpi.figures(session, months[0], months[-1])
     report.has_kpi = bool(figures)
@@ -779,9 +818,6 @@ async def build(
             section="hr",
         )
     )
-
-    _write_summary(report, pooled_groups, faq, events, k)
-    return report
 
 
 def _write_summary(report: LeadReport, groups: reporting.Report, faq, events, k: int) -> None:

@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.db import upsert_insert
-from core.models import UTCDateTime
+from core.store.models import UTCDateTime
 
 
 class Lease(SQLModel, table=True):

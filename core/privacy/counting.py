@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.db import upsert_insert
-from core.supportdata import SignpostingCount
+from core.store.supportdata import SignpostingCount
 
 MENU_SHOWN = "menu_shown"
 NEED_CHOSEN = "need_chosen"

@@ -21,8 +21,8 @@ from sqlalchemy import Column, update
 from sqlmodel import Field, SQLModel, delete
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.models import UTCDateTime
-from core.privacy import Secrets
+from core.privacy.secrets import Secrets
+from core.store.models import UTCDateTime
 
 
 class IssuedLink(SQLModel, table=True):

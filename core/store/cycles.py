@@ -9,8 +9,8 @@ from sqlalchemy import Column, Date, func
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.models import UTCDateTime
-from core.outbox import BLOCKED_ERRORS, OutboxMessage
+from core.store.models import UTCDateTime
+from core.store.outbox import BLOCKED_ERRORS, OutboxMessage
 
 # Cycle states: open (sending and accepting answers), held (sending paused by an admin),
 # aborted (what was left unsent dropped), closed (answers frozen for reporting).
@@ -85,3 +85,8 @@ async def cycle_counts(session: AsyncSession, cycle_id: int) -> dict[str, int]:
     counts["answered"] = answered
     counts["blocked"] = blocked
     return dict(counts)
+
+
+async def cycle_dates(session: AsyncSession) -> dict[int, date]:
+    """Each cycle's Wellbeing Wednesday, by id (how a person's export names their check-ins)."""
+    return {c.id: c.scheduled_for for c in (await session.exec(select(Cycle))).all()}

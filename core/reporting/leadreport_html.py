@@ -1,6 +1,6 @@
 """The wellbeing lead's report on paper: one self-contained HTML file (charts embedded as PNG
 images drawn with matplotlib), and a CSV file for every table. Figures come only from
-core/leadreport.py, which has already applied the privacy rules; this module only draws them."""
+core/reporting/leadreport.py, which has already applied the privacy rules; this module only draws them."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from core.aggregates import MOOD_GROUPS, SMALL_CELL, pool
-from core.leadreport import CORRELATION_NOTE, LeadReport, month_label
+from core.privacy.aggregates import MOOD_GROUPS, SMALL_CELL, pool
+from core.reporting.leadreport import CORRELATION_NOTE, LeadReport, month_label
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 COLOURS = {"struggling or low": "#d95f02", "okay": "#bdbdbd", "good or great": "#1b9e77"}
