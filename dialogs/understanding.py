@@ -219,17 +219,18 @@ def argument_for(command: Command, said: str) -> str:
     return ""
 
 
-def readable(command: Command, argument: str) -> bool:
-    """Whether the command can act on the argument as typed: `pause` with a length it cannot
-    read ("pause em for 6 wks pls", "pause check ins") is read as a sentence instead, so the
-    weeks come out of it, or the classifier says whether it was meant at all."""
+def weeks_meant(command: Command, argument: str) -> str | None:
+    """For `pause` typed with a length it cannot read but a sentence that names one ("pause em
+    for 6 wks pls"): the weeks, as it reads them. None otherwise: its own words stand, and a
+    length nobody could read ("pause the music") gets its answer saying how to say it."""
     if command.name != "pause" or not argument:
-        return True
+        return None
     try:
         parse_weeks(argument)
     except ArgumentError:
-        return False
-    return True
+        weeks = weeks_in(argument)
+        return f"{weeks} weeks" if weeks else None
+    return None
 
 
 @dataclass(frozen=True)
@@ -360,7 +361,10 @@ class Understanding:
         or the classifier's probabilities and the tidied text (the training script chooses
         thresholds on these without reading each message again)."""
         match = self.table.match(text)
-        if match is not None and readable(match.command, match.argument):
+        if match is not None:
+            weeks = weeks_meant(match.command, match.argument)
+            if weeks:
+                return Reading(match.command.name, weeks, SURE, (match.command.name,), 1.0)
             return Reading(
                 match.command.name, match.argument, SURE, (match.command.name,), 1.0, True
             )
@@ -371,13 +375,10 @@ class Understanding:
         if match is not None and match.command.name in self.commands:
             command = match.command
             argument = argument_for(command, said) if match.argument else ""
-            if match.argument and not argument and command.name == "pause":
-                match = None  # "pause the music": the classifier decides, not the word
-            elif in_dialog and command.changes_state:
+            if in_dialog and command.changes_state:
                 return NOTHING_READ
-            else:
-                outcome = SURE if acts_on_a_guess(command) else CONFIRM
-                return Reading(command.name, argument, outcome, (command.name,), 1.0)
+            outcome = SURE if acts_on_a_guess(command) else CONFIRM
+            return Reading(command.name, argument, outcome, (command.name,), 1.0)
         return self._probabilities(said, "?" in text), said
 
     def decide(self, read: Probabilities, said: str, *, in_dialog: bool = False) -> Reading:

@@ -183,11 +183,12 @@ async def test_pause_with_words_it_cannot_read_takes_the_weeks_from_the_sentence
     assert (await status(bot, user)).status == "paused"
 
 
-def test_pause_with_words_it_cannot_read_is_a_sentence_not_the_tables_word(understanding):
+def test_pause_with_a_length_in_words_it_cannot_read_takes_the_weeks_named(understanding):
     reading = understanding.read("pause em for 6 wks pls")
     assert (reading.intent, reading.argument, reading.exact) == ("pause", "6 weeks", False)
     assert understanding.read("pause 6 weeks").exact
-    assert not understanding.read("pause the music").exact
+    music = understanding.read("pause the music")
+    assert (music.argument, music.exact) == ("the music", True)  # its answer says how to say it
 
 
 async def test_a_paraphrased_stop_acts_and_says_how_to_undo_it(bot):
