@@ -2,7 +2,7 @@
 labelled set, and end with one line of JSON.
 
     python bench/understanding_eval.py --set dev             # tune on this one
-    python bench/understanding_eval.py --set heldout         # u1, u2 and u3: report, never tune
+    python bench/understanding_eval.py --set heldout         # u1-u8: burned, now fitted on
     python bench/understanding_eval.py --set PATH [--set PATH ...] [--explain] [--save FILE]
 
 `--set` may be given several times: the sets are scored together, and each on its own
@@ -18,7 +18,9 @@ understanding step. Then:
 
 - acted on correctly: no crisis card, the step was sure, and what the bot does is what the
   label asks (for `none`: the fallback). A labelled argument must be read too (pause: the
-  weeks). A request to be left alone is done as `stop`, or `pause` with the weeks it names, so
+  weeks, "2 weeks" or a bare "2"; report: the month, "january 2025" or "2025-01"). A policy
+  question and `faq` asked in words ("I have a question about the attendance policy") do the
+  same thing, the text goes to the FAQ, so either reading counts for either label. A request to be left alone is done as `stop`, or `pause` with the weeks it names, so
   for leave_alone and stop (or pause) either reading does the same thing and counts. Two
   commands with one handler (`start` and `resume`) do the same thing and count as one.
   `delete my data` asks "are you sure?" before it deletes anything (`Command.asks_first`), on
@@ -37,6 +39,7 @@ understanding step. Then:
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from collections import Counter
@@ -56,8 +59,10 @@ from dialogs.router import default_commands  # noqa: E402
 from dialogs.understanding import (  # noqa: E402
     CONFIRM,
     LEAVE_ALONE,
+    MONTHS,
     NONE,
     NOTHING,
+    POLICY_QUESTION,
     UNSURE,
     Reading,
     Understanding,
@@ -66,10 +71,13 @@ from dialogs.understanding import (  # noqa: E402
 from signposting.crisis import detect  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
+BURNED = range(1, 9)
+"""Blind sets already scored once, now among the voice files the model is fitted on (a blind
+set not yet scored is given by its path)."""
 SETS = {
     "dev": [DATA / "understanding_dev.yaml"],
-    "heldout": [DATA / "heldout" / f"understanding_u{n}.yaml" for n in (1, 2, 3)],
-    **{f"u{n}": [DATA / "heldout" / f"understanding_u{n}.yaml"] for n in (1, 2, 3)},
+    "heldout": [DATA / "heldout" / f"understanding_u{n}.yaml" for n in BURNED],
+    **{f"u{n}": [DATA / "heldout" / f"understanding_u{n}.yaml"] for n in BURNED},
 }
 
 
@@ -78,17 +86,38 @@ def held_out(path: Path) -> bool:
 
 
 def action(intent: str, argument: str) -> str:
-    """What the bot does for an intent: being left alone is `stop`, or `pause` with weeks."""
+    """What the bot does for an intent: being left alone is `stop`, or `pause` with weeks; a
+    policy question sends the text to the FAQ, as `faq` and the question do."""
     if intent == LEAVE_ALONE:
         return "pause" if weeks_in(argument or "") else "stop"
+    if intent == POLICY_QUESTION:
+        return "faq"
     return intent
+
+
+def labelled_weeks(labelled: str) -> int | None:
+    """A labelled length: "2 weeks", "a fortnight", or a bare number of weeks ("2")."""
+    text = labelled.strip().lower()
+    return int(text) if text.isdigit() else weeks_in(text)
+
+
+def labelled_month(labelled: str) -> str:
+    """A labelled month as the step writes it: "2025-01" is "january 2025"."""
+    found = re.fullmatch(r"(\d{4})-(\d{2})", labelled.strip())
+    if found and 1 <= int(found.group(2)) <= 12:
+        return f"{MONTHS[int(found.group(2)) - 1]} {found.group(1)}"
+    return labelled.strip().lower()
 
 
 def same_argument(intent: str, labelled: str, read: str) -> bool:
     if not labelled:
         return True
     if intent in ("pause", LEAVE_ALONE):
-        return weeks_in(labelled) == weeks_in(read or "")
+        return labelled_weeks(labelled) == weeks_in(read or "")
+    if intent == "report":
+        month, year = ([*labelled_month(labelled).split(), ""])[:2]
+        said = (read or "").strip().lower()
+        return month[:3] in said and year in said
     return labelled.strip().lower() in (read or "").strip().lower()
 
 
@@ -200,7 +229,7 @@ def main() -> int:
     parser.add_argument(
         "--set",
         action="append",
-        help="dev, heldout, u1, u2, u3, or a YAML path; repeat to score several (default: dev)",
+        help="dev, heldout (u1-u8), u1 ... u8, or a YAML path; repeat to score several (default: dev)",
     )
     parser.add_argument("--config", help="organisation YAML (default: the bundled example)")
     parser.add_argument("--explain", action="store_true", help="list misses (dev sets only)")

@@ -10,13 +10,14 @@ numpy arrays (dialogs/data/intent_model.npz) that this module only reads and sco
   each block scaled to length one), so a slip ("chekin", "paus") still shares most features
   with what the model was fitted on.
 
-Probabilities are calibrated by one temperature fitted on predictions for writing styles the
-fit had not seen (leave one voice out). The thresholds the step acts and asks at were chosen by
-the training script on a development set the fit never sees, and travel in the same file.
+Probabilities are calibrated by one temperature fitted on predictions for writers the fit had
+not seen (leave one blind writer out). The thresholds the step acts and asks at were chosen by
+the training script on those predictions and on a development set the fit never sees, and
+travel in the same file.
 
 The examples are data beside the command table: each command's own words and examples
 (`Command.examples`), and more in dialogs/data/understanding/*.yaml, one file per writing
-voice, keyed by intent. `load` checks the model was fitted on exactly these examples and knows
+voice, keyed by intent (`blind_u*.yaml`: the burned blind sets, one per writer). `load` checks the model was fitted on exactly these examples and knows
 exactly the table's intents, so a command added without refitting stops the bot at start with
 the command to run, not on someone's message.
 """

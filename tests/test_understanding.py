@@ -172,6 +172,25 @@ async def test_a_paraphrased_pause_acts_for_the_weeks_named_and_says_how_to_undo
     assert (await status(bot, user)).status == "paused"
 
 
+@pytest.mark.parametrize(
+    ("said", "weeks"), [("pause em for 6 wks pls", 6), ("Pause for 6 weeks. Sabbatical.", 6)]
+)
+async def test_pause_with_words_it_cannot_read_takes_the_weeks_from_the_sentence(bot, said, weeks):
+    user = TeamsUser()
+    text = text_of(await bot.say(user, said))
+    assert f"paused your check-ins for {weeks} weeks" in text, said
+    assert "**resume**" in text
+    assert (await status(bot, user)).status == "paused"
+
+
+def test_pause_with_a_length_in_words_it_cannot_read_takes_the_weeks_named(understanding):
+    reading = understanding.read("pause em for 6 wks pls")
+    assert (reading.intent, reading.argument, reading.exact) == ("pause", "6 weeks", False)
+    assert understanding.read("pause 6 weeks").exact
+    music = understanding.read("pause the music")
+    assert (music.argument, music.exact) == ("the music", True)  # its answer says how to say it
+
+
 async def test_a_paraphrased_stop_acts_and_says_how_to_undo_it(bot):
     user = TeamsUser()
     text = text_of(await bot.say(user, "turn off my weekly check ins please"))
