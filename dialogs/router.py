@@ -190,6 +190,8 @@ async def command_stage(turn: Turn) -> list[Reply] | None:
             return None
         if not reading.exact and not understanding.acts_on_a_guess(found):
             return None  # never acted on a guess: understanding.read says CONFIRM instead
+        if not reading.exact and found is support.SUPPORT and support.names_a_need(turn):
+            return None  # a guess at the menu that names a need: the need stage matches it
         command, argument = found, reading.argument
     scope = "personal" if turn.event.personal else "channel"
     if scope not in command.scopes:

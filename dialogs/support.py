@@ -354,6 +354,12 @@ async def crisis_without_records(event: Incoming, org: OrgConfig) -> list[Reply]
     return _private_for(event, crisis_replies(org, signal))
 
 
+def names_a_need(turn: Turn) -> bool:
+    """Whether the text names a need the support config knows ("to talk to someone in
+    confidence", "money worries"): its matching services say more than the whole menu."""
+    return bool(turn.event.text and detect_needs(turn.event.text, _support(turn)))
+
+
 async def need_stage(turn: Turn) -> list[Reply] | None:
     """Personal chat: needs recognised in what the person wrote lead to the matching services."""
     if not turn.event.personal or not turn.event.text or turn.event.value:
