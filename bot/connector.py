@@ -267,9 +267,12 @@ class ConnectorTransport:
         base = destination.service_url.rstrip("/") + "/v3/conversations"
         conversation_id = destination.conversation_id
         created: str | None = None
+        if conversation_id is None:
+            # Outside the try: a database that cannot give the slot is not a failed send (the
+            # sender hands the claim back), and nothing has reached Teams yet.
+            await self._slot(destination.tenant_id, urgent=False)
         try:
             if conversation_id is None:
-                await self._slot(destination.tenant_id, urgent=False)
                 status, payload, retry_after = await self._post(
                     base,
                     {

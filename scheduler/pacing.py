@@ -39,6 +39,9 @@ class SharedPacer:
 
     MAX_LEAD = 0.05
     MAX_BATCH = 10
+    REPLY_WAIT = 2.0
+    """Longest a reply waits for its slot: someone is waiting for it, and a reply Teams
+    refuses with 429 is retried or handed to the outbox, never lost."""
     STATEMENT_WAIT = 1.0
     """Seconds a take may wait for the database: then DatabaseTimeout, and a reply goes
     without its slot (a silent database must not hold the apology for it)."""
@@ -79,6 +82,8 @@ class SharedPacer:
     async def acquire(self, tenant_id: str, *, urgent: bool = False) -> None:
         """Wait for a slot of `tenant_id`'s timetable: `urgent` for a reply someone waits for,
         otherwise (the fan-out) behind every reply."""
+        deadline = self._clock() + self.REPLY_WAIT
+        rebooked = False
         while True:
             if urgent:
                 at = (await self._take(tenant_id, None, 1)).at
@@ -98,10 +103,16 @@ class SharedPacer:
                         if hold > 0:
                             await self._sleep(hold)
             wait = at - self._clock()
+            if urgent:
+                # Someone waits for a reply: it books again at most once when the loop woke
+                # too late for its slot, and never waits past the deadline.
+                wait = min(wait, deadline - self._clock())
             if wait > 0:
                 await self._sleep(wait)
-            if self._clock() - at <= self.slack:
+            on_time = self._clock() - at <= self.slack
+            if on_time or (urgent and (rebooked or self._clock() >= deadline)):
                 return
+            rebooked = True
             self.given_up += 1  # a late slot: used by no one
 
     async def _take(self, tenant_id: str, within: float | None, count: int) -> sendbudget.Slot:

@@ -145,8 +145,8 @@ class PhraseReading:
     request: bool = False
     """The message talks to or about the bot ("stop messaging me") and names nothing serious."""
     everyday: bool = False
-    """An idiom (`support.crisis.idioms`: "cut myself shaving", "dying for a cig") is in the
-    message and nothing serious is named: the everyday reading of a risk word."""
+    """Idiom (`support.crisis.idioms`: "cut myself shaving", "dying for a cig") is at least half
+    the message and nothing serious is named in it: the everyday reading of a risk word."""
     said_of_self: bool = False
     """A serious phrase names the writer in its own words ("I want to join her", "I'm going the
     same way"): the model may not veto it, even beside someone else's death."""
@@ -189,6 +189,15 @@ def read_phrases(tokens: Sequence[str], support: SupportConfig) -> PhraseReading
         and not _spans(rules.joke_retractions, tokens, fuzzy)
     )
     request = not serious and bool(_spans(rules.request_context, tokens, fuzzy))
+    # An idiom raises the model's bar only when it is most of the message and nothing serious
+    # is named anywhere in it, cancelled or not: one harmless idiom ("the plan is") must not
+    # shelter the rest of a message, nor hide a goodbye it happens to overlap.
+    named_serious = bool(_spans(rules.serious_phrases, tokens, fuzzy)) or bool(
+        _spans(rules.act_phrases, tokens, fuzzy)
+    )
+    in_idioms = {i for idiom in idioms for i in range(idiom.start, idiom.end)}
+    word_count = sum(token != BREAK for token in tokens)
+    mostly_idiom = not named_serious and 2 * len(in_idioms) >= max(word_count, 1) and bool(idioms)
     someone_else = bool(_spans(rules.someone_else_phrases, tokens, fuzzy))
 
     def reading(signal: CrisisSignal | None) -> PhraseReading:
@@ -198,7 +207,7 @@ def read_phrases(tokens: Sequence[str], support: SupportConfig) -> PhraseReading
             sum(token != BREAK for token in tokens),
             someone_else,
             request,
-            bool(idioms) and not serious,
+            mostly_idiom,
             said_of_self,
         )
 

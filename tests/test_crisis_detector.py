@@ -329,3 +329,22 @@ def test_a_serious_phrase_in_the_writers_own_words_is_never_vetoed():
     about_her = read_phrases(words(worry, support.detection.spellings), support)
     assert not about_her.said_of_self
     assert combine(about_her, 0.0, CrisisModelSettings()) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "this is my last day. sorry for everything. goodbye everyone",
+        "this is my last day, goodbye all. nobody will miss me",
+        "I've packed up my desk, said my goodbyes, bye everyone",
+        "moving to a better place soon, goodbye everyone",
+        "handed over my patients. told you I wouldn't make it to christmas",
+        "keys back, locker cleared, letters written. night everyone",
+        "stop messaging me, I won't be here next week",
+    ],
+)
+def test_end_of_shift_and_leaving_words_never_shelter_a_goodbye(text):
+    """Words of a last day or of the end of a shift explain away ordinary goodbyes, but must
+    never quiet one that carries risk (a review found each of these missed or left to the
+    model alone)."""
+    assert detect(text) is not None

@@ -398,3 +398,18 @@ async def test_the_database_going_away_mid_fanout_and_back(
     finally:
         await engine.dispose()
         await proxy.close()
+
+
+async def test_a_reply_never_waits_long_for_its_slot(sessions):
+    """Someone is waiting for a reply: however far ahead the timetable is booked, it waits at
+    most REPLY_WAIT (Teams' 429 answer, retried or handed to the outbox, covers the rest),
+    and a reply that wakes late books again at most once."""
+    time = SimulatedTime(1_800_000_000.0, lambda: 0.5)  # the loop wakes half a second late
+    pacer = _pacer(sessions, time, rate=1, limit=1.01)
+    for _ in range(30):  # thirty seconds of the timetable already booked
+        async with sessions() as session:
+            await sendbudget.take(session, "tenant-a", now=time(), interval=1.0)
+    started = time()
+    await pacer.acquire("tenant-a", urgent=True)
+    assert time() - started <= SharedPacer.REPLY_WAIT + 0.5
+    assert pacer.given_up <= 1
