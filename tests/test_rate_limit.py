@@ -20,7 +20,7 @@ from scheduler.pacing import SharedPacer
 from tests.support import activities
 from tests.support.activities import TeamsTeam, TeamsUser
 from tests.support.clock import TEST_EPOCH, RunningClock
-from tests.support.fake_connector import Fault
+from tests.support.fake_connector import Fault, busiest_second
 
 pytestmark = pytest.mark.time_sensitive
 
@@ -111,16 +111,6 @@ async def _queue_fanout(bot, people: int) -> None:
         await session.commit()
 
 
-def _busiest_second(times: list[float]) -> int:
-    times = sorted(times)
-    busiest, first = 0, 0
-    for last, at in enumerate(times):
-        while times[first] <= at - 1.0:
-            first += 1
-        busiest = max(busiest, last - first + 1)
-    return busiest
-
-
 async def test_two_replicas_replies_and_fanout_share_one_budget_and_stay_under_it(
     make_bot, monkeypatch
 ):
@@ -158,6 +148,6 @@ async def test_two_replicas_replies_and_fanout_share_one_budget_and_stay_under_i
     assert all(connector.activities(user.chat_id) for user in users)
     assert len(granted) == len(connector.sent)  # every request took a slot, none went without
     assert sum(urgent for _, urgent in granted) == len(users)
-    assert _busiest_second([at for at, _ in granted]) <= limit
+    assert busiest_second([at for at, _ in granted]) <= limit
     last_fanout = max(at for at, urgent in granted if not urgent)
     assert all(at < last_fanout for at, urgent in granted if urgent)  # not queued behind it

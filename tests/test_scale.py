@@ -21,7 +21,7 @@ from scheduler import checkins, jobs
 from scheduler.pacing import AdaptiveRate, SharedPacer
 from tests.support.activities import TeamsUser
 from tests.support.clock import RunningClock
-from tests.support.fake_connector import Fault
+from tests.support.fake_connector import Fault, busiest_second
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
@@ -98,16 +98,6 @@ class SimulatedTime:
             woken.set_result(None)
 
 
-def _busiest_second(times: list[float]) -> int:
-    times = sorted(times)
-    busiest, first = 0, 0
-    for last, at in enumerate(times):
-        while times[first] <= at - 1.0:
-            first += 1
-        busiest = max(busiest, last - first + 1)
-    return busiest
-
-
 def _pacer(sessions, time: SimulatedTime, rate: float = 49.5, limit: float = 50):
     return SharedPacer(sessions, rate, limit, clock=time, sleep=time.sleep)
 
@@ -144,7 +134,7 @@ async def test_replicas_and_replies_on_one_database_timetable_never_exceed_the_l
 
     await asyncio.gather(*(fan_out(p) for p in replicas), *(reply(p) for p in replicas))
     assert len(fanout) == 300 and len(replied) == 80
-    assert _busiest_second(fanout + replied) <= 50
+    assert busiest_second(fanout + replied) <= 50
     # Replies are interleaved with the fan-out, not queued behind its 6 s of sending.
     assert max(waits) < 0.25
     assert sorted(waits)[len(waits) // 2] <= 3 / 49.5

@@ -10,6 +10,17 @@ from typing import Any
 from aiohttp import web
 
 
+def busiest_second(times: list[float]) -> int:
+    """The most requests sent in any one second (Teams' limit is per second, sliding)."""
+    times = sorted(times)
+    busiest, first = 0, 0
+    for last, at in enumerate(times):
+        while times[first] <= at - 1.0:
+            first += 1
+        busiest = max(busiest, last - first + 1)
+    return busiest
+
+
 @dataclass
 class Fault:
     """What to do instead of answering normally: a status (with Retry-After), or hang."""
