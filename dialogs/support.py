@@ -338,7 +338,7 @@ async def crisis_stage(turn: Turn) -> list[Reply] | None:
         "crisis card (%s) shown in a %s conversation", signal.kind, turn.event.conversation_kind
     )
     replies = crisis_replies(turn.services.org, signal)
-    if signal.rule == "model" and signal.kind == "self":
+    if signal.rule == "model" and signal.kind in ("self", "emergency"):
         replies += await need_stage(turn) or []
     return _private(turn, replies)
 

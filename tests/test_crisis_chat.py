@@ -233,10 +233,12 @@ async def test_wording_only_the_model_knows_gets_urgent_help_then_the_matching_s
     services for what it was about follow, in case the model misread it."""
     said = "my ex keeps turning up in the hospital car park waiting for me"
     assert detect(said, use_model=False) is None
+    signal = detect(said)
+    assert signal is not None and signal.kind in ("self", "emergency")  # the model's call
     user = TeamsUser()
     await bot.install(user)
     sent = await bot.say(user, said)
-    assert_crisis_card_first(sent)
+    assert_crisis_card_first(sent, kind=signal.kind)
     services = [card_text(card) for card in cards_of(sent)[1:]]
     assert len(services) == 1 and "Relationships and home life" in services[0]
     async with bot.services.sessions() as session:
