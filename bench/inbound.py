@@ -457,7 +457,8 @@ async def parent(args: argparse.Namespace) -> dict[str, Any]:
 async def budget_cost(engine, takes: int = 300) -> dict[str, float]:
     """What one take from the shared timetable costs (core/store/sendbudget.py), on this database
     with nothing else running: the wall time of the statement and this process's CPU."""
-    from core import db, sendbudget
+    from core import db
+    from core.store import sendbudget
 
     sessions = db.session_factory(engine)
     walls = []
