@@ -179,8 +179,10 @@ def read_phrases(tokens: Sequence[str], support: SupportConfig) -> PhraseReading
         nearby = tokens[max(0, span.start - _ACT_LOOKBACK) : span.end]
         return clear(span) and not third_person & set(nearby)
 
-    acts = [span for span in _spans(rules.act_phrases, tokens, fuzzy) if own_act(span)]
-    serious_spans = [span for span in _spans(rules.serious_phrases, tokens, fuzzy) if own(span)]
+    named_acts = _spans(rules.act_phrases, tokens, fuzzy)
+    named_serious = _spans(rules.serious_phrases, tokens, fuzzy)
+    acts = [span for span in named_acts if own_act(span)]
+    serious_spans = [span for span in named_serious if own(span)]
     serious = bool(acts) or bool(serious_spans)
     said_of_self = any(_FIRST_PERSON & set(tokens[span.start : span.end]) for span in serious_spans)
     joke = (
@@ -192,19 +194,21 @@ def read_phrases(tokens: Sequence[str], support: SupportConfig) -> PhraseReading
     # An idiom raises the model's bar only when it is most of the message and nothing serious
     # is named anywhere in it, cancelled or not: one harmless idiom ("the plan is") must not
     # shelter the rest of a message, nor hide a goodbye it happens to overlap.
-    named_serious = bool(_spans(rules.serious_phrases, tokens, fuzzy)) or bool(
-        _spans(rules.act_phrases, tokens, fuzzy)
-    )
     in_idioms = {i for idiom in idioms for i in range(idiom.start, idiom.end)}
     word_count = sum(token != BREAK for token in tokens)
-    mostly_idiom = not named_serious and 2 * len(in_idioms) >= max(word_count, 1) and bool(idioms)
+    mostly_idiom = (
+        bool(idioms)
+        and not named_serious
+        and not named_acts
+        and 2 * len(in_idioms) >= max(word_count, 1)
+    )
     someone_else = bool(_spans(rules.someone_else_phrases, tokens, fuzzy))
 
     def reading(signal: CrisisSignal | None) -> PhraseReading:
         return PhraseReading(
             signal,
             joke,
-            sum(token != BREAK for token in tokens),
+            word_count,
             someone_else,
             request,
             mostly_idiom,
