@@ -31,8 +31,10 @@ class SharedPacer:
     Replies come first: the fan-out takes slots only when the next free one is at most one
     interval ahead, one batch at a time per replica (the next just before the last slot of the
     one before falls; one slot a batch on a quick database, up to MAX_BATCH when statements
-    are slow), so a reply waits behind at most one batch per replica and the replies before
-    it; while replies book the timetable further ahead, the fan-out waits. Slots are
+    are slow), and a reply takes this replica's next fan-out slot not yet used, when there is
+    one, instead of booking behind the batch; so a reply waits about one interval, behind
+    the replies before it and other replicas' batches; while replies book the timetable
+    further ahead, the fan-out waits. Slots are
     asked for `lead` seconds ahead (twice the statement's recent round trip, at most
     MAX_LEAD), so the answer arrives before its slot rather than after, when it is lost.
     """
@@ -86,7 +88,9 @@ class SharedPacer:
         rebooked = False
         while True:
             if urgent:
-                at = (await self._take(tenant_id, None, 1)).at
+                at = self._fanout_slot(tenant_id)
+                if at is None:
+                    at = (await self._take(tenant_id, None, 1)).at
             else:
                 async with self._fanout:
                     taken = self._taken.setdefault(tenant_id, deque())
@@ -114,6 +118,18 @@ class SharedPacer:
                 return
             rebooked = True
             self.given_up += 1  # a late slot: used by no one
+
+    def _fanout_slot(self, tenant_id: str) -> float | None:
+        """This replica's next fan-out slot not yet given to a send, for a reply: the slot is
+        already this replica's, so the reply needs no statement and no place behind the rest
+        of the batch; the fan-out books another when its slots run out."""
+        taken = self._taken.get(tenant_id)
+        while taken:
+            at = taken.popleft()
+            if at >= self._clock() - self.slack:
+                return at
+            self.given_up += 1  # passed while the fan-out slept: used by no one
+        return None
 
     async def _take(self, tenant_id: str, within: float | None, count: int) -> sendbudget.Slot:
         """Take slots, waiting while the timetable is booked beyond `within`."""

@@ -164,6 +164,30 @@ async def test_the_fanout_waits_while_replies_have_booked_the_timetable_ahead(se
     assert time() == pytest.approx(1_800_000_000.0 + 0.5)  # the first slot after the replies'
 
 
+async def test_a_reply_takes_the_fanouts_next_slot_instead_of_waiting_behind_its_batch(sessions):
+    """On a slow database the fan-out books several slots a statement; a reply arriving then
+    takes the next of them (no statement, about one interval's wait) rather than the first
+    free slot after the batch, and the fan-out books another: no slot is used twice and the
+    timetable keeps the rate."""
+    start = 1_800_000_000.0
+    time = SimulatedTime(start, lambda: 0.0)
+    pacer = _pacer(sessions, time, rate=10, limit=10.1)
+    pacer.batch = lambda: 5  # statements slow enough for five slots a take
+    used = []
+    await pacer.acquire("tenant-a")  # books start .. start + 0.4 and uses the first
+    used.append(time())
+    statements = pacer.statements
+    await pacer.acquire("tenant-a", urgent=True)
+    used.append(time())
+    assert time() == pytest.approx(start + 0.1)  # not start + 0.5, after the batch
+    assert pacer.statements == statements  # the slot was already this replica's
+    for _ in range(6):
+        await pacer.acquire("tenant-a")
+        used.append(time())
+    assert used == pytest.approx([start + k / 10 for k in range(8)])
+    assert busiest_second(used) <= 10
+
+
 def _adaptive(now):
     pacer = SharedPacer(None, 40, 50, clock=lambda: now[0])
     return pacer, AdaptiveRate(pacer, ceiling=40, clock=lambda: now[0])
