@@ -217,16 +217,29 @@ def argument_for(command: Command, said: str) -> str:
         weeks = weeks_in(said)
         return f"{weeks} weeks" if weeks else ""
     if command.name == "report":
-        found = next((m for m in _MONTH.finditer(said) if not _may_the_verb(said, m)), None)
-        if not found:
-            return ""
-        if found.group(1) in ("last month", "this month"):
-            return found.group(1)
-        month = next(m for m in MONTHS if found.group(1).startswith(m[:3]))
-        return f"{month} {found.group(2)}" if found.group(2) else month
+        for found in _MONTH.finditer(said):
+            if found.group(1) in ("last month", "this month"):
+                return found.group(1)
+            month = month_named(found.group(1))
+            if month and not _may_the_verb(said, found):
+                return f"{month} {found.group(2)}" if found.group(2) else month
+        return ""
     if command.name == "guide":
         return next((topic for topic, cues in _GUIDE_TOPICS if any(c in said for c in cues)), "")
     return ""
+
+
+def month_named(word: str) -> str | None:
+    """The month a word names: its name, its first three letters ("sept" too) or a slip of its
+    name ("febuary"); None for a word that only starts alike ("decided", "separate", "maybe")."""
+    for month in MONTHS:
+        if not word.startswith(month[:3]):
+            continue
+        if word in (month, month[:3]) or (month == "september" and word == "sept"):
+            return month
+        if DamerauLevenshtein.distance(word, month) <= (1 if len(month) <= 5 else 2):
+            return month
+    return None
 
 
 _MAY_AS_A_MONTH = re.compile(

@@ -247,9 +247,12 @@ async def test_deleting_on_a_paraphrase_asks_to_confirm_and_deletes_nothing(bot)
         ("could I see the report for may", "may"),
         ("the report for may 2025 please", "may 2025"),
         ("may I have last month's report", "last month"),
+        ("maybe the report for june", "june"),
+        ("the separate report for march", "march"),
+        ("the report for febuary", "february"),
     ],
 )
-def test_may_is_a_month_only_where_a_month_stands(said, month):
+def test_a_month_is_read_only_where_one_is_named(said, month):
     report = default_commands().get("report")
     assert argument_for(report, understanding_for(default_commands()).clean(said)) == month
 
