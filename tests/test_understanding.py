@@ -8,6 +8,7 @@ unless it is a read-only command the step is all but certain of."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from typing import Any
 
@@ -257,11 +258,13 @@ def test_a_month_is_read_only_where_one_is_named(said, month):
     assert argument_for(report, understanding_for(default_commands()).clean(said)) == month
 
 
-async def test_export_on_a_sure_paraphrase_sends_the_link_in_personal_chat(bot):
+async def test_export_on_a_sure_paraphrase_sends_the_link_in_personal_chat(bot, caplog):
     user = TeamsUser()
+    caplog.set_level(logging.DEBUG)
     [card] = cards_of(await bot.say(user, "send me a copy of my data"))
     assert "/export/" in str(bot.connector.sent[-1].body)
     assert "works once, for 15 minutes" in card_text(card)
+    assert "/export/" not in caplog.text and "copy of my data" not in caplog.text
 
 
 async def test_an_unsure_guess_at_export_still_asks(bot, monkeypatch):
