@@ -20,7 +20,8 @@ under bench/data/heldout/ (not read here: the burned ones arrive as voice files)
    judge (crisis aside) on the cross-check's readings and on the development set read by the
    full fit; the one with the most messages acted on correctly, less four for each wrong
    action (twenty for a destructive one) wins, among those with "did you mean" on at most 10%
-   of each. The cross-check figures per intent are then given with the chosen thresholds.
+   of each, and with a guess that changes something (pause, stop, export ...) or leaves a
+   person alone needing more certainty than a read-only one. The cross-check figures per intent are then given with the chosen thresholds.
 
 Needs scikit-learn (a development dependency); the bot only reads the written arrays. Ends with
 one line of JSON.
@@ -281,8 +282,8 @@ def choose_thresholds(
     cost of wrong actions, as shares of each set), with "did you mean" on at most 10% of each."""
     best: tuple[tuple, Thresholds] | None = None
     for act, act_changing, margin, ask in itertools.product(*GRID.values()):
-        if ask > act or act_changing < act:
-            continue  # a change one word undoes is still acted on only when as sure
+        if ask > act or act_changing <= act:
+            continue  # a guess that changes something must be surer than one that only reads
         understanding.thresholds = Thresholds(act, act_changing, margin, ask, IN_DIALOG)
         allowed, score = True, 0.0
         for items, pending in sets:

@@ -46,16 +46,22 @@ class Command:
     """False: only its exact words invoke it, and a guess never even suggests it (a
     confirmation that erases)."""
     changes_state: bool = False
-    """True when it changes anything (check-ins on or off, data, a team, the FAQ): only its
-    exact words run it, unless it is `undoable` or `asks_first`; anything else the understanding
-    step only guesses asks "did you mean …?" first, and the button runs it. False: read-only, so
-    a sure guess may act."""
+    """True when it changes anything (check-ins on or off, data, a team, the FAQ, a link
+    issued): only its exact words run it, unless it is `undoable`, `asks_first` or
+    `private_result`; anything else the understanding step only guesses asks "did you mean
+    …?" first, and the button runs it. A guess acts on it only when surer than on a read-only
+    command (`Thresholds.act_changing`). False: read-only, so a sure guess may act."""
     undoable: bool = False
     """A change one word undoes (pause and resume, stop and start): a sure guess may act, and
     its reply says how to undo it."""
     asks_first: bool = False
     """Its handler asks before changing anything (delete my data: "are you sure?"), so a sure
     guess may run it: the question is the action."""
+    private_result: bool = False
+    """What it makes goes only to the person who asked, in their own personal chat, and changes
+    nothing they have (export my data: a link to their own data that works once, for 15
+    minutes), so a sure guess may run it: a wrong one shows them only what they could ask for.
+    Only a command used in personal chat alone may say so."""
 
     @property
     def all_phrases(self) -> tuple[str, ...]:
@@ -99,6 +105,11 @@ class CommandTable:
             if (command.undoable or command.asks_first) and not command.changes_state:
                 raise ValueError(
                     f"command {command.name!r} is undoable or asks first but changes nothing"
+                )
+            if command.private_result and command.scopes != frozenset({"personal"}):
+                raise ValueError(
+                    f"command {command.name!r} keeps its result private but can be used "
+                    f"outside personal chat"
                 )
         names = [c.name for c in self.commands]
         duplicates = {n for n in names if names.count(n) > 1}

@@ -6,6 +6,13 @@ Why a link and not Teams' file consent flow: the link works on every Teams clien
 `supportsFiles` in the app package (off by default), and puts no copy of health data in the
 person's OneDrive; it expires after 15 minutes, works once (core/privacy/links.py) and is useless to
 anyone without the bot's keys.
+
+Why a sure reading of "send me a copy of my data" exports at once while `delete my data` always
+asks: the link goes only to the person who asked, in their own personal chat (`private_result`,
+which the command table allows only for personal-chat commands), works once, expires, is never
+logged, and changes nothing they have; a wrong guess shows them only what they could ask for.
+Erasure cannot be undone, so it asks however it was said. An unsure reading of either still
+asks "did you mean …?".
 """
 
 from __future__ import annotations
@@ -328,6 +335,7 @@ EXPORT = Command(
         "sar",
     ),
     changes_state=True,
+    private_result=True,
 )
 DELETE = Command(
     "delete my data",

@@ -155,12 +155,12 @@ async def command_stage(turn: Turn) -> list[Reply] | None:
 
     Typed text goes through the understanding step: the command table's own words run their
     command; a message it is sure means a command runs that when a guess may (read-only, undone
-    by one word like pause and stop, or asking first like delete my data), and a sure request
-    to be left alone stops or pauses the check-ins, each saying how to undo it. While a dialog
-    is in progress only a read-only command the step is all but certain of counts, so a note is
-    never read as a command. A clear guess at any other command that changes something
-    (export, the admins' commands) is asked about here ("did you mean …?") and done only on a
-    button press.
+    by one word like pause and stop, asking first like delete my data, or private to the person
+    like export my data's link), and a sure request to be left alone stops or pauses the
+    check-ins, each saying how to undo it. While a dialog is in progress only a read-only
+    command the step is all but certain of counts, so a note is never read as a command. A
+    clear guess at any other command that changes something (the admins' commands) is asked
+    about here ("did you mean …?") and done only on a button press.
 
     Card buttons may carry more fields; the handler reads them from `turn.event.value`.
     """

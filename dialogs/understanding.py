@@ -12,11 +12,13 @@ calibrated probability for every intent.
 The outcome is `sure` (act), `confirm` (ask at once, at the command stage), `unsure` (ask "did
 you mean …?" with the closest few, after the later stages have had their say) or `nothing` (the
 fallback). A command that changes something acts on a guess only when one word undoes it
-(`Command.undoable`: pause, resume, stop, start) or it asks before it changes anything
-(`Command.asks_first`: delete my data); any other (export, the admins' commands) is asked
-about first. The thresholds come with the model, chosen by the training script on readings of
-writers the fit had not seen (each blind writer left out in turn) and on
-bench/data/understanding_dev.yaml, which the fit never sees; bench/understanding_eval.py
+(`Command.undoable`: pause, resume, stop, start), it asks before it changes anything
+(`Command.asks_first`: delete my data) or what it makes goes only to the person in their own
+chat (`Command.private_result`: export my data); any other (the admins' commands) is asked
+about first. Such a guess must be surer than one at a read-only command
+(`Thresholds.act_changing`). The thresholds come with the model, chosen by the training
+script on readings of writers the fit had not seen (each blind writer left out in turn) and
+on bench/data/understanding_dev.yaml, which the fit never sees; bench/understanding_eval.py
 scores them.
 """
 
@@ -153,8 +155,13 @@ _NUMBERS = {
 }
 _COUNT = r"(\d{1,3}|a couple of|couple of|a few|few|an|a|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
 _DURATION = re.compile(
-    _COUNT + r"\s*(weeks?|wks?|w|months?|days?|fortnights?)\b|\b(fortnight|next week|this week)\b"
+    r"\b"
+    + _COUNT
+    + r"\s*(weeks?|wks?|w|months?|days?|fortnights?)\b|\b(fortnight|next week|this week)\b"
 )
+_WHEN_NOT_HOW_LONG = ("next week", "this week")
+"""Words that may say when rather than how long ("an operation next week, off for a month"):
+a length named otherwise wins."""
 MONTHS = [
     "january",
     "february",
@@ -183,8 +190,11 @@ _GUIDE_TOPICS = (
 
 
 def weeks_in(said: str) -> int | None:
-    """How many weeks a request names ("for 4 weeks", "a fortnight", "two months"), if any."""
-    found = _DURATION.search(said)
+    """How many weeks a request names ("for 4 weeks", "a fortnight", "two months"), if any;
+    "next week" only when it names no other length."""
+    lengths = list(_DURATION.finditer(said))
+    found = next((f for f in lengths if f.group(3) not in _WHEN_NOT_HOW_LONG), None)
+    found = found or next(iter(lengths), None)
     if not found:
         return None
     if found.group(3):
@@ -207,16 +217,48 @@ def argument_for(command: Command, said: str) -> str:
         weeks = weeks_in(said)
         return f"{weeks} weeks" if weeks else ""
     if command.name == "report":
-        found = _MONTH.search(said)
-        if not found:
-            return ""
-        if found.group(1) in ("last month", "this month"):
-            return found.group(1)
-        month = next(m for m in MONTHS if found.group(1).startswith(m[:3]))
-        return f"{month} {found.group(2)}" if found.group(2) else month
+        for found in _MONTH.finditer(said):
+            if found.group(1) in ("last month", "this month"):
+                return found.group(1)
+            month = month_named(found.group(1))
+            if month and not _may_the_verb(said, found):
+                return f"{month} {found.group(2)}" if found.group(2) else month
+        return ""
     if command.name == "guide":
         return next((topic for topic, cues in _GUIDE_TOPICS if any(c in said for c in cues)), "")
     return ""
+
+
+def month_named(word: str) -> str | None:
+    """The month a word names: its name, its first three letters ("sept" too) or a slip of its
+    name ("febuary"); None for a word that only starts alike ("decided", "separate", "maybe")."""
+    for month in MONTHS:
+        if not word.startswith(month[:3]):
+            continue
+        if word in (month, month[:3]) or (month == "september" and word == "sept"):
+            return month
+        if DamerauLevenshtein.distance(word, month) <= (1 if len(month) <= 5 else 2):
+            return month
+    return None
+
+
+_MAY_AS_A_MONTH = re.compile(
+    r"(?:\b(?:in|for|of|from|since|until|till|to|last|this|early|mid|late|end|start)\s+may\b"
+    r"|\bmay(?:\s+\d{4}|'s|\s*$))"
+)
+
+
+def _may_the_verb(said: str, found: re.Match[str]) -> bool:
+    """ "Please may I have the report for November": `may` is a month only where a month
+    stands ("for may", "may 2025", "may's", at the end)."""
+    if found.group(1) != "may":
+        return False
+    return not any(m.start() <= found.start() < m.end() for m in _MAY_AS_A_MONTH.finditer(said))
+
+
+def without_padding(argument: str) -> str:
+    """A command's argument without politeness ("pause pls": no argument at all)."""
+    return _PADDING.sub("", argument).strip()
 
 
 def weeks_meant(command: Command, argument: str) -> str | None:
@@ -300,9 +342,15 @@ def example_words(texts: list[str]) -> frozenset[str]:
 
 
 def acts_on_a_guess(command: Command) -> bool:
-    """Whether a sure reading may run the command: read-only, undone by one word, or asks
-    before it changes anything. Export and the admins' commands are asked about first."""
-    return not command.changes_state or command.undoable or command.asks_first
+    """Whether a sure reading may run the command: read-only, undone by one word, asks before
+    it changes anything, or makes something only the person sees in their own chat (export).
+    The admins' commands are asked about first."""
+    return (
+        not command.changes_state
+        or command.undoable
+        or command.asks_first
+        or command.private_result
+    )
 
 
 @dataclass(frozen=True)
@@ -362,12 +410,11 @@ class Understanding:
         thresholds on these without reading each message again)."""
         match = self.table.match(text)
         if match is not None:
-            weeks = weeks_meant(match.command, match.argument)
+            argument = match.argument if without_padding(match.argument) else ""
+            weeks = weeks_meant(match.command, argument)
             if weeks:
                 return Reading(match.command.name, weeks, SURE, (match.command.name,), 1.0)
-            return Reading(
-                match.command.name, match.argument, SURE, (match.command.name,), 1.0, True
-            )
+            return Reading(match.command.name, argument, SURE, (match.command.name,), 1.0, True)
         said = self.clean(text)
         if not said:
             return NOTHING_READ

@@ -1,12 +1,15 @@
 """Understanding people as they write (issue 19), through the real endpoint: commands however
 they are typed, requests to be left alone, small talk, policy questions without `faq`, "did you
 mean", and a fallback that is never a dead end. A sure reading acts when one word undoes it
-(pause, resume, stop, start: the reply says which word) or it asks first anyway (delete my
-data); export and the admins' commands are asked about first; nothing is taken out of a dialog
-in progress unless it is a read-only command the step is all but certain of."""
+(pause, resume, stop, start: the reply says which word), it asks first anyway (delete my
+data), or what it makes goes only to the person in their own chat (export my data: the link);
+the admins' commands are asked about first; nothing is taken out of a dialog in progress
+unless it is a read-only command the step is all but certain of."""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -14,6 +17,7 @@ from sqlmodel import select
 
 from core.store.models import Participation
 from core.store.wellbeing import CheckinAnswer
+from dialogs.commands import CommandTable
 from dialogs.intent_model import Thresholds
 from dialogs.router import default_commands
 from dialogs.support import CRISIS_WORDING
@@ -23,11 +27,12 @@ from dialogs.understanding import (
     SURE,
     UNSURE,
     Understanding,
+    argument_for,
     understanding_for,
     weeks_in,
 )
 from tests.support import activities
-from tests.support.activities import TeamsUser
+from tests.support.activities import TeamsTeam, TeamsUser
 from tests.support.cards import buttons, card_text, cards_of, submits
 
 CRISIS_CARD = CRISIS_WORDING["self"][0]
@@ -55,7 +60,7 @@ def understanding() -> Understanding:
         ("chek in", "check in", "", SURE),
         ("my chek ins pls", "my check ins", "", SURE),
         ("can you hold off the check ins for 4 weeks, annual leave", "pause", "4 weeks", SURE),
-        ("send me a copy of my data", "export my data", "", CONFIRM),
+        ("send me a copy of my data", "export my data", "", SURE),
         ("thanks", "thanks", "", SURE),
         ("\U0001f62d", "low_mood", "", SURE),
         ("rough day", "low_mood", "", SURE),
@@ -87,15 +92,25 @@ def test_what_changes_things_and_how_a_guess_may_act_is_said_in_the_table():
     }
     assert {c.name for c in commands if c.undoable} == {"pause", "resume", "stop", "start"}
     assert {c.name for c in commands if c.asks_first} == {"delete my data"}
+    assert {c.name for c in commands if c.private_result} == {"export my data"}
 
 
-@pytest.mark.parametrize(
-    "said",
-    ["i'd like a copy of everything you hold on me", "download all my answers", "add a new faq"],
-)
-def test_a_guess_at_export_or_an_admin_command_asks_first(understanding, said):
+def test_only_a_personal_chat_command_may_keep_its_result_private():
+    export = default_commands().get("export my data")
+    in_channels = replace(export, scopes=frozenset({"personal", "channel"}))
+    with pytest.raises(ValueError, match="outside personal chat"):
+        CommandTable([in_channels])
+
+
+@pytest.mark.parametrize("said", ["add a new faq", "please retire an faq"])
+def test_a_guess_at_an_admin_command_asks_first(understanding, said):
     reading = understanding.read(said)
-    assert reading.outcome in (CONFIRM, UNSURE) and not reading.exact, said
+    assert reading.outcome in (CONFIRM, UNSURE, NOTHING) and not reading.exact, said
+
+
+def test_a_guess_that_changes_something_must_be_surer_than_one_that_only_reads(understanding):
+    limits = understanding.thresholds
+    assert limits.act_changing > limits.act
 
 
 @pytest.mark.parametrize(
@@ -136,6 +151,8 @@ def test_in_a_dialog_only_a_certain_command_counts(understanding):
         ("3 wks", 3),
         ("a month", 4),
         ("two months", 8),
+        ("an operation next week and off for about a month", 4),
+        ("pause till next week", 1),
         ("", None),
     ],
 )
@@ -162,6 +179,7 @@ def choice_titled(card: dict[str, Any], title: str) -> dict[str, Any]:
         ("off for a fortnight, no check ins please", 2),
         ("on hols for 3 wks, pause my checkins pls", 3),
         ("I'm away for a month, please put my check ins on hold", 4),
+        ("I have an operation next week and I'm off for about a month, pause my check ins", 4),
     ],
 )
 async def test_a_paraphrased_pause_acts_for_the_weeks_named_and_says_how_to_undo(bot, said, weeks):
@@ -223,12 +241,55 @@ async def test_deleting_on_a_paraphrase_asks_to_confirm_and_deletes_nothing(bot)
     assert await answers_held(bot) == 1
 
 
-async def test_export_on_a_paraphrase_asks_first(bot):
+@pytest.mark.parametrize(
+    ("said", "month"),
+    [
+        ("Please may I have the wellbeing report for November", "november"),
+        ("could I see the report for may", "may"),
+        ("the report for may 2025 please", "may 2025"),
+        ("may I have last month's report", "last month"),
+        ("maybe the report for june", "june"),
+        ("the separate report for march", "march"),
+        ("the report for febuary", "february"),
+    ],
+)
+def test_a_month_is_read_only_where_one_is_named(said, month):
+    report = default_commands().get("report")
+    assert argument_for(report, understanding_for(default_commands()).clean(said)) == month
+
+
+async def test_export_on_a_sure_paraphrase_sends_the_link_in_personal_chat(bot, caplog):
     user = TeamsUser()
+    caplog.set_level(logging.DEBUG)
     [card] = cards_of(await bot.say(user, "send me a copy of my data"))
+    assert "/export/" in str(bot.connector.sent[-1].body)
+    assert "works once, for 15 minutes" in card_text(card)
+    assert "/export/" not in caplog.text and "copy of my data" not in caplog.text
+
+
+async def test_an_unsure_guess_at_export_still_asks(bot, monkeypatch):
+    unsure = Thresholds(act=1.01, act_changing=1.01, margin=0.0, ask=0.1, in_dialog=0.95)
+    monkeypatch.setattr(understanding_for(bot.services.commands), "thresholds", unsure)
+    user = TeamsUser()
+    [card] = cards_of(await bot.say(user, "could i get a copy of everything you hold on me"))
     assert card_text(card).startswith("Did you mean")
     assert {"command": "export my data", "argument": ""} in submits(card)
     assert "/export/" not in str(bot.connector.sent[-1].body)
+
+
+async def test_export_in_a_channel_is_never_guessed_and_never_sends_a_link(bot):
+    user, team = TeamsUser(), TeamsTeam()
+    for said in ("send me a copy of my data", "export my data"):
+        await bot.post(activities.channel_message(user, team, bot.connector.url, said))
+    assert "/export/" not in str([sent.body for sent in bot.connector.sent])
+    assert "private" in str(bot.connector.sent[-1].body)
+
+
+async def test_a_command_with_only_politeness_after_it_acts_on_the_command(bot):
+    user = TeamsUser()
+    text = text_of(await bot.say(user, "pause pls"))
+    assert "**resume**" in text
+    assert (await status(bot, user)).status == "paused"
 
 
 async def test_the_tables_own_words_still_act_at_once(bot):
