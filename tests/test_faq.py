@@ -418,12 +418,33 @@ async def test_a_group_chat_mention_is_answered_in_the_chat(bot):
     assert "Dying to Work" in card_text(sent.body["attachments"][0]["content"])
 
 
+async def test_a_question_about_another_policys_subject_is_offered_not_answered(bot):
+    """Pay is another policy's subject: the nearest entry shares the question's other words but
+    never mentions pay, so it is offered as unsure; a subject an entry names is still answered."""
+    rooms = Channels(bot)
+    _, [unsure] = await rooms.ask("Does sick pay drop to half pay after six months off?")
+    card = unsure.body["attachments"][0]["content"]
+    assert "not sure" in card_text(card)
+    assert [a for a in actions(card) if a["data"]["command"] == "faq.show"]
+
+    question = (
+        "Can flexible working be a reasonable adjustment for someone with a long term condition?"
+    )
+    _, [answered] = await rooms.ask(question)
+    text = card_text(answered.body["attachments"][0]["content"])
+    assert "confident this answers it" in text or "fairly sure this answers it" in text
+    async with bot.services.sessions() as session:
+        outcomes = [q.outcome for q in (await session.exec(select(FaqQuestion))).all()]
+    assert sorted(outcomes) == ["answered", "unsure"]
+
+
 @pytest.mark.parametrize(
     ("synonyms", "related", "problem"),
     [
         ({"rtw": ["return to work"], "back": ["return to work"]}, {}, "in both"),
         ({"rtw": ["return to work"]}, {"rtw": ["nowhere"]}, "no synonym group"),
         ({"rtw": ["!!"]}, {}, "empty phrase"),
+        ({"rtw": ["return to work"]}, {}, "elsewhere names"),
     ],
 )
 def test_a_broken_vocabulary_file_is_refused_with_the_file_and_the_problem(
@@ -432,7 +453,13 @@ def test_a_broken_vocabulary_file_is_refused_with_the_file_and_the_problem(
     path = tmp_path / "vocabulary.yaml"
     path.write_text(
         yaml.safe_dump(
-            {"stopwords": "a the", "light_words": "need", "synonyms": synonyms, "related": related}
+            {
+                "stopwords": "a the",
+                "light_words": "need",
+                "synonyms": synonyms,
+                "related": related,
+                **({"elsewhere": ["pay"]} if problem == "elsewhere names" else {}),
+            }
         )
     )
     with pytest.raises(ValueError, match=problem) as raised:

@@ -49,6 +49,8 @@ class Vocabulary(BaseModel):
     light_words: frozenset[str]
     synonyms: dict[str, tuple[str, ...]]
     related: dict[str, tuple[str, ...]]
+    elsewhere: frozenset[str] = frozenset()
+    """Concepts other HR policies own: see `elsewhere_penalty`."""
 
     @field_validator("stopwords", "light_words", mode="before")
     @classmethod
@@ -68,6 +70,9 @@ class Vocabulary(BaseModel):
         }
         if unknown:
             raise ValueError(f"related names concepts with no synonym group: {sorted(unknown)}")
+        if self.elsewhere - self.synonyms.keys():
+            missing = sorted(self.elsewhere - self.synonyms.keys())
+            raise ValueError(f"elsewhere names concepts with no synonym group: {missing}")
         _compile_synonyms(self.synonyms)  # a phrase in two groups raises here
         return self
 
@@ -132,6 +137,7 @@ STOPWORDS = VOCABULARY.stopwords
 LIGHT_WORDS = VOCABULARY.light_words
 SYNONYMS = VOCABULARY.synonyms
 RELATED = VOCABULARY.related
+ELSEWHERE = frozenset("@" + concept for concept in VOCABULARY.elsewhere)
 
 
 @dataclass(frozen=True)
@@ -395,6 +401,20 @@ def fused_confidence(
     return value, max(0.0, margin)
 
 
+ELSEWHERE_PENALTY = 0.5
+"""How much of its confidence a ranking keeps when the question asks about a subject another HR
+policy owns (pay, pensions, parking...: `elsewhere` in the vocabulary) that its top entry never
+names. Such a question's nearest entry is a neighbour that shares its other words ("sickness
+during annual leave" for "can I carry over annual leave"), so it is offered, not answered. Half
+takes the out-of-scope questions of the burned FAQ sets below `answer_at` (their best reached
+0.41) while an in-scope question, whose entry names the subject, loses nothing."""
+
+
+def elsewhere_penalty(asked: frozenset[str], entry_terms: frozenset[str]) -> float:
+    """1.0, or ELSEWHERE_PENALTY when the question names another policy's subject the entry lacks."""
+    return 1.0 if (asked & ELSEWHERE) <= entry_terms else ELSEWHERE_PENALTY
+
+
 def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
     """Jaccard similarity of two sets of question units."""
     return len(a & b) / len(a | b) if a or b else 0.0
@@ -596,6 +616,7 @@ class FaqIndex:
                 # Asked in (nearly) the words of one of the entry's own questions: as sure as that.
                 known = self.askings[best[0][0]]
                 value = max(value, max(_overlap(asked, words) for words in known))
+                value *= elsewhere_penalty(asked, self.terms[best[0][0]])
             return Ranking(tuple(hits[:k]), value, margin)
         return self._fused(question, k, vector, units, terms, total, asked)
 
@@ -647,4 +668,5 @@ class FaqIndex:
         value, margin = fused_confidence(
             hits, [words[index] for index in order], self.askings[order[0]], asked
         )
+        value *= elsewhere_penalty(asked, self.terms[order[0]])
         return Ranking(tuple(hits[:k]), value, margin)
