@@ -35,6 +35,7 @@ from core import db
 from core.config.orgconfig import OrgConfig, load_org_config
 from core.config.settings import Settings
 from core.context import Services
+from core.faq import store as faq_store
 from core.logs import describe
 from core.reporting import leadreport as core_leadreport
 from core.store import leases
@@ -165,6 +166,14 @@ async def _on_turn_error(context: TurnContext, error: Exception) -> None:
         log.error("could not apologise either: %s", describe(apology_error))
 
 
+async def _build_faq_index(services: Services) -> None:
+    """Build the FAQ's index now; a failure is logged and the first question builds it."""
+    try:
+        await faq_store.knowledge(services.sessions, services.clock())
+    except Exception as error:
+        log.warning("could not build the FAQ index at start: %s", type(error).__name__)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -290,6 +299,19 @@ def create_app(
             except Exception as error:
                 log.warning("could not give up the leader lease: %s", type(error).__name__)
 
+    async def faq_index(_app: web.Application) -> AsyncIterator[None]:
+        """The HR FAQ's index, built in the background as the bot starts: on a fresh database
+        every entry's texts are encoded first, seconds of work a question must not wait for.
+        Awaited on the way out, not cancelled: it may be inside a database statement."""
+        task = (
+            asyncio.create_task(_build_faq_index(services), name="faq-index")
+            if settings.faq_warm_start
+            else None
+        )
+        yield
+        if task is not None:
+            await task
+
     # One cleanup context per resource: each starts after the ones it needs and stops before.
-    app.cleanup_ctx.extend([database, connector, sending, scheduling])
+    app.cleanup_ctx.extend([database, connector, sending, scheduling, faq_index])
     return app

@@ -34,7 +34,11 @@ from tests.support.fake_connector import FakeConnector
 from tests.support.tokens import FixedTokenCredentialsFactory
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
-TEST_SECRETS = {**privacy.generate(), "WELLBEING_SCHEDULER": "false"}
+TEST_SECRETS = {
+    **privacy.generate(),
+    "WELLBEING_SCHEDULER": "false",
+    "WELLBEING_FAQ_WARM_START": "false",
+}
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
 
 

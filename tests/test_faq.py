@@ -466,3 +466,19 @@ def test_a_broken_vocabulary_file_is_refused_with_the_file_and_the_problem(
         load_vocabulary(path)
     assert str(path) in str(raised.value)
     assert load_vocabulary().synonyms["rtw"][0] == "rtw", "the shipped file loads"
+
+
+async def test_the_faq_index_is_built_as_the_bot_starts_not_by_the_first_question(make_bot, caplog):
+    """Encoding every entry on a fresh database takes seconds: it happens at start, in the
+    background, so the first question after a deploy is answered without waiting for it."""
+    caplog.set_level("INFO", logger="core.faq.store")
+    bot = await make_bot(WELLBEING_FAQ_WARM_START="true")
+    for _ in range(1200):
+        if "built the FAQ index over" in caplog.text:
+            break
+        await asyncio.sleep(0.05)
+    assert "built the FAQ index over" in caplog.text  # with no question asked
+    caplog.clear()
+    [reply] = await bot.say(TeamsUser(), "faq what replaced the return to work interview?")
+    assert "welcome-back health review" in card_text(reply["attachments"][0]["content"])
+    assert "built the FAQ index" not in caplog.text  # the first question found it ready

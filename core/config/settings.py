@@ -117,6 +117,12 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("WELLBEING_SCHEDULER"),
         description="Run scheduled work (check-in cycles, reminders) in this process.",
     )
+    faq_warm_start: bool = Field(
+        True,
+        validation_alias=AliasChoices("WELLBEING_FAQ_WARM_START"),
+        description="Build the HR FAQ's index as the bot starts, so the first question after a "
+        "deploy does not wait for every entry to be encoded.",
+    )
     tick_seconds: float = Field(
         15.0,
         validation_alias=AliasChoices("WELLBEING_TICK_SECONDS"),
