@@ -348,3 +348,33 @@ def test_end_of_shift_and_leaving_words_never_shelter_a_goodbye(text):
     never quiet one that carries risk (a review found each of these missed or left to the
     model alone)."""
     assert detect(text) is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i want to end it all. i'm stood at the edge of the quarry",
+        "i cant go on anymore, took everything in the cupboard and i'm feeling woozy now",
+        "he said he'd hurt me and he's outside kicking the door in",
+        "i want to die. i've done it, i took them",
+    ],
+)
+def test_a_crisis_told_as_happening_now_gets_the_emergency_route(text):
+    """A place of danger, the body feeling what was taken, a thing just done, someone coming
+    for them now: 999 first, from the phrases alone and with the model."""
+    for signal in (detect(text, use_model=False), detect(text)):
+        assert signal is not None and signal.kind == "emergency"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "feeling dizzy from my new blood pressure tablets now",
+        "my ears are ringing after that fire alarm drill",
+        "the neighbours are outside banging on about the bins again",
+    ],
+)
+def test_signs_of_now_never_raise_the_alarm_by_themselves(text):
+    support = SupportConfig()
+    reading = read_phrases(words(text, support.detection.spellings), support)
+    assert reading.act_now and reading.signal is None

@@ -354,6 +354,13 @@ class Crisis(_Strict):
         description="An act in progress or just done ('took 20 paracetamol', 'bleeding', 'he is "
         "hitting me now'): in a crisis, 999 and A&E come first. Also serious: no joke quiets it.",
     )
+    act_now: list[str] = Field(
+        default_factory=list,
+        description="Signs that what a crisis message tells is happening now ('i'm on the "
+        "bridge', 'feeling woozy', 'i've done it', 'he's outside kicking the door in'): a "
+        "message already read as a crisis for the writer then gets 999 first. They never raise "
+        "the alarm by themselves, so everyday talk that uses them costs nothing.",
+    )
     third_person: list[str] = Field(
         default_factory=list,
         description="Words that, just before a phrase, make someone else its subject "
@@ -373,6 +380,7 @@ class Crisis(_Strict):
         "joke_retractions",
         "serious_phrases",
         "act_phrases",
+        "act_now",
         "request_context",
         "someone_else_phrases",
     )
