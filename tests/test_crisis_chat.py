@@ -218,6 +218,10 @@ async def test_a_crisis_told_as_happening_now_gets_999_first(bot, said):
         "my son has been cutting himself, where can I get help for him",
         "one of my nurses told me she doesnt see the point in living anymore, what do I do",
         "my best friend keeps saying everyone would be better off without her",
+        # signs of risk told in the worried person's words
+        "my brother left a note and now he's gone missing, what do i do",
+        "my flatmate texted me sorry for everything and she's not answering",
+        "my neighbour's husband knocks her about, I can hear it through the wall",
     ],
 )
 async def test_worry_about_someone_else_gets_the_card_for_helpers(bot, said):

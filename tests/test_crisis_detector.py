@@ -378,3 +378,35 @@ def test_signs_of_now_never_raise_the_alarm_by_themselves(text):
     support = SupportConfig()
     reading = read_phrases(words(text, support.detection.spellings), support)
     assert reading.act_now and reading.signal is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my neighbour's husband knocks her about most weekends",
+        "my brother left a note and now he's gone missing",
+        "the lad i share a flat with said he's researched ways",
+        "my flatmate texted me sorry for everything and she's not answering",
+        "my dad keeps talking about not wanting to be here",
+    ],
+)
+def test_signs_of_risk_to_someone_else_are_read_in_their_own_words(text):
+    """What worried people tell of another person (a note left, a goodbye texted, ways looked
+    up): a sign of risk to them, which lowers the bar for the helpers' card, never the
+    writer's own crisis."""
+    support = SupportConfig()
+    reading = read_phrases(words(text, support.detection.spellings), support)
+    assert reading.someone_else and reading.signal is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "goodbye bot, I'm not answering these anymore",
+        "left a note for the night team about bed 6",
+        "i've been googling how many paracetamol it would take",
+    ],
+)
+def test_the_signs_for_someone_else_leave_the_writers_own_words_alone(text):
+    support = SupportConfig()
+    assert not read_phrases(words(text, support.detection.spellings), support).someone_else
