@@ -410,3 +410,20 @@ def test_signs_of_risk_to_someone_else_are_read_in_their_own_words(text):
 def test_the_signs_for_someone_else_leave_the_writers_own_words_alone(text):
     support = SupportConfig()
     assert not read_phrases(words(text, support.detection.spellings), support).someone_else
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["who signed me up for this? remove me please", "do i have to answer this? not today"],
+)
+def test_not_wanting_the_check_ins_is_talk_to_the_bot(text):
+    """The model then needs `request_threshold`, not `threshold`: on c7 'remove me' and 'do I
+    have to answer this' set the model off at 0.48 and 0.5."""
+    support = SupportConfig()
+    assert read_phrases(words(text, support.detection.spellings), support).request
+
+
+def test_not_having_to_do_it_any_more_is_not_talk_to_the_bot():
+    support = SupportConfig()
+    text = "i keep hoping something happens so i dont have to do it myself"
+    assert not read_phrases(words(text, support.detection.spellings), support).request
