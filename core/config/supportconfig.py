@@ -218,7 +218,7 @@ class CrisisModelSettings(_Strict):
         description="Ask the learned model as well as the phrases ('false': the phrases alone).",
     )
     threshold: float = Field(
-        0.4,
+        0.35,
         gt=0,
         lt=1,
         description="The model's score (0 to 1) at which a message counts as a crisis. Lower "
@@ -232,7 +232,7 @@ class CrisisModelSettings(_Strict):
         "the phrases.",
     )
     joke_threshold: float = Field(
-        0.45,
+        0.35,
         gt=0,
         le=1,
         description="The score the model needs on its own when a joke marker ('lol', 😂) is in "
@@ -241,7 +241,7 @@ class CrisisModelSettings(_Strict):
         "`threshold`; 1 keeps the model quiet on every joke.",
     )
     request_threshold: float = Field(
-        0.5,
+        0.6,
         gt=0,
         le=1,
         description="The score the model needs on its own when the message talks to or about "
