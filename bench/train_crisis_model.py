@@ -11,7 +11,7 @@ Training data: every set in TRAINING_SETS. Positives are `crisis.positive` and `
 negatives are `crisis.idiom`, `policy`, `everyday`, `clinical`, `third_party` and the need
 messages. Blind sets of earlier rounds (`messages:` of {text, label, class}) join with their
 risk messages as positives (acts in progress as acts), third parties as such and the rest as
-negatives. The blind sets of the round being scored (crisis_c7 on) are never read here.
+negatives. The blind sets of the round being scored (crisis_c9 on) are never read here.
 
 Two parts are fitted on the same examples (signposting/crisis_model.py): a logistic regression
 over word features, and a one-layer network over each text's sentence-encoder vector
@@ -88,20 +88,23 @@ TRAINING_SETS = [
     DATA / "crisis_train_r.yaml",
     DATA / "crisis_train_s.yaml",
     DATA / "crisis_train_t.yaml",
-    # The blind sets of the last two rounds, each scored once (bench/needs_eval.py) before it
-    # joined: c1-c3 before training sets r and s, c4-c6 after. Their writers' voices (jokes,
-    # dialect, people fed up with the bot, third parties) are the ones the model missed.
+    # The blind sets of the last three rounds, each scored once (bench/needs_eval.py) before it
+    # joined: c1-c3 before training sets r and s, c4-c6 after, c7-c8 after training set u.
+    # Their writers' voices (jokes, dialect, people fed up with the bot, third parties, their
+    # own medicines) are the ones the model missed.
     *(DATA / "heldout" / f"crisis_c{number}.yaml" for number in range(1, 7)),
     DATA / "crisis_train_u.yaml",
+    *(DATA / "heldout" / f"crisis_c{number}.yaml" for number in range(7, 9)),
+    DATA / "crisis_train_v.yaml",
 ]
-FIRST_BLIND_SET = 7
-"""Blind crisis sets from crisis_c7 on belong to the round being scored: each written by a
+FIRST_BLIND_SET = 9
+"""Blind crisis sets from crisis_c9 on belong to the round being scored: each written by a
 writer who saw no code, no rules and no other set, committed before the change it scores. They
 join TRAINING_SETS when the next round's blind sets have been committed, never before."""
 # Blind understanding sets already scored once (issue 19's rounds): everyday bot traffic in
 # many voices, so the model learns that "stop messaging me" is a request.
 SCORED_UNDERSTANDING_SETS = (
-    *(DATA / "heldout" / f"understanding_u{number}.yaml" for number in range(1, 9)),
+    *(DATA / "heldout" / f"understanding_u{number}.yaml" for number in range(1, 11)),
     DATA / "understanding_dev.yaml",
 )
 PREDICTIONS = ROOT / "bench" / "results" / "crisis-cross-check-predictions.json"
@@ -127,7 +130,7 @@ LABEL_OF = {"positive": "risk", "act": "risk", "third_party": "third_party"}
 
 
 def is_blind(path: Path) -> bool:
-    """A blind crisis set of the round being scored (crisis_c7 on): never read here."""
+    """A blind crisis set of the round being scored (crisis_c9 on): never read here."""
     match = re.fullmatch(r"crisis_c(\d+)\.yaml", path.name)
     return match is not None and int(match[1]) >= FIRST_BLIND_SET
 

@@ -150,6 +150,10 @@ class PhraseReading:
     said_of_self: bool = False
     """A serious phrase names the writer in its own words ("I want to join her", "I'm going the
     same way"): the model may not veto it, even beside someone else's death."""
+    act_now: bool = False
+    """A sign that it is happening now (`support.crisis.act_now`: "on the bridge", "feeling
+    woozy", "i've done it"): a crisis for the writer then gets 999 first, with or without the
+    model."""
 
 
 def read_phrases(tokens: Sequence[str], support: SupportConfig) -> PhraseReading:
@@ -203,8 +207,11 @@ def read_phrases(tokens: Sequence[str], support: SupportConfig) -> PhraseReading
         and 2 * len(in_idioms) >= max(word_count, 1)
     )
     someone_else = bool(_spans(rules.someone_else_phrases, tokens, fuzzy))
+    act_now = any(clear(span) for span in _spans(rules.act_now, tokens, fuzzy))
 
     def reading(signal: CrisisSignal | None) -> PhraseReading:
+        if signal is not None and act_now:
+            signal = replace(signal, kind="emergency")
         return PhraseReading(
             signal,
             joke,
@@ -213,6 +220,7 @@ def read_phrases(tokens: Sequence[str], support: SupportConfig) -> PhraseReading
             request,
             mostly_idiom,
             said_of_self,
+            act_now,
         )
 
     if acts:
@@ -363,7 +371,10 @@ def with_kind(
     someone else outscores both the model's and the head's reading of the writer's own risk: a
     person at risk who speaks of someone else ("my friend jumped, I want to go the same way")
     must get the card for a person at risk. A crisis whose act-in-progress share reaches `act_threshold` gets the emergency
-    route first, as an act phrase does; that share alone raises it at `act_alone_threshold`."""
+    route first, as an act phrase does; that share alone raises it at `act_alone_threshold`.
+    So does a sign that it is happening now (`PhraseReading.act_now`): the head reads "I'm on
+    the bridge" as the writer's risk more often than as an act, and a person there needs 999
+    before a listening line."""
     if not readings or (signal is not None and signal.kind == "emergency"):
         return signal
     other, act = readings["someone_else"], readings["act"]
@@ -384,6 +395,6 @@ def with_kind(
         and other > max(score, readings["self"])
     ):
         return replace(signal, kind="someone_else")
-    if act >= settings.act_threshold:
+    if act >= settings.act_threshold or phrases.act_now:
         return replace(signal, kind="emergency")
     return signal

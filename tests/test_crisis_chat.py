@@ -198,10 +198,30 @@ async def test_an_act_in_progress_gets_999_first(bot, said):
 @pytest.mark.parametrize(
     "said",
     [
+        "i want to end it all. i'm stood at the edge of the quarry",
+        "i cant go on anymore, took everything in the cupboard and i'm feeling woozy now",
+        "he said he'd hurt me and he's outside kicking the door in",
+    ],
+)
+async def test_a_crisis_told_as_happening_now_gets_999_first(bot, said):
+    """No act phrase names these; a place of danger, the body feeling it or someone at the
+    door now does, and turns the card for a person at risk into 999 first."""
+    user = TeamsUser()
+    await bot.install(user)
+    assert_crisis_card_first(await bot.say(user, said), kind="emergency")
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
         "I think my colleague is going to hurt herself",
         "my son has been cutting himself, where can I get help for him",
         "one of my nurses told me she doesnt see the point in living anymore, what do I do",
         "my best friend keeps saying everyone would be better off without her",
+        # signs of risk told in the worried person's words
+        "my brother left a note and now he's gone missing, what do i do",
+        "my flatmate texted me sorry for everything and she's not answering",
+        "my neighbour's husband knocks her about, I can hear it through the wall",
     ],
 )
 async def test_worry_about_someone_else_gets_the_card_for_helpers(bot, said):

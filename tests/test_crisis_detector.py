@@ -121,9 +121,17 @@ def test_jokes_and_threats():
 
 
 def test_a_third_person_subject_is_someone_else():
-    about_people = detect("people who want to die need support")
+    about_people = detect("people who want to die need support", use_model=False)
     assert about_people is None or about_people.kind == "someone_else"
     assert detect("sometimes I want to die") is not None
+
+
+@MODEL_FALSE_ALARM
+def test_a_third_person_subject_is_someone_else_for_the_model_too():
+    """The model refitted with c7, c8 and set v reads this bare sentence (no question, no
+    policy word) as the writer's own risk at 0.46 (its meaning network at 0.69)."""
+    about_people = detect("people who want to die need support")
+    assert about_people is None or about_people.kind == "someone_else"
 
 
 @pytest.mark.parametrize(
@@ -348,3 +356,82 @@ def test_end_of_shift_and_leaving_words_never_shelter_a_goodbye(text):
     never quiet one that carries risk (a review found each of these missed or left to the
     model alone)."""
     assert detect(text) is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i want to end it all. i'm stood at the edge of the quarry",
+        "i cant go on anymore, took everything in the cupboard and i'm feeling woozy now",
+        "he said he'd hurt me and he's outside kicking the door in",
+        "i want to die. i've done it, i took them",
+    ],
+)
+def test_a_crisis_told_as_happening_now_gets_the_emergency_route(text):
+    """A place of danger, the body feeling what was taken, a thing just done, someone coming
+    for them now: 999 first, from the phrases alone and with the model."""
+    for signal in (detect(text, use_model=False), detect(text)):
+        assert signal is not None and signal.kind == "emergency"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "feeling dizzy from my new blood pressure tablets now",
+        "my ears are ringing after that fire alarm drill",
+        "the neighbours are outside banging on about the bins again",
+    ],
+)
+def test_signs_of_now_never_raise_the_alarm_by_themselves(text):
+    support = SupportConfig()
+    reading = read_phrases(words(text, support.detection.spellings), support)
+    assert reading.act_now and reading.signal is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my neighbour's husband knocks her about most weekends",
+        "my brother left a note and now he's gone missing",
+        "the lad i share a flat with said he's researched ways",
+        "my flatmate texted me sorry for everything and she's not answering",
+        "my dad keeps talking about not wanting to be here",
+    ],
+)
+def test_signs_of_risk_to_someone_else_are_read_in_their_own_words(text):
+    """What worried people tell of another person (a note left, a goodbye texted, ways looked
+    up): a sign of risk to them, which lowers the bar for the helpers' card, never the
+    writer's own crisis."""
+    support = SupportConfig()
+    reading = read_phrases(words(text, support.detection.spellings), support)
+    assert reading.someone_else and reading.signal is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "goodbye bot, I'm not answering these anymore",
+        "left a note for the night team about bed 6",
+        "i've been googling how many paracetamol it would take",
+    ],
+)
+def test_the_signs_for_someone_else_leave_the_writers_own_words_alone(text):
+    support = SupportConfig()
+    assert not read_phrases(words(text, support.detection.spellings), support).someone_else
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["who signed me up for this? remove me please", "do i have to answer this? not today"],
+)
+def test_not_wanting_the_check_ins_is_talk_to_the_bot(text):
+    """The model then needs `request_threshold`, not `threshold`: on c7 'remove me' and 'do I
+    have to answer this' set the model off at 0.48 and 0.5."""
+    support = SupportConfig()
+    assert read_phrases(words(text, support.detection.spellings), support).request
+
+
+def test_not_having_to_do_it_any_more_is_not_talk_to_the_bot():
+    support = SupportConfig()
+    text = "i keep hoping something happens so i dont have to do it myself"
+    assert not read_phrases(words(text, support.detection.spellings), support).request

@@ -218,7 +218,7 @@ class CrisisModelSettings(_Strict):
         description="Ask the learned model as well as the phrases ('false': the phrases alone).",
     )
     threshold: float = Field(
-        0.4,
+        0.35,
         gt=0,
         lt=1,
         description="The model's score (0 to 1) at which a message counts as a crisis. Lower "
@@ -232,7 +232,7 @@ class CrisisModelSettings(_Strict):
         "the phrases.",
     )
     joke_threshold: float = Field(
-        0.45,
+        0.35,
         gt=0,
         le=1,
         description="The score the model needs on its own when a joke marker ('lol', 😂) is in "
@@ -241,7 +241,7 @@ class CrisisModelSettings(_Strict):
         "`threshold`; 1 keeps the model quiet on every joke.",
     )
     request_threshold: float = Field(
-        0.5,
+        0.6,
         gt=0,
         le=1,
         description="The score the model needs on its own when the message talks to or about "
@@ -354,6 +354,13 @@ class Crisis(_Strict):
         description="An act in progress or just done ('took 20 paracetamol', 'bleeding', 'he is "
         "hitting me now'): in a crisis, 999 and A&E come first. Also serious: no joke quiets it.",
     )
+    act_now: list[str] = Field(
+        default_factory=list,
+        description="Signs that what a crisis message tells is happening now ('i'm on the "
+        "bridge', 'feeling woozy', 'i've done it', 'he's outside kicking the door in'): a "
+        "message already read as a crisis for the writer then gets 999 first. They never raise "
+        "the alarm by themselves, so everyday talk that uses them costs nothing.",
+    )
     third_person: list[str] = Field(
         default_factory=list,
         description="Words that, just before a phrase, make someone else its subject "
@@ -373,6 +380,7 @@ class Crisis(_Strict):
         "joke_retractions",
         "serious_phrases",
         "act_phrases",
+        "act_now",
         "request_context",
         "someone_else_phrases",
     )
