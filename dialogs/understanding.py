@@ -231,13 +231,14 @@ def argument_for(command: Command, said: str) -> str:
 
 def month_named(word: str) -> str | None:
     """The month a word names: its name, its first three letters ("sept" too) or a slip of its
-    name ("febuary"); None for a word that only starts alike ("decided", "separate", "maybe")."""
+    name longer than five letters ("febuary"); None for a word that only starts alike
+    ("decided", "separate", "maybe") or a short one a letter off ("mayo", "junk", "marc")."""
     for month in MONTHS:
         if not word.startswith(month[:3]):
             continue
         if word in (month, month[:3]) or (month == "september" and word == "sept"):
             return month
-        if DamerauLevenshtein.distance(word, month) <= (1 if len(month) <= 5 else 2):
+        if len(month) > 5 and DamerauLevenshtein.distance(word, month) <= 2:
             return month
     return None
 

@@ -194,7 +194,6 @@ def read_phrases(tokens: Sequence[str], support: SupportConfig) -> PhraseReading
         and not serious
         and not _spans(rules.joke_retractions, tokens, fuzzy)
     )
-    request = not serious and bool(_spans(rules.request_context, tokens, fuzzy))
     # An idiom raises the model's bar only when it is most of the message and nothing serious
     # is named anywhere in it, cancelled or not: one harmless idiom ("the plan is") must not
     # shelter the rest of a message, nor hide a goodbye it happens to overlap.
@@ -206,6 +205,14 @@ def read_phrases(tokens: Sequence[str], support: SupportConfig) -> PhraseReading
         and not named_acts
         and 2 * len(in_idioms) >= max(word_count, 1)
     )
+    # Talk to the bot likewise, only when it is most of the message: despair written around
+    # "stop messaging me" or "remove me" must meet the usual bar, not the bot-talk one.
+    in_requests = {
+        i
+        for span in _spans(rules.request_context, tokens, fuzzy)
+        for i in range(span.start, span.end)
+    }
+    request = not serious and bool(in_requests) and 2 * len(in_requests) >= max(word_count, 1)
     someone_else = bool(_spans(rules.someone_else_phrases, tokens, fuzzy))
     act_now = any(clear(span) for span in _spans(rules.act_now, tokens, fuzzy))
 

@@ -378,7 +378,7 @@ def test_a_crisis_told_as_happening_now_gets_the_emergency_route(text):
     "text",
     [
         "feeling dizzy from my new blood pressure tablets now",
-        "my ears are ringing after that fire alarm drill",
+        "cant keep my eyes open after four nights in a row",
         "the neighbours are outside banging on about the bins again",
     ],
 )
@@ -435,3 +435,42 @@ def test_not_having_to_do_it_any_more_is_not_talk_to_the_bot():
     support = SupportConfig()
     text = "i keep hoping something happens so i dont have to do it myself"
     assert not read_phrases(words(text, support.detection.spellings), support).request
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "stop messaging me, nobody cares whether I'm here or not",
+        "remove me, i can't do this anymore",
+        "do i have to reply to this, i just want everything to stop",
+        "I never asked for this, everything feels hopeless and I'm so tired of fighting",
+    ],
+)
+def test_despair_written_around_talk_to_the_bot_still_gets_the_crisis_card(text):
+    """Talk to the bot raises the model's bar only when it is most of the message: despair
+    written around "stop messaging me" or "remove me" is read as despair."""
+    signal = detect(text)
+    assert signal is not None and signal.kind in ("self", "emergency")
+
+
+@pytest.mark.parametrize(
+    "text", ["i feel numb and i want to kill myself", "my heart is racing and i want to die"]
+)
+def test_everyday_feelings_are_not_signs_of_an_act_in_progress(text):
+    """Numbness and a racing heart are how despair and panic feel, not signs of an overdose:
+    the at-risk card, not 999 first, unless the model reads an act."""
+    signal = detect(text, use_model=False)
+    assert signal is not None and signal.kind == "self"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i texted my mum goodbye and turned my phone off",
+        "i told my partner about not wanting to be here and now he's worried",
+        "I've posted goodbye on facebook, mum isn't answering",
+    ],
+)
+def test_the_writers_own_goodbye_is_not_a_sign_of_risk_to_someone_else(text):
+    support = SupportConfig()
+    assert not read_phrases(words(text, support.detection.spellings), support).someone_else

@@ -28,6 +28,7 @@ from dialogs.understanding import (
     UNSURE,
     Understanding,
     argument_for,
+    month_named,
     understanding_for,
     weeks_in,
 )
@@ -404,3 +405,12 @@ def test_between_the_thresholds_is_a_question_not_an_action(understanding, monke
     unsure = Thresholds(act=1.01, act_changing=1.01, margin=0.0, ask=0.1, in_dialog=0.95)
     monkeypatch.setattr(understanding, "thresholds", unsure)
     assert understanding.read("previous check-ins please").outcome == UNSURE
+
+
+@pytest.mark.parametrize("word", ["mayo", "junk", "marc", "decided", "separate"])
+def test_a_word_a_letter_off_a_short_month_is_not_that_month(word):
+    assert month_named(word) is None
+
+
+def test_a_slip_in_a_long_months_name_is_still_that_month():
+    assert month_named("febuary") == "february" and month_named("septmber") == "september"

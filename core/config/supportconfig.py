@@ -241,12 +241,13 @@ class CrisisModelSettings(_Strict):
         "`threshold`; 1 keeps the model quiet on every joke.",
     )
     request_threshold: float = Field(
-        0.6,
+        0.5,
         gt=0,
         le=1,
         description="The score the model needs on its own when the message talks to or about "
-        "the bot or its check-ins (`request_context`) and names nothing serious: 'stop messaging "
-        "me' and 'I'm done with this bot' are requests, not risk. Never below `threshold`.",
+        "the bot or its check-ins (`request_context`) for most of its words and names nothing "
+        "serious: 'stop messaging me' and 'I'm done with this bot' are requests, not risk. Never "
+        "below `threshold`.",
     )
     idiom_threshold: float = Field(
         0.5,
