@@ -122,6 +122,12 @@ def _spans(phrases: Sequence[str], tokens: Sequence[str], fuzzy_min: int) -> lis
     return spans
 
 
+def _most_of(spans: Sequence[Span], word_count: int) -> bool:
+    """Whether the spans cover at least half of the message's words."""
+    covered = {i for span in spans for i in range(span.start, span.end)}
+    return bool(covered) and 2 * len(covered) >= max(word_count, 1)
+
+
 def _someone_else(tokens: Sequence[str], start: int, third_person: frozenset[str]) -> bool:
     """Whether the words just before a match make someone else its subject."""
     position = start - 1
@@ -197,22 +203,11 @@ def read_phrases(tokens: Sequence[str], support: SupportConfig) -> PhraseReading
     # An idiom raises the model's bar only when it is most of the message and nothing serious
     # is named anywhere in it, cancelled or not: one harmless idiom ("the plan is") must not
     # shelter the rest of a message, nor hide a goodbye it happens to overlap.
-    in_idioms = {i for idiom in idioms for i in range(idiom.start, idiom.end)}
     word_count = sum(token != BREAK for token in tokens)
-    mostly_idiom = (
-        bool(idioms)
-        and not named_serious
-        and not named_acts
-        and 2 * len(in_idioms) >= max(word_count, 1)
-    )
+    mostly_idiom = not named_serious and not named_acts and _most_of(idioms, word_count)
     # Talk to the bot likewise, only when it is most of the message: despair written around
     # "stop messaging me" or "remove me" must meet the usual bar, not the bot-talk one.
-    in_requests = {
-        i
-        for span in _spans(rules.request_context, tokens, fuzzy)
-        for i in range(span.start, span.end)
-    }
-    request = not serious and bool(in_requests) and 2 * len(in_requests) >= max(word_count, 1)
+    request = not serious and _most_of(_spans(rules.request_context, tokens, fuzzy), word_count)
     someone_else = bool(_spans(rules.someone_else_phrases, tokens, fuzzy))
     act_now = any(clear(span) for span in _spans(rules.act_now, tokens, fuzzy))
 
