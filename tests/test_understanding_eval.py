@@ -3,6 +3,8 @@ shapes by blind writers mean what they say, and the same action counts whatever 
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from bench.understanding_eval import judge
@@ -38,3 +40,18 @@ TABLE = default_commands()
 )
 def test_the_judge_reads_labels_as_their_writers_meant(label, read, verdict):
     assert judge({"text": "x", **label}, read, False, TABLE) == verdict
+
+
+@pytest.mark.parametrize(
+    ("today", "read", "verdict"),
+    [
+        (date(2026, 12, 7), "march", "correct"),
+        (date(2026, 12, 7), "march 2026", "correct"),
+        (date(2026, 12, 7), "march 2025", "wrong"),
+        (date(2026, 2, 1), "march", "wrong"),  # in February, "march" is last year's
+        (date(2026, 12, 7), "the march one", "wrong"),
+    ],
+)
+def test_a_month_without_a_year_is_the_one_the_report_handler_would_build(today, read, verdict):
+    item = {"text": "x", "intent": "report", "argument": "2026-03"}
+    assert judge(item, Reading("report", read, SURE), False, TABLE, today) == verdict
