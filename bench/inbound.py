@@ -62,38 +62,22 @@ ANSWERER_CHATS = "a:personal-" + answerer_id(0)[:-12]
 # ------------------------------------------------------------------ servers (child process) --
 
 
-def app_settings(db_url: str, *, sender: bool):
-    from core.config.settings import Settings
-
-    return Settings(
-        _env_file=None,
-        database_url=db_url,
-        scheduler_enabled=False,
-        sender_enabled=sender,
-        pseudonym_key=os.environ[PSEUDONYM_KEY],
-        data_keys=os.environ[DATA_KEYS],
-    )
-
-
 async def serve(kind: str, db_url: str) -> None:
-    """The real app (local mode; `web` without its sender), a bare echo bot, on a free
-    loopback port; or `sender`: `wellbeing-bot send`'s sender alone (port 0)."""
+    """The real app (local mode) or a bare echo bot, on a free loopback port."""
     from aiohttp import web
 
-    if kind == "sender":
-        from bot.app import run_sender
-
-        stop = asyncio.Event()
-        sending = asyncio.create_task(run_sender(app_settings(db_url, sender=True), stop))
-        print("PORT 0", flush=True)
-        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-        stop.set()
-        await sending
-        return
-    if kind in ("app", "web"):
+    if kind == "app":
         from bot.app import create_app
+        from core.config.settings import Settings
 
-        app = create_app(app_settings(db_url, sender=kind == "app"), org=org_config())
+        settings = Settings(
+            _env_file=None,
+            database_url=db_url,
+            scheduler_enabled=False,
+            pseudonym_key=os.environ[PSEUDONYM_KEY],
+            data_keys=os.environ[DATA_KEYS],
+        )
+        app = create_app(settings, org=org_config())
     else:
         app = echo_app()
     runner = web.AppRunner(app, access_log=None)
@@ -360,12 +344,7 @@ async def parent(args: argparse.Namespace) -> dict[str, Any]:
         week = date.today().isocalendar().week
         print(f"set-up: fan-out of {queued} queued; load from {args.people} people", flush=True)
 
-        if args.sender_process:
-            sender, _ = await start_server("sender", database.url, key_values)
-            servers.append(sender)
-        app, app_url = await start_server(
-            "web" if args.sender_process else "app", database.url, key_values
-        )
+        app, app_url = await start_server("app", database.url, key_values)
         servers.append(app)
         app_result = await load(
             app_url + "/api/messages",
@@ -381,8 +360,6 @@ async def parent(args: argparse.Namespace) -> dict[str, Any]:
         await asyncio.sleep(1.0)
         app_result["peak_rss_mb"] = round(cpu_and_peak_rss(app.pid)[1], 1)
         await stop_process(app)
-        if args.sender_process:
-            await stop_process(sender)
         stored = await count_answers(engine)
         ok_total = (
             app_result["warmup"]["ok"]
@@ -427,7 +404,6 @@ async def parent(args: argparse.Namespace) -> dict[str, Any]:
         "people": args.people,
         "note_every": args.note_every,
         "fanout_people": args.fanout,
-        "sender_process": args.sender_process,
         "fanout_requests_at_connector_during_app_load": fanout_sent_during,
         "throughput": app_result["main"]["throughput"],
         "p50_ms": app_result["main"]["p50_ms"],
@@ -615,16 +591,10 @@ def main() -> None:
         help="enforce: 429 with Retry-After beyond the limit, as Teams; count: only counted",
     )
     parser.add_argument("--no-echo", action="store_true", help="skip the bare echo bot")
-    parser.add_argument(
-        "--sender-process",
-        action="store_true",
-        help="the app with WELLBEING_SENDER=false, and the fan-out sent by `wellbeing-bot "
-        "send`'s sender in a process of its own",
-    )
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--db-url", default=DEFAULT_PG, help="PostgreSQL server (loopback only)")
     parser.add_argument("--save", type=Path)
-    parser.add_argument("--serve", choices=["app", "web", "sender", "echo"], help=argparse.SUPPRESS)
+    parser.add_argument("--serve", choices=["app", "echo"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         asyncio.run(serve(args.serve, args.db_url))

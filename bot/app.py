@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from datetime import datetime
 
 from aiohttp import web
@@ -38,7 +37,6 @@ from core.config.settings import Settings
 from core.context import Services
 from core.faq import store as faq_store
 from core.logs import describe
-from core.privacy.secrets import Secrets
 from core.reporting import leadreport as core_leadreport
 from core.store import leases
 from core.store.models import utcnow
@@ -176,78 +174,6 @@ async def _build_faq_index(services: Services) -> None:
         log.warning("could not build the FAQ index at start: %s", type(error).__name__)
 
 
-@dataclass(frozen=True)
-class Sending:
-    """What sends to Teams from one process: the connector client, the pacer on the tenant's
-    shared timetable (with connections of its own) and the outbox sender."""
-
-    budget_engine: AsyncEngine
-    transport: ConnectorTransport
-    sender: OutboxSender
-    secrets: Secrets
-
-
-def build_sending(
-    settings: Settings,
-    sessions: db.Sessions,
-    credentials_factory: ServiceClientCredentialsFactory,
-    clock: Callable[[], datetime],
-) -> Sending:
-    # One pacer for the process: its sender and its turns' replies take their slots from the
-    # tenant's timetable in the database, which every replica shares. Its statements have a
-    # few connections of their own, so a slot never waits behind turns for the pool (and one
-    # round trip each: no ping before every take).
-    budget_engine = db.create_engine(
-        settings.database_url,
-        connect_timeout=settings.database_timeout,
-        statement_timeout=settings.database_statement_timeout,
-        pool_size=BUDGET_CONNECTIONS,
-        max_overflow=0,
-        pre_ping=False,
-    )
-    sender_settings = SenderSettings(rate_per_second=settings.teams_rate_limit)
-    pacer = pacer_for(db.session_factory(budget_engine), sender_settings)
-    transport = ConnectorTransport(settings, credentials_factory, budget=pacer)
-    secrets = secrets_for(settings)
-    sender = OutboxSender(
-        sessions, transport, sender_settings, clock=clock, pacer=pacer, secrets=secrets
-    )
-    return Sending(budget_engine, transport, sender, secrets)
-
-
-async def run_sender(
-    settings: Settings,
-    stop: asyncio.Event,
-    *,
-    credentials_factory: ServiceClientCredentialsFactory | None = None,
-    clock: Callable[[], datetime] = utcnow,
-) -> None:
-    """Only the outbox sender, until `stop` is set, then drained: `wellbeing-bot send`, for
-    web replicas started with WELLBEING_SENDER=false, so a fan-out of check-in cards never
-    takes a core from the turns answering people. The schema is the caller's to check."""
-    engine = db.create_engine(
-        settings.database_url,
-        connect_timeout=settings.database_timeout,
-        statement_timeout=settings.database_statement_timeout,
-    )
-    sending = build_sending(
-        settings,
-        db.session_factory(engine),
-        credentials_factory or credentials_factory_for(settings),
-        clock,
-    )
-    try:
-        await sending.transport.start()
-        task = asyncio.create_task(sending.sender.run(), name="outbox-sender")
-        await stop.wait()
-        await sending.sender.stop()
-        await task
-    finally:
-        await sending.transport.close()
-        await sending.budget_engine.dispose()
-        await engine.dispose()
-
-
 def create_app(
     settings: Settings,
     *,
@@ -271,8 +197,25 @@ def create_app(
     )
     sessions = db.session_factory(engine)
     credentials_factory = credentials_factory or credentials_factory_for(settings)
-    sending = build_sending(settings, sessions, credentials_factory, clock)
-    transport, sender, secrets = sending.transport, sending.sender, sending.secrets
+    # One pacer for the replica: its sender and its turns' replies take their slots from the
+    # tenant's timetable in the database, which every replica shares. Its statements have a
+    # few connections of their own, so a slot never waits behind turns for the pool (and one
+    # round trip each: no ping before every take).
+    budget_engine = db.create_engine(
+        settings.database_url,
+        connect_timeout=settings.database_timeout,
+        statement_timeout=settings.database_statement_timeout,
+        pool_size=BUDGET_CONNECTIONS,
+        max_overflow=0,
+        pre_ping=False,
+    )
+    sender_settings = SenderSettings(rate_per_second=settings.teams_rate_limit)
+    pacer = pacer_for(db.session_factory(budget_engine), sender_settings)
+    transport = ConnectorTransport(settings, credentials_factory, budget=pacer)
+    secrets = secrets_for(settings)
+    sender = OutboxSender(
+        sessions, transport, sender_settings, clock=clock, pacer=pacer, secrets=secrets
+    )
     services = build_services(
         settings,
         org,
@@ -325,7 +268,7 @@ def create_app(
                 "the database schema is out of date: run `wellbeing-bot migrate` first"
             )
         yield
-        await sending.budget_engine.dispose()
+        await budget_engine.dispose()
         await engine.dispose()
 
     async def connector(_app: web.Application) -> AsyncIterator[None]:
@@ -334,12 +277,8 @@ def create_app(
         yield
         await transport.close()
 
-    async def outbox(_app: web.Application) -> AsyncIterator[None]:
-        """The outbox sender, drained on the way out; not here when `wellbeing-bot send` runs
-        it in a process of its own."""
-        if not settings.sender_enabled:
-            yield
-            return
+    async def sending(_app: web.Application) -> AsyncIterator[None]:
+        """The outbox sender, drained on the way out."""
         task = asyncio.create_task(sender.run(), name="outbox-sender")
         yield
         await sender.stop()
@@ -374,5 +313,5 @@ def create_app(
             await task
 
     # One cleanup context per resource: each starts after the ones it needs and stops before.
-    app.cleanup_ctx.extend([database, connector, outbox, scheduling, faq_index])
+    app.cleanup_ctx.extend([database, connector, sending, scheduling, faq_index])
     return app

@@ -11,7 +11,6 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from bot.app import SETTINGS, run_sender
 from bot.connector import ConnectorTransport
 from core import db
 from core.config.settings import Settings
@@ -22,8 +21,6 @@ from core.store.directory import ConversationInfo, remember_conversation, rememb
 from core.store.models import Person
 from core.store.outbox import OutboxMessage
 from scheduler.sender import OutboxSender, SenderSettings
-from tests.support import activities
-from tests.support.activities import TeamsUser
 from tests.support.clock import TEST_EPOCH, Clock
 from tests.support.fake_connector import Fault
 from tests.support.tokens import FixedTokenCredentialsFactory
@@ -413,32 +410,3 @@ def test_payload_round_trips_as_json():
 
     back = reply_from_payload(json.loads(json.dumps(reply_payload(reply))))
     assert back.text == "Hi" and back.card == reply.card and back.to is None
-
-
-async def test_a_web_replica_without_its_sender_queues_and_the_send_process_delivers(
-    make_bot, connector
-):
-    """WELLBEING_SENDER=false: the web app queues the welcome of a new install but sends
-    nothing itself; `wellbeing-bot send`'s sender (run_sender) delivers it, once, and stops
-    when told to."""
-    bot = await make_bot(WELLBEING_SENDER=False)
-    user = TeamsUser()
-    install = activities.personal_install(user, connector.url)
-    response = await bot.post(install)
-    assert response.status == 200
-    with pytest.raises(TimeoutError):
-        await connector.wait_for(1, timeout=1.5)
-    async with bot.services.sessions() as session:
-        queued = (await session.exec(select(OutboxMessage))).all()
-    assert [row.status for row in queued] == ["queued"]
-
-    stop = asyncio.Event()
-    sending = asyncio.create_task(run_sender(bot.server.app[SETTINGS], stop))
-    await connector.wait_for(1)
-    stop.set()
-    await sending
-    assert len(connector.sent) == 1
-    assert connector.sent[0].conversation_id.split(";")[0] == install["conversation"]["id"]
-    async with bot.services.sessions() as session:
-        sent = (await session.exec(select(OutboxMessage))).all()
-    assert [row.status for row in sent] == ["sent"]

@@ -1,7 +1,7 @@
 """The `wellbeing-bot` command, one module per group of commands in one style: each module has
 its `cmd_…` functions and a `register` that adds its parsers.
 
-- run: serve, send, demo, console
+- run: serve, demo, console
 - deployment: migrate, config, manifest, doctor, secrets
 - checkins: checkins preview|send|hold|release|abort|status, schedule
 - faq: faq import|export|seed

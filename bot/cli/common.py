@@ -36,7 +36,7 @@ def load_settings() -> Settings:
         raise CliError(f"bad settings in the environment or .env:\n{problems}") from error
 
 
-async def ready_database(engine, settings: Settings) -> None:
+async def _ready(engine, settings: Settings) -> None:
     """Migrate SQLite (as `serve` does); refuse a PostgreSQL schema that is out of date."""
     if db.is_sqlite(settings.database_url):
         await db.migrate(engine)
@@ -52,7 +52,7 @@ def with_services(work: Callable[[Services], Awaitable[T]], clock: Callable[[], 
     async def main() -> T:
         engine = db.create_engine(settings.database_url)
         try:
-            await ready_database(engine, settings)
+            await _ready(engine, settings)
             return await work(build_services(settings, org, engine, clock=clock))
         finally:
             await engine.dispose()
@@ -69,7 +69,7 @@ def with_session(
     async def main() -> T:
         engine = db.create_engine(settings.database_url)
         try:
-            await ready_database(engine, settings)
+            await _ready(engine, settings)
             async with db.session_factory(engine)() as session:
                 return await work(session, clock())
         finally:

@@ -8,15 +8,14 @@ import contextlib
 import logging
 import os
 import random
-import signal
 import sys
 from pathlib import Path
 
 from aiohttp import web
 
 from bot import demo
-from bot.app import create_app, run_sender
-from bot.cli.common import CliError, load_settings, ready_database
+from bot.app import create_app
+from bot.cli.common import CliError, load_settings
 from bot.console import DEFAULT_TENANT, Console, ConsoleUser
 from bot.pages import SERVER_OPTIONS
 from core import db
@@ -62,34 +61,6 @@ def _serve(settings: Settings, org: OrgConfig) -> None:
 def cmd_serve(args: argparse.Namespace) -> None:
     """Start the bot's web server."""
     _serve(*_serving(args))
-
-
-def cmd_send(_args: argparse.Namespace) -> None:
-    """Run only the outbox sender, until SIGTERM or Ctrl-C (then what is in flight finishes)."""
-    settings = load_settings()
-    configure_logging(settings.log_level)
-    refusal = settings.serve_refusal()
-    if refusal:
-        raise CliError(refusal)
-
-    async def sending() -> None:
-        engine = db.create_engine(settings.database_url)
-        try:
-            await ready_database(engine, settings)
-        finally:
-            await engine.dispose()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signal_number in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signal_number, stop.set)
-        log.info(
-            "sending queued messages, at most %s requests a second per tenant with every replica",
-            settings.teams_rate_limit,
-        )
-        await run_sender(settings, stop)
-        log.info("sender stopped")
-
-    asyncio.run(sending())
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
@@ -175,17 +146,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     serve.add_argument("--host", help="address to listen on (default WELLBEING_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default WELLBEING_PORT or 3978)")
     serve.set_defaults(func=cmd_serve)
-
-    send = commands.add_parser(
-        "send",
-        help="run only the outbox sender (check-in cards, reminders, digests), no web server",
-        description="Run only the outbox sender: it sends what the bot queued (check-in cards, "
-        "reminders, digests, replies Teams refused at first) at Teams' per-tenant rate, shared "
-        "with every replica through the database. Start the web replicas with "
-        "WELLBEING_SENDER=false when one or more of these run, so a fan-out never takes a core "
-        "from the turns answering people. Stops on SIGTERM or Ctrl-C.",
-    )
-    send.set_defaults(func=cmd_send)
 
     demo_command = commands.add_parser(
         "demo",

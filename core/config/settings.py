@@ -117,13 +117,6 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("WELLBEING_SCHEDULER"),
         description="Run scheduled work (check-in cycles, reminders) in this process.",
     )
-    sender_enabled: bool = Field(
-        True,
-        validation_alias=AliasChoices("WELLBEING_SENDER"),
-        description="Send queued messages (check-in cards, reminders, digests) from this "
-        "process. Set false on web replicas when `wellbeing-bot send` runs the sender in a "
-        "process of its own, so a fan-out never takes a core from people's answers.",
-    )
     faq_warm_start: bool = Field(
         True,
         validation_alias=AliasChoices("WELLBEING_FAQ_WARM_START"),
