@@ -2,13 +2,14 @@
 out-of-scope questions are answered as if known, and the latency of ranking a question
 (encoding it included), single-threaded, at the shipped size and at 5,000 entries.
 
-    python bench/faq_eval.py [--set PATH] [--distractors GLOB] [--fill] [--faq FILE]
-                             [--words-only] [--misses]
+    python bench/faq_eval.py [--set PATH ...] [--distractors GLOB] [--fill] [--faq FILE]
+                             [--words-only] [--misses] [--calls N]
 
 Two kinds of labelled set:
 - by entry id (tests/fixtures/faq_eval.yaml `tune` + `tune_seen`, tests/fixtures/faq_heldout_2.yaml
   `heldout`): right when the ranked entry is the labelled one;
-- by answer (`--set`, default bench/data/faq_dev.yaml): `questions: [{q, answer, section}]`, where
+- by answer (`--set`, default bench/data/faq_dev.yaml; repeat it to score several sets on the same
+  indexes): `questions: [{q, answer, section}]`, where
   `answer` is an exact quote from the toolkit, or null for a question the FAQ should not answer.
   An entry holds the answer when at least 60% of the quote's content words (normalised, stemmed,
   stopwords left out, each counted once) are in the entry's answer (core/faq/coverage.py,
