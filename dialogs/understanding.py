@@ -122,7 +122,64 @@ _SPEAK = {
     "luv": "love",
     "cya": "bye",
     "bday": "birthday",
+    "eap": "employee assistance programme",
+    "b4": "before",
+    "rn": "right now",
+    "yday": "yesterday",
+    "tmrw": "tomorrow",
+    "txt": "text",
+    "mtg": "meeting",
+    "mtgs": "meetings",
+    "mgr": "manager",
+    "mgrs": "managers",
+    "q": "question",
+    "qs": "questions",
+    "req": "request",
+    "reqs": "requests",
+    "cmd": "command",
+    "cmds": "commands",
+    "prev": "previous",
+    "hist": "history",
+    "dets": "details",
+    "deets": "details",
+    "appt": "appointment",
+    "lv": "leave",
+    "mo": "month",
+    "mos": "months",
+    "mth": "month",
+    "mths": "months",
+    "mnth": "month",
+    "mnths": "months",
+    # Lengths in the languages second-language writers fall back on.
+    "semana": "week",
+    "semanas": "weeks",
+    "tydzien": "week",
+    "tydzień": "week",
+    "tygodnie": "weeks",
+    "tygodni": "weeks",
+    "hafta": "week",
+    "hafte": "weeks",
+    "mes": "month",
+    "mês": "month",
+    "meses": "months",
+    "miesiac": "month",
+    "miesiąc": "month",
+    "miesiące": "months",
+    "buwan": "month",
 }
+
+# Workplace initials that are also everyday words in lower case ("oh thanks", "sar"): read
+# as what they stand for only in capitals, before the message is lower-cased.
+_INITIALS = {
+    "OH": "occupational health",
+    "EAP": "employee assistance programme",
+    "RSI": "repetitive strain injury",
+    "MSK": "musculoskeletal",
+    "SAR": "subject access request",
+}
+_INITIALS_RE = re.compile(r"\b(" + "|".join(_INITIALS) + r")\b")
+_NUMBER_ABBREVIATED = re.compile(r"\b((?:[A-Z]{2,}|(?i:phone|tel|contact))\s+)(?:no|No)\.")
+"""'EAP no.', 'phone no.': a number asked for, not a refusal."""
 
 # Politeness and padding around a command's own words ("can you resume please").
 _PADDING = re.compile(
@@ -257,21 +314,62 @@ def _may_the_verb(said: str, found: re.Match[str]) -> bool:
     return not any(m.start() <= found.start() < m.end() for m in _MAY_AS_A_MONTH.finditer(said))
 
 
+_BREAK = re.compile(r"[.,;:!?()]|\s[-\u2013\u2014]|[-\u2013\u2014]\s")
+_A_NUMBER = re.compile(
+    r"\b(?:\d{1,3}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|couple|few)\b"
+)
+_NOT_A_LENGTH = re.compile(
+    r"\s*(?:hours?|hrs?|h|minutes?|mins?|am|pm|o'clock|percent|patients|beds|families|people)\b"
+)
+
+
+def set_apart(text: str, argument: str) -> bool:
+    """Whether the command's own words end at a break ("pause. annual lv", "stop - too many"):
+    what follows is a reason, and counts as the argument only where it names one."""
+    said = normalise(text)
+    words = said[: len(said) - len(argument)].strip()
+    head = _BREAK.split(text, maxsplit=1)
+    return len(head) > 1 and bool(words) and normalise(head[0]) == words
+
+
+def length_unread(intent: str, argument: str, said: str) -> bool:
+    """A pause (or being left alone) with a number in it but no length read: the number is
+    probably the length, in words the step does not know, so it asks rather than pause for
+    the wrong time. A number of hours or a time of day ("a 12 hour shift") is no length."""
+    if intent not in ("pause", LEAVE_ALONE) or argument:
+        return False
+    return any(not _NOT_A_LENGTH.match(said, found.end()) for found in _A_NUMBER.finditer(said))
+
+
+def no_length(command: Command, argument: str) -> bool:
+    """`pause` followed by words that are no length ("pause is over, turn them back on"): the
+    whole sentence may mean another intent, so the classifier reads it; when it reads `pause`
+    or nothing it knows ("pause the music"), the command's answer says how to give a length."""
+    if command.name != "pause" or not argument:
+        return False
+    try:
+        parse_weeks(argument)
+    except ArgumentError:
+        return True
+    return False
+
+
 def without_padding(argument: str) -> str:
     """A command's argument without politeness ("pause pls": no argument at all)."""
     return _PADDING.sub("", argument).strip()
 
 
-def weeks_meant(command: Command, argument: str) -> str | None:
+def weeks_meant(command: Command, argument: str, tidied: str = "") -> str | None:
     """For `pause` typed with a length it cannot read but a sentence that names one ("pause em
-    for 6 wks pls"): the weeks, as it reads them. None otherwise: its own words stand, and a
-    length nobody could read ("pause the music") gets its answer saying how to say it."""
+    for 6 wks pls", "pause 3 semanas": `tidied` is the argument with text-speak expanded): the
+    weeks, as it reads them. None otherwise: its own words stand, and a length nobody could
+    read ("pause the music") gets its answer saying how to say it."""
     if command.name != "pause" or not argument:
         return None
     try:
         parse_weeks(argument)
     except ArgumentError:
-        weeks = weeks_in(argument)
+        weeks = weeks_in(argument) or weeks_in(tidied)
         return f"{weeks} weeks" if weeks else None
     return None
 
@@ -298,8 +396,9 @@ NOTHING_READ = Reading(NONE)
 
 
 class Cleaner:
-    """A message tidied for reading: normalised, emoji as words, text-speak expanded, and a
-    word that is a slip away from a word the examples use put right ("hlep" -> "help")."""
+    """A message tidied for reading: workplace initials spelt out, normalised, emoji as words,
+    text-speak expanded, and a word that is a slip away from a word the examples use put right
+    ("hlep" -> "help")."""
 
     def __init__(self, words: frozenset[str]) -> None:
         self._vocabulary = sorted(words)
@@ -315,7 +414,9 @@ class Cleaner:
         return found[0] if found else word
 
     def __call__(self, text: str) -> str:
-        said = normalise(_EMOJI_RE.sub(lambda m: _EMOJI[m.group(0)], text or ""))
+        spelt_out = _NUMBER_ABBREVIATED.sub(r"\1number", text or "")
+        spelt_out = _INITIALS_RE.sub(lambda m: _INITIALS[m.group(0)], spelt_out)
+        said = normalise(_EMOJI_RE.sub(lambda m: _EMOJI[m.group(0)], spelt_out))
         words = " ".join(_SPEAK.get(word, word) for word in said.split()).split()
         return " ".join(self._correct(word) for word in words)
 
@@ -412,9 +513,17 @@ class Understanding:
         match = self.table.match(text)
         if match is not None:
             argument = match.argument if without_padding(match.argument) else ""
-            weeks = weeks_meant(match.command, argument)
+            if argument and set_apart(text, argument):
+                found = argument_for(match.command, self.clean(argument))
+                return Reading(match.command.name, found, SURE, (match.command.name,), 1.0)
+            weeks = weeks_meant(match.command, argument, self.clean(argument))
             if weeks:
                 return Reading(match.command.name, weeks, SURE, (match.command.name,), 1.0)
+            if no_length(match.command, argument):
+                said = self.clean(text)
+                read = self._probabilities(said, "?" in text)
+                if read.ranked[0] not in (match.command.name, NONE):
+                    return read, said
             return Reading(match.command.name, argument, SURE, (match.command.name,), 1.0, True)
         said = self.clean(text)
         if not said:
@@ -426,6 +535,8 @@ class Understanding:
             if in_dialog and command.changes_state:
                 return NOTHING_READ
             outcome = SURE if acts_on_a_guess(command) else CONFIRM
+            if length_unread(command.name, argument, said):
+                outcome = UNSURE
             return Reading(command.name, argument, outcome, (command.name,), 1.0)
         return self._probabilities(said, "?" in text), said
 
@@ -454,6 +565,8 @@ class Understanding:
             top - runner_up >= limits.margin
         ):
             outcome = CONFIRM if command and not acts_on_a_guess(command) else SURE
+            if length_unread(best, argument, said):
+                outcome = UNSURE
         else:
             outcome = UNSURE
         return Reading(best, argument, outcome, closest, round(top, 4))
