@@ -341,6 +341,16 @@ def length_unread(intent: str, argument: str, said: str) -> bool:
     return any(not _NOT_A_LENGTH.match(said, found.end()) for found in _A_NUMBER.finditer(said))
 
 
+def month_meant(command: Command, argument: str, tidied: str) -> str | None:
+    """For `report` with a month in more words than the handler reads ("report for january",
+    "report for last month"): the month, as the step reads it. None otherwise: its own words
+    stand ("report 2025-01"), and words naming no month get the answer saying how."""
+    if command.name != "report" or not argument:
+        return None
+    month = argument_for(command, tidied)
+    return month if month and month != argument else None
+
+
 def no_length(command: Command, argument: str) -> bool:
     """`pause` followed by words that are no length ("pause is over, turn them back on"): the
     whole sentence may mean another intent, so the classifier reads it; when it reads `pause`
@@ -519,6 +529,9 @@ class Understanding:
             weeks = weeks_meant(match.command, argument, self.clean(argument))
             if weeks:
                 return Reading(match.command.name, weeks, SURE, (match.command.name,), 1.0)
+            month = month_meant(match.command, argument, self.clean(argument))
+            if month:
+                return Reading(match.command.name, month, SURE, (match.command.name,), 1.0)
             if no_length(match.command, argument):
                 said = self.clean(text)
                 read = self._probabilities(said, "?" in text)

@@ -478,3 +478,18 @@ async def test_pause_before_words_that_mean_something_else_does_that(bot):
     text = text_of(await bot.say(user, "pause is over turn them on again pls"))
     assert "check-ins are on again" in text
     assert (await status(bot, user)).status == "active"
+
+
+@pytest.mark.parametrize(
+    ("said", "month"),
+    [
+        ("report for january", "january"),
+        ("report for last month", "last month"),
+        ("report for march 2025 please", "march 2025"),
+        ("report january 2025", "january 2025"),
+        ("report 2025-01", "2025 01"),
+    ],
+)
+def test_report_with_a_month_in_more_words_gives_the_handler_the_month(understanding, said, month):
+    reading = understanding.read(said)
+    assert (reading.intent, reading.argument, reading.outcome) == ("report", month, SURE), said
