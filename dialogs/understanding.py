@@ -279,21 +279,36 @@ def argument_for(command: Command, said: str) -> str:
                 return found.group(1)
             month = month_named(found.group(1))
             if month and not _may_the_verb(said, found):
-                return f"{month} {found.group(2)}" if found.group(2) else month
+                year = found.group(2) or _only_year(said)
+                return f"{month} {year}" if year else month
         return ""
     if command.name == "guide":
         return next((topic for topic, cues in _GUIDE_TOPICS if any(c in said for c in cues)), "")
     return ""
 
 
+_YEAR = re.compile(r"\b(20\d\d)\b")
+_WORDS_NOT_MONTHS = ("mars", "mays")
+
+
+def _only_year(said: str) -> str:
+    """The one year a sentence names away from its month ("last novembers report, the 2024
+    one"); nothing when it names none or several."""
+    years = set(_YEAR.findall(said))
+    return years.pop() if len(years) == 1 else ""
+
+
 def month_named(word: str) -> str | None:
-    """The month a word names: its name, its first three letters ("sept" too) or a slip of its
-    name longer than five letters ("febuary"); None for a word that only starts alike
-    ("decided", "separate", "maybe") or a short one a letter off ("mayo", "junk", "marc")."""
+    """The month a word names: its name, its first three letters ("sept" too), either with an
+    s for "'s" typed without the apostrophe ("jans", "novembers"), or a slip of its name longer
+    than five letters ("febuary"); None for a word that only starts alike ("decided",
+    "separate", "maybe", "mars") or a short one a letter off ("mayo", "junk", "marc")."""
     for month in MONTHS:
         if not word.startswith(month[:3]):
             continue
-        if word in (month, month[:3]) or (month == "september" and word == "sept"):
+        names = (month, month[:3], *(("sept",) if month == "september" else ()))
+        possessive = word.endswith("s") and word[:-1] in names and word not in _WORDS_NOT_MONTHS
+        if word in names or possessive:
             return month
         if len(month) > 5 and DamerauLevenshtein.distance(word, month) <= 2:
             return month
@@ -353,8 +368,9 @@ def month_meant(command: Command, argument: str, tidied: str) -> str | None:
 
 def no_length(command: Command, argument: str) -> bool:
     """`pause` followed by words that are no length ("pause is over, turn them back on"): the
-    whole sentence may mean another intent, so the classifier reads it; when it reads `pause`
-    or nothing it knows ("pause the music"), the command's answer says how to give a length."""
+    whole sentence may mean another intent, so the classifier reads it; unless it is sure of
+    another ("pause the music", "pause my private words"), the command's answer says how to
+    give a length."""
     if command.name != "pause" or not argument:
         return False
     try:
@@ -534,9 +550,9 @@ class Understanding:
                 return Reading(match.command.name, month, SURE, (match.command.name,), 1.0)
             if no_length(match.command, argument):
                 said = self.clean(text)
-                read = self._probabilities(said, "?" in text)
-                if read.ranked[0] not in (match.command.name, NONE):
-                    return read, said
+                other = self.decide(self._probabilities(said, "?" in text), said)
+                if other.sure and other.intent not in (match.command.name, NONE):
+                    return other
             return Reading(match.command.name, argument, SURE, (match.command.name,), 1.0, True)
         said = self.clean(text)
         if not said:

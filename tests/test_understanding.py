@@ -493,3 +493,19 @@ async def test_pause_before_words_that_mean_something_else_does_that(bot):
 def test_report_with_a_month_in_more_words_gives_the_handler_the_month(understanding, said, month):
     reading = understanding.read(said)
     assert (reading.intent, reading.argument, reading.outcome) == ("report", month, SURE), said
+
+
+@pytest.mark.parametrize(
+    ("said", "month"),
+    [
+        ("need jans report for the board", "january"),
+        ("need last novembers trust report, 2024 one, for the wellbeing group", "november 2024"),
+        ("the report for march, comparing 2024 and 2025", "march"),
+    ],
+)
+def test_a_month_with_a_lost_apostrophe_and_a_year_said_apart_are_read(said, month):
+    assert argument_for(default_commands().get("report"), said) == month
+
+
+def test_words_that_only_look_like_a_month_with_an_s_are_not_one():
+    assert month_named("mars") is None and month_named("mays") is None
