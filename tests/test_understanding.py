@@ -26,6 +26,7 @@ from dialogs.understanding import (
     NOTHING,
     SURE,
     UNSURE,
+    Cleaner,
     Understanding,
     argument_for,
     month_named,
@@ -414,3 +415,97 @@ def test_a_word_a_letter_off_a_short_month_is_not_that_month(word):
 
 def test_a_slip_in_a_long_months_name_is_still_that_month():
     assert month_named("febuary") == "february" and month_named("septmber") == "september"
+
+
+@pytest.mark.parametrize(
+    ("said", "weeks"),
+    [
+        ("pause 1 mo", "4 weeks"),
+        ("pause 2 mths", "8 weeks"),
+        ("pausa 3 semanas", "3 weeks"),
+        ("pause 3 tygodnie", "3 weeks"),
+        ("pls pause 2 hafte", "2 weeks"),
+    ],
+)
+def test_shorthand_and_other_languages_lengths_are_read(understanding, said, weeks):
+    reading = understanding.read(said)
+    assert (reading.intent, reading.argument, reading.outcome) == ("pause", weeks, SURE), said
+
+
+@pytest.mark.parametrize(
+    ("said", "paused_for"),
+    [
+        ("pause. annual lv", "until you say **resume**"),
+        ("Pause - on nights all month", "until you say **resume**"),
+        ("pause - 2 weeks", "for 2 weeks"),
+    ],
+)
+async def test_a_reason_after_a_break_is_no_length_and_a_length_there_is(bot, said, paused_for):
+    user = TeamsUser()
+    text = text_of(await bot.say(user, said))
+    assert f"paused your check-ins {paused_for}" in text, said
+    assert (await status(bot, user)).status == "paused"
+
+
+async def test_a_number_it_cannot_read_as_a_length_asks_and_pauses_nothing(bot, understanding):
+    said = "pls pause 3 semaines"
+    assert understanding.read(said).outcome == UNSURE
+    user = TeamsUser()
+    [card] = cards_of(await bot.say(user, said))
+    assert card_text(card).startswith("Did you mean")
+    assert buttons(card)[0]["data"]["command"] == "pause"
+    assert (await status(bot, user)) is None
+
+
+@pytest.mark.parametrize(
+    ("said", "tidied"),
+    [
+        ("EAP no.?", "employee assistance programme number"),
+        ("OH + EAP details", "occupational health employee assistance programme details"),
+        ("Phone No. for chaplain", "phone number for chaplain"),
+        ("oh thanks", "oh thanks"),
+        ("I said no.", "i said no"),
+        ("welcome back mtg compulsory?", "welcome back meeting compulsory"),
+    ],
+)
+def test_workplace_initials_and_shorthand_are_spelt_out(said, tidied):
+    assert Cleaner(frozenset())(said) == tidied
+
+
+async def test_pause_before_words_that_mean_something_else_does_that(bot):
+    user = TeamsUser()
+    await bot.say(user, "pause")
+    text = text_of(await bot.say(user, "pause is over turn them on again pls"))
+    assert "check-ins are on again" in text
+    assert (await status(bot, user)).status == "active"
+
+
+@pytest.mark.parametrize(
+    ("said", "month"),
+    [
+        ("report for january", "january"),
+        ("report for last month", "last month"),
+        ("report for march 2025 please", "march 2025"),
+        ("report january 2025", "january 2025"),
+        ("report 2025-01", "2025 01"),
+    ],
+)
+def test_report_with_a_month_in_more_words_gives_the_handler_the_month(understanding, said, month):
+    reading = understanding.read(said)
+    assert (reading.intent, reading.argument, reading.outcome) == ("report", month, SURE), said
+
+
+@pytest.mark.parametrize(
+    ("said", "month"),
+    [
+        ("need jans report for the board", "january"),
+        ("need last novembers trust report, 2024 one, for the wellbeing group", "november 2024"),
+        ("the report for march, comparing 2024 and 2025", "march"),
+    ],
+)
+def test_a_month_with_a_lost_apostrophe_and_a_year_said_apart_are_read(said, month):
+    assert argument_for(default_commands().get("report"), said) == month
+
+
+def test_words_that_only_look_like_a_month_with_an_s_are_not_one():
+    assert month_named("mars") is None and month_named("mays") is None
