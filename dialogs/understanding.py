@@ -339,8 +339,8 @@ _NOT_A_LENGTH = re.compile(
 
 
 def set_apart(text: str, argument: str) -> bool:
-    """Whether the command's own words end at a break ("pause. annual lv", "stop - too many"):
-    what follows is a reason, and counts as the argument only where it names one."""
+    """Whether the command's own words end at a break ("pause. 2 wks annual lv"): what
+    follows is a reason, and counts as the argument only where it names one."""
     said = normalise(text)
     words = said[: len(said) - len(argument)].strip()
     head = _BREAK.split(text, maxsplit=1)
@@ -364,6 +364,17 @@ def month_meant(command: Command, argument: str, tidied: str) -> str | None:
         return None
     month = argument_for(command, tidied)
     return month if month and month != argument else None
+
+
+GUESS_WORDS_TO_CHANGE = 3
+"""Fewest words a guess must have read to change someone's check-ins: "im done", "im
+finished" or "over it" may be about the bot, the shift or life, so they ask first."""
+
+
+def too_short_to_change(said: str) -> bool:
+    """Whether a tidied message is too short for a guess that stops, pauses or restarts
+    check-ins: two words carry too little to tell a request from despair or a stray reply."""
+    return len(said.split()) < GUESS_WORDS_TO_CHANGE
 
 
 def no_length(command: Command, argument: str) -> bool:
@@ -539,8 +550,11 @@ class Understanding:
         match = self.table.match(text)
         if match is not None:
             argument = match.argument if without_padding(match.argument) else ""
-            if argument and set_apart(text, argument):
-                found = argument_for(match.command, self.clean(argument))
+            found = argument_for(match.command, self.clean(argument)) if argument else ""
+            if found and set_apart(text, argument):
+                # "pause. off for 2 wks": the length after the break. Words after a break that
+                # name none ("pause - no, never mind", "faq: how many days...") stay the
+                # command's own argument, for its handler to read or refuse.
                 return Reading(match.command.name, found, SURE, (match.command.name,), 1.0)
             weeks = weeks_meant(match.command, argument, self.clean(argument))
             if weeks:
@@ -550,7 +564,9 @@ class Understanding:
                 return Reading(match.command.name, month, SURE, (match.command.name,), 1.0)
             if no_length(match.command, argument):
                 said = self.clean(text)
-                other = self.decide(self._probabilities(said, "?" in text), said)
+                other = self.decide(
+                    self._probabilities(said, "?" in text), said, in_dialog=in_dialog
+                )
                 if other.sure and other.intent not in (match.command.name, NONE):
                     return other
             return Reading(match.command.name, argument, SURE, (match.command.name,), 1.0, True)
@@ -594,7 +610,7 @@ class Understanding:
             top - runner_up >= limits.margin
         ):
             outcome = CONFIRM if command and not acts_on_a_guess(command) else SURE
-            if length_unread(best, argument, said):
+            if length_unread(best, argument, said) or (changing and too_short_to_change(said)):
                 outcome = UNSURE
         else:
             outcome = UNSURE

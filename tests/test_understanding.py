@@ -304,7 +304,12 @@ async def test_the_tables_own_words_still_act_at_once(bot):
 async def test_asking_to_be_left_alone_stops_says_how_to_undo_and_that_support_is_there(bot):
     user = TeamsUser()
     done = 0
-    for said in ("stop messaging me", "leave me alone", "go away", "I'm done with this bot"):
+    for said in (
+        "stop messaging me",
+        "leave me alone",
+        "no more messages",
+        "I'm done with this bot",
+    ):
         replies = await bot.say(user, said)
         text = text_of(replies)
         assert CRISIS_WORDING["self"][0] not in text, said  # a request, not a risk
@@ -432,19 +437,48 @@ def test_shorthand_and_other_languages_lengths_are_read(understanding, said, wee
     assert (reading.intent, reading.argument, reading.outcome) == ("pause", weeks, SURE), said
 
 
+async def test_a_length_after_a_break_is_read(bot):
+    user = TeamsUser()
+    text = text_of(await bot.say(user, "pause - 2 weeks"))
+    assert "paused your check-ins for 2 weeks" in text
+    assert (await status(bot, user)).status == "paused"
+
+
 @pytest.mark.parametrize(
-    ("said", "paused_for"),
+    "said",
     [
-        ("pause. annual lv", "until you say **resume**"),
-        ("Pause - on nights all month", "until you say **resume**"),
-        ("pause - 2 weeks", "for 2 weeks"),
+        "pause - no, never mind",
+        "pause... no wait, don't",
+        "pause? what does that do",
+        "pause, i'm fine actually",
+        "pause. annual lv",
+        "Pause - on nights all month",
     ],
 )
-async def test_a_reason_after_a_break_is_no_length_and_a_length_there_is(bot, said, paused_for):
+async def test_words_after_a_break_that_name_no_length_pause_nothing(bot, said):
+    """What follows the break may take the pause back; only a length there is read, and the
+    rest gets pause's answer saying how to give one."""
     user = TeamsUser()
     text = text_of(await bot.say(user, said))
-    assert f"paused your check-ins {paused_for}" in text, said
-    assert (await status(bot, user)).status == "paused"
+    assert "paused your check-ins" not in text, said
+    assert (await status(bot, user)) is None, said
+
+
+def test_a_question_after_faq_and_a_colon_is_still_the_question(understanding):
+    reading = understanding.read("faq: how many days sick before a meeting?")
+    assert (reading.intent, reading.argument) == ("faq", "how many days sick before a meeting")
+    assert reading.exact
+
+
+@pytest.mark.parametrize("said", ["im done", "i'm done", "im finished", "go away", "over it"])
+def test_two_words_never_change_check_ins_on_a_guess(understanding, said):
+    """Too short to tell a request from despair or a stray reply: the step asks."""
+    assert understanding.read(said).outcome in (UNSURE, NOTHING), said
+
+
+def test_in_a_dialog_pause_before_other_words_changes_nothing_on_a_guess(understanding):
+    reading = understanding.read("pause is over, turn them back on", in_dialog=True)
+    assert reading.intent != "resume"
 
 
 async def test_a_number_it_cannot_read_as_a_length_asks_and_pauses_nothing(bot, understanding):
