@@ -2,13 +2,14 @@
 out-of-scope questions are answered as if known, and the latency of ranking a question
 (encoding it included), single-threaded, at the shipped size and at 5,000 entries.
 
-    python bench/faq_eval.py [--set PATH] [--distractors GLOB] [--fill] [--faq FILE]
-                             [--words-only] [--misses]
+    python bench/faq_eval.py [--set PATH ...] [--distractors GLOB] [--fill] [--faq FILE]
+                             [--words-only] [--misses] [--calls N]
 
 Two kinds of labelled set:
 - by entry id (tests/fixtures/faq_eval.yaml `tune` + `tune_seen`, tests/fixtures/faq_heldout_2.yaml
   `heldout`): right when the ranked entry is the labelled one;
-- by answer (`--set`, default bench/data/faq_dev.yaml): `questions: [{q, answer, section}]`, where
+- by answer (`--set`, default bench/data/faq_dev.yaml; repeat it to score several sets on the same
+  indexes): `questions: [{q, answer, section}]`, where
   `answer` is an exact quote from the toolkit, or null for a question the FAQ should not answer.
   An entry holds the answer when at least 60% of the quote's content words (normalised, stemmed,
   stopwords left out, each counted once) are in the entry's answer (core/faq/coverage.py,
@@ -409,7 +410,12 @@ def latency_ms(index: FaqIndex, questions: list[str], calls: int) -> dict[str, f
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=2000, help="timed calls per size")
-    parser.add_argument("--set", default=str(DEV_FILE), help="a set labelled by answer quotes")
+    parser.add_argument(
+        "--set",
+        action="append",
+        help="a set labelled by answer quotes (repeat for several, scored one by one on the same "
+        "indexes; default bench/data/faq_dev.yaml)",
+    )
     parser.add_argument("--distractors", metavar="GLOB", help="YAML files of distractor entries")
     parser.add_argument(
         "--fill", action="store_true", help="top the distractor files up to 5,000 with generated"
@@ -424,7 +430,10 @@ def main(argv: list[str] | None = None) -> int:
     blind = yaml.safe_load(HELDOUT_FILE.read_text(encoding="utf-8"))
     tune = tuning["tune"] + tuning["tune_seen"]
     heldout = blind["heldout"]
-    answered_set = yaml.safe_load(Path(args.set).read_text(encoding="utf-8"))["questions"]
+    set_paths = [Path(path) for path in args.set or [DEV_FILE]]
+    answered_sets = {
+        path: yaml.safe_load(path.read_text(encoding="utf-8"))["questions"] for path in set_paths
+    }
     shipped = read_file(Path(args.faq)) if args.faq else seed_entries()
     shipped = [entry for entry in shipped if not entry.retired]
     known_ids = {entry.id for entry in shipped}
@@ -435,12 +444,15 @@ def main(argv: list[str] | None = None) -> int:
         generated = distractors(max(0, LARGE - len(shipped) - len(large_extra)))
         print(f"distractors: {len(generated)} generated from HR templates")
         large_extra += generated
-    questions = [item["q"] for item in tune + heldout + answered_set]
+    questions = [item["q"] for item in tune + heldout] + [
+        item["q"] for items in answered_sets.values() for item in items
+    ]
     config = FaqConfig()
     cache = VectorCache(CACHE) if not args.no_cache else None
     cpu = cpu_model()
     print(
-        f"sets: {len(tune)} tuning and {len(heldout)} held-out by id; {args.set} by answer "
+        f"sets: {len(tune)} tuning and {len(heldout)} held-out by id; "
+        f"{', '.join(str(path) for path in set_paths)} by answer "
         f"(holds at {HOLDS_AT:.0%} of content words); ranking: "
         f"{'words only' if args.words_only else 'words and meaning'}; thresholds: answer at "
         f"{config.answer_at}, sure at {config.sure_at}"
@@ -463,35 +475,43 @@ def main(argv: list[str] | None = None) -> int:
         top1, top3 = by_id(index, heldout)
         tune1, tune3 = by_id(index, tune)
         print(f"\n{len(index)} entries (index built in {built:.1f} s)")
-        scored = by_answer(index, lookup, answered_set, config, known_ids, args.misses)
-        timing = latency_ms(index, questions, args.calls)
-        print(
-            f"  {Path(args.set).name}: top-1 {scored['top1']:.1%}  top-3 {scored['top3']:.1%}  "
-            f"answered right {scored['answered_right']:.1%} (of {scored['questions']}); "
-            f"out of scope answered {scored['out_of_scope_answered']} of {scored['out_of_scope']} "
-            f"({scored['out_of_scope_answered_by_shipped']} by a shipped entry)"
-        )
-        for kind, figures in scored["per_kind"].items():
+        for path, items in answered_sets.items():
+            scored = by_answer(index, lookup, items, config, known_ids, args.misses)
             print(
-                f"    {kind}: top-1 {figures['top1']:.1%}  top-3 {figures['top3']:.1%} "
-                f"(of {figures['questions']})"
+                f"  {path.name}: top-1 {scored['top1']:.1%}  top-3 {scored['top3']:.1%}  "
+                f"answered right {scored['answered_right']:.1%} (of {scored['questions']}); "
+                f"out of scope answered {scored['out_of_scope_answered']} of "
+                f"{scored['out_of_scope']} ({scored['out_of_scope_answered_by_shipped']} by a "
+                "shipped entry)"
+            )
+            for kind, figures in scored["per_kind"].items():
+                print(
+                    f"    {kind}: top-1 {figures['top1']:.1%}  top-3 {figures['top3']:.1%} "
+                    f"(of {figures['questions']})"
+                )
+            results.append(
+                {
+                    "entries": len(index),
+                    "set": path.name,
+                    **{
+                        name: value if name == "per_kind" else round(value, 4)
+                        for name, value in scored.items()
+                    },
+                }
             )
         print(f"  faq_heldout_2 (by id): top-1 {top1:.1%}  top-3 {top3:.1%}")
         print(f"  faq_eval tuning (by id): top-1 {tune1:.1%}  top-3 {tune3:.1%}")
-        print(
-            f"  ranking latency over {args.calls} calls, encoding included: "
-            f"p50 {timing['p50_ms']:.2f} ms, p99 {timing['p99_ms']:.2f} ms (CPU time: p50 "
-            f"{timing['cpu_p50_ms']:.2f} ms, p99 {timing['cpu_p99_ms']:.2f} ms; load average "
-            f"{os.getloadavg()[0]:.1f})"
-        )
+        timing = latency_ms(index, questions, args.calls) if args.calls else {}
+        if timing:
+            print(
+                f"  ranking latency over {args.calls} calls, encoding included: "
+                f"p50 {timing['p50_ms']:.2f} ms, p99 {timing['p99_ms']:.2f} ms (CPU time: p50 "
+                f"{timing['cpu_p50_ms']:.2f} ms, p99 {timing['cpu_p99_ms']:.2f} ms; load average "
+                f"{os.getloadavg()[0]:.1f})"
+            )
         results.append(
             {
                 "entries": len(index),
-                "set": Path(args.set).name,
-                **{
-                    name: value if name == "per_kind" else round(value, 4)
-                    for name, value in scored.items()
-                },
                 "heldout2_top1": round(top1, 4),
                 "heldout2_top3": round(top3, 4),
                 "tune_top1": round(tune1, 4),

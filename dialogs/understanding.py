@@ -122,7 +122,64 @@ _SPEAK = {
     "luv": "love",
     "cya": "bye",
     "bday": "birthday",
+    "eap": "employee assistance programme",
+    "b4": "before",
+    "rn": "right now",
+    "yday": "yesterday",
+    "tmrw": "tomorrow",
+    "txt": "text",
+    "mtg": "meeting",
+    "mtgs": "meetings",
+    "mgr": "manager",
+    "mgrs": "managers",
+    "q": "question",
+    "qs": "questions",
+    "req": "request",
+    "reqs": "requests",
+    "cmd": "command",
+    "cmds": "commands",
+    "prev": "previous",
+    "hist": "history",
+    "dets": "details",
+    "deets": "details",
+    "appt": "appointment",
+    "lv": "leave",
+    "mo": "month",
+    "mos": "months",
+    "mth": "month",
+    "mths": "months",
+    "mnth": "month",
+    "mnths": "months",
+    # Lengths in the languages second-language writers fall back on.
+    "semana": "week",
+    "semanas": "weeks",
+    "tydzien": "week",
+    "tydzień": "week",
+    "tygodnie": "weeks",
+    "tygodni": "weeks",
+    "hafta": "week",
+    "hafte": "weeks",
+    "mes": "month",
+    "mês": "month",
+    "meses": "months",
+    "miesiac": "month",
+    "miesiąc": "month",
+    "miesiące": "months",
+    "buwan": "month",
 }
+
+# Workplace initials that are also everyday words in lower case ("oh thanks", "sar"): read
+# as what they stand for only in capitals, before the message is lower-cased.
+_INITIALS = {
+    "OH": "occupational health",
+    "EAP": "employee assistance programme",
+    "RSI": "repetitive strain injury",
+    "MSK": "musculoskeletal",
+    "SAR": "subject access request",
+}
+_INITIALS_RE = re.compile(r"\b(" + "|".join(_INITIALS) + r")\b")
+_NUMBER_ABBREVIATED = re.compile(r"\b((?:[A-Z]{2,}|(?i:phone|tel|contact))\s+)(?:no|No)\.")
+"""'EAP no.', 'phone no.': a number asked for, not a refusal."""
 
 # Politeness and padding around a command's own words ("can you resume please").
 _PADDING = re.compile(
@@ -222,21 +279,36 @@ def argument_for(command: Command, said: str) -> str:
                 return found.group(1)
             month = month_named(found.group(1))
             if month and not _may_the_verb(said, found):
-                return f"{month} {found.group(2)}" if found.group(2) else month
+                year = found.group(2) or _only_year(said)
+                return f"{month} {year}" if year else month
         return ""
     if command.name == "guide":
         return next((topic for topic, cues in _GUIDE_TOPICS if any(c in said for c in cues)), "")
     return ""
 
 
+_YEAR = re.compile(r"\b(20\d\d)\b")
+_WORDS_NOT_MONTHS = ("mars", "mays")
+
+
+def _only_year(said: str) -> str:
+    """The one year a sentence names away from its month ("last novembers report, the 2024
+    one"); nothing when it names none or several."""
+    years = set(_YEAR.findall(said))
+    return years.pop() if len(years) == 1 else ""
+
+
 def month_named(word: str) -> str | None:
-    """The month a word names: its name, its first three letters ("sept" too) or a slip of its
-    name longer than five letters ("febuary"); None for a word that only starts alike
-    ("decided", "separate", "maybe") or a short one a letter off ("mayo", "junk", "marc")."""
+    """The month a word names: its name, its first three letters ("sept" too), either with an
+    s for "'s" typed without the apostrophe ("jans", "novembers"), or a slip of its name longer
+    than five letters ("febuary"); None for a word that only starts alike ("decided",
+    "separate", "maybe", "mars") or a short one a letter off ("mayo", "junk", "marc")."""
     for month in MONTHS:
         if not word.startswith(month[:3]):
             continue
-        if word in (month, month[:3]) or (month == "september" and word == "sept"):
+        names = (month, month[:3], *(("sept",) if month == "september" else ()))
+        possessive = word.endswith("s") and word[:-1] in names and word not in _WORDS_NOT_MONTHS
+        if word in names or possessive:
             return month
         if len(month) > 5 and DamerauLevenshtein.distance(word, month) <= 2:
             return month
@@ -257,21 +329,84 @@ def _may_the_verb(said: str, found: re.Match[str]) -> bool:
     return not any(m.start() <= found.start() < m.end() for m in _MAY_AS_A_MONTH.finditer(said))
 
 
+_BREAK = re.compile(r"[.,;:!?()]|\s[-\u2013\u2014]|[-\u2013\u2014]\s")
+_A_NUMBER = re.compile(
+    r"\b(?:\d{1,3}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|couple|few)\b"
+)
+_NOT_A_LENGTH = re.compile(
+    r"\s*(?:hours?|hrs?|h|minutes?|mins?|am|pm|o'clock|percent|patients|beds|families|people)\b"
+)
+
+
+def set_apart(text: str, argument: str) -> bool:
+    """Whether the command's own words end at a break ("pause. 2 wks annual lv"): what
+    follows is a reason, and counts as the argument only where it names one."""
+    said = normalise(text)
+    words = said[: len(said) - len(argument)].strip()
+    head = _BREAK.split(text, maxsplit=1)
+    return len(head) > 1 and bool(words) and normalise(head[0]) == words
+
+
+def length_unread(intent: str, argument: str, said: str) -> bool:
+    """A pause (or being left alone) with a number in it but no length read: the number is
+    probably the length, in words the step does not know, so it asks rather than pause for
+    the wrong time. A number of hours or a time of day ("a 12 hour shift") is no length."""
+    if intent not in ("pause", LEAVE_ALONE) or argument:
+        return False
+    return any(not _NOT_A_LENGTH.match(said, found.end()) for found in _A_NUMBER.finditer(said))
+
+
+def month_meant(command: Command, argument: str, tidied: str) -> str | None:
+    """For `report` with a month in more words than the handler reads ("report for january",
+    "report for last month"): the month, as the step reads it. None otherwise: its own words
+    stand ("report 2025-01"), and words naming no month get the answer saying how."""
+    if command.name != "report" or not argument:
+        return None
+    month = argument_for(command, tidied)
+    return month if month and month != argument else None
+
+
+GUESS_WORDS_TO_CHANGE = 3
+"""Fewest words a guess must have read to change someone's check-ins: "im done", "im
+finished" or "over it" may be about the bot, the shift or life, so they ask first."""
+
+
+def too_short_to_change(said: str) -> bool:
+    """Whether a tidied message is too short for a guess that stops, pauses or restarts
+    check-ins: two words carry too little to tell a request from despair or a stray reply."""
+    return len(said.split()) < GUESS_WORDS_TO_CHANGE
+
+
+def no_length(command: Command, argument: str) -> bool:
+    """`pause` followed by words that are no length ("pause is over, turn them back on"): the
+    whole sentence may mean another intent, so the classifier reads it; unless it is sure of
+    another ("pause the music", "pause my private words"), the command's answer says how to
+    give a length."""
+    if command.name != "pause" or not argument:
+        return False
+    try:
+        parse_weeks(argument)
+    except ArgumentError:
+        return True
+    return False
+
+
 def without_padding(argument: str) -> str:
     """A command's argument without politeness ("pause pls": no argument at all)."""
     return _PADDING.sub("", argument).strip()
 
 
-def weeks_meant(command: Command, argument: str) -> str | None:
+def weeks_meant(command: Command, argument: str, tidied: str = "") -> str | None:
     """For `pause` typed with a length it cannot read but a sentence that names one ("pause em
-    for 6 wks pls"): the weeks, as it reads them. None otherwise: its own words stand, and a
-    length nobody could read ("pause the music") gets its answer saying how to say it."""
+    for 6 wks pls", "pause 3 semanas": `tidied` is the argument with text-speak expanded): the
+    weeks, as it reads them. None otherwise: its own words stand, and a length nobody could
+    read ("pause the music") gets its answer saying how to say it."""
     if command.name != "pause" or not argument:
         return None
     try:
         parse_weeks(argument)
     except ArgumentError:
-        weeks = weeks_in(argument)
+        weeks = weeks_in(argument) or weeks_in(tidied)
         return f"{weeks} weeks" if weeks else None
     return None
 
@@ -298,8 +433,9 @@ NOTHING_READ = Reading(NONE)
 
 
 class Cleaner:
-    """A message tidied for reading: normalised, emoji as words, text-speak expanded, and a
-    word that is a slip away from a word the examples use put right ("hlep" -> "help")."""
+    """A message tidied for reading: workplace initials spelt out, normalised, emoji as words,
+    text-speak expanded, and a word that is a slip away from a word the examples use put right
+    ("hlep" -> "help")."""
 
     def __init__(self, words: frozenset[str]) -> None:
         self._vocabulary = sorted(words)
@@ -315,7 +451,9 @@ class Cleaner:
         return found[0] if found else word
 
     def __call__(self, text: str) -> str:
-        said = normalise(_EMOJI_RE.sub(lambda m: _EMOJI[m.group(0)], text or ""))
+        spelt_out = _NUMBER_ABBREVIATED.sub(r"\1number", text or "")
+        spelt_out = _INITIALS_RE.sub(lambda m: _INITIALS[m.group(0)], spelt_out)
+        said = normalise(_EMOJI_RE.sub(lambda m: _EMOJI[m.group(0)], spelt_out))
         words = " ".join(_SPEAK.get(word, word) for word in said.split()).split()
         return " ".join(self._correct(word) for word in words)
 
@@ -412,9 +550,25 @@ class Understanding:
         match = self.table.match(text)
         if match is not None:
             argument = match.argument if without_padding(match.argument) else ""
-            weeks = weeks_meant(match.command, argument)
+            found = argument_for(match.command, self.clean(argument)) if argument else ""
+            if found and set_apart(text, argument):
+                # "pause. off for 2 wks": the length after the break. Words after a break that
+                # name none ("pause - no, never mind", "faq: how many days...") stay the
+                # command's own argument, for its handler to read or refuse.
+                return Reading(match.command.name, found, SURE, (match.command.name,), 1.0)
+            weeks = weeks_meant(match.command, argument, self.clean(argument))
             if weeks:
                 return Reading(match.command.name, weeks, SURE, (match.command.name,), 1.0)
+            month = month_meant(match.command, argument, self.clean(argument))
+            if month:
+                return Reading(match.command.name, month, SURE, (match.command.name,), 1.0)
+            if no_length(match.command, argument):
+                said = self.clean(text)
+                other = self.decide(
+                    self._probabilities(said, "?" in text), said, in_dialog=in_dialog
+                )
+                if other.sure and other.intent not in (match.command.name, NONE):
+                    return other
             return Reading(match.command.name, argument, SURE, (match.command.name,), 1.0, True)
         said = self.clean(text)
         if not said:
@@ -426,6 +580,8 @@ class Understanding:
             if in_dialog and command.changes_state:
                 return NOTHING_READ
             outcome = SURE if acts_on_a_guess(command) else CONFIRM
+            if length_unread(command.name, argument, said):
+                outcome = UNSURE
             return Reading(command.name, argument, outcome, (command.name,), 1.0)
         return self._probabilities(said, "?" in text), said
 
@@ -454,6 +610,8 @@ class Understanding:
             top - runner_up >= limits.margin
         ):
             outcome = CONFIRM if command and not acts_on_a_guess(command) else SURE
+            if length_unread(best, argument, said) or (changing and too_short_to_change(said)):
+                outcome = UNSURE
         else:
             outcome = UNSURE
         return Reading(best, argument, outcome, closest, round(top, 4))

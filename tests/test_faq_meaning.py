@@ -13,7 +13,8 @@ from sqlmodel import select
 
 from core import db
 from core.faq import store
-from core.faq.coverage import content_words
+from core.faq.config import FaqConfig
+from core.faq.coverage import content_words, holds
 from core.faq.io import EntryData, save_entries, seed_entries
 from core.faq.meaning import digest, passages
 from core.faq.models import FaqEntry, FaqVector
@@ -47,6 +48,57 @@ def test_meaning_does_not_outvote_a_question_in_the_entrys_own_words():
     ranking = fused.rank("How long does it take to implement the policy?")
     assert ranking.top.entry_id == "implementation-timeline"
     assert ranking.confidence >= 0.9
+
+
+@pytest.mark.parametrize(
+    ("question", "toolkit_words"),
+    [
+        (
+            "One of my nurses has chemo every three weeks for cancer, does that go down as "
+            "sickness?",
+            "Disability leave is a period of time off work which has been approved by a manager "
+            "for a reason related to a colleagues' disability. For example, to attend a hospital "
+            "appointment or to receive treatment.",
+        ),
+        (
+            "Am I supposed to point my staff to support before they go off sick?",
+            "Encourage early signposting to support resources.",
+        ),
+        (
+            "I'm a team leader, not a therapist. How do I have a wellbeing conversation?",
+            "Managers should think about the patients they care for and apply those transferable "
+            "skills to have meaningful conversations with their teams.",
+        ),
+        (
+            "Do our disciplinary and capability policies need rewording to fit the new policy?",
+            "Shift the tone to reflect a coaching, supportive approach rather than a directive one.",
+        ),
+    ],
+)
+def test_a_line_managers_question_lands_on_an_entry_that_holds_the_fact(question, toolkit_words):
+    """The entry a manager's everyday question lands on holds the toolkit's answer itself, not
+    only a neighbouring one (coverage.holds: 60% of the quote's content words)."""
+    fused, _ = _indexes()
+    top = fused.rank(question).top
+    entry = next(e for e in seed_entries() if e.id == top.entry_id)
+    assert holds(toolkit_words, entry.answer), top.entry_id
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the process for a formal grievance?",
+        "How long does a disciplinary investigation take?",
+        "What are the stages of the disciplinary process?",
+        "Is study leave paid?",
+        "How many study days do nurses get?",
+    ],
+)
+def test_grievances_disciplinaries_and_study_leave_are_offered_not_answered(question):
+    """Other HR policies own these subjects: the nearest entry (the informal stage, medical
+    appointments) shares the question's other words, so it is offered below `answer_at`."""
+    fused, _ = _indexes()
+    assert fused.rank(question).confidence < FaqConfig().answer_at
 
 
 def test_an_answer_is_read_sentence_by_sentence_and_item_by_item():

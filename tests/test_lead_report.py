@@ -739,3 +739,11 @@ async def test_the_built_report_is_the_same_as_before_build_was_split_into_secti
     if os.environ.get("WRITE_LEAD_REPORT_GOLDEN"):
         GOLDEN.write_text(json.dumps(built, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     assert built == json.loads(GOLDEN.read_text(encoding="utf-8"))
+
+
+async def test_a_month_asked_for_in_more_words_gets_that_months_report(generated_bot):
+    bot, _data = generated_bot
+    await bot.install(LEAD)
+    [reply] = await bot.say(LEAD, "report for november 2026 please")
+    text = json.dumps(reply["attachments"][0]["content"], ensure_ascii=False)
+    assert "Wellbeing report: November 2026" in text

@@ -26,6 +26,7 @@ from dialogs.understanding import (
     NOTHING,
     SURE,
     UNSURE,
+    Cleaner,
     Understanding,
     argument_for,
     month_named,
@@ -303,7 +304,12 @@ async def test_the_tables_own_words_still_act_at_once(bot):
 async def test_asking_to_be_left_alone_stops_says_how_to_undo_and_that_support_is_there(bot):
     user = TeamsUser()
     done = 0
-    for said in ("stop messaging me", "leave me alone", "go away", "I'm done with this bot"):
+    for said in (
+        "stop messaging me",
+        "leave me alone",
+        "no more messages",
+        "I'm done with this bot",
+    ):
         replies = await bot.say(user, said)
         text = text_of(replies)
         assert CRISIS_WORDING["self"][0] not in text, said  # a request, not a risk
@@ -414,3 +420,126 @@ def test_a_word_a_letter_off_a_short_month_is_not_that_month(word):
 
 def test_a_slip_in_a_long_months_name_is_still_that_month():
     assert month_named("febuary") == "february" and month_named("septmber") == "september"
+
+
+@pytest.mark.parametrize(
+    ("said", "weeks"),
+    [
+        ("pause 1 mo", "4 weeks"),
+        ("pause 2 mths", "8 weeks"),
+        ("pausa 3 semanas", "3 weeks"),
+        ("pause 3 tygodnie", "3 weeks"),
+        ("pls pause 2 hafte", "2 weeks"),
+    ],
+)
+def test_shorthand_and_other_languages_lengths_are_read(understanding, said, weeks):
+    reading = understanding.read(said)
+    assert (reading.intent, reading.argument, reading.outcome) == ("pause", weeks, SURE), said
+
+
+async def test_a_length_after_a_break_is_read(bot):
+    user = TeamsUser()
+    text = text_of(await bot.say(user, "pause - 2 weeks"))
+    assert "paused your check-ins for 2 weeks" in text
+    assert (await status(bot, user)).status == "paused"
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "pause - no, never mind",
+        "pause... no wait, don't",
+        "pause? what does that do",
+        "pause, i'm fine actually",
+        "pause. annual lv",
+        "Pause - on nights all month",
+    ],
+)
+async def test_words_after_a_break_that_name_no_length_pause_nothing(bot, said):
+    """What follows the break may take the pause back; only a length there is read, and the
+    rest gets pause's answer saying how to give one."""
+    user = TeamsUser()
+    text = text_of(await bot.say(user, said))
+    assert "paused your check-ins" not in text, said
+    assert (await status(bot, user)) is None, said
+
+
+def test_a_question_after_faq_and_a_colon_is_still_the_question(understanding):
+    reading = understanding.read("faq: how many days sick before a meeting?")
+    assert (reading.intent, reading.argument) == ("faq", "how many days sick before a meeting")
+    assert reading.exact
+
+
+@pytest.mark.parametrize("said", ["im done", "i'm done", "im finished", "go away", "over it"])
+def test_two_words_never_change_check_ins_on_a_guess(understanding, said):
+    """Too short to tell a request from despair or a stray reply: the step asks."""
+    assert understanding.read(said).outcome in (UNSURE, NOTHING), said
+
+
+def test_in_a_dialog_pause_before_other_words_changes_nothing_on_a_guess(understanding):
+    reading = understanding.read("pause is over, turn them back on", in_dialog=True)
+    assert reading.intent != "resume"
+
+
+async def test_a_number_it_cannot_read_as_a_length_asks_and_pauses_nothing(bot, understanding):
+    said = "pls pause 3 semaines"
+    assert understanding.read(said).outcome == UNSURE
+    user = TeamsUser()
+    [card] = cards_of(await bot.say(user, said))
+    assert card_text(card).startswith("Did you mean")
+    assert buttons(card)[0]["data"]["command"] == "pause"
+    assert (await status(bot, user)) is None
+
+
+@pytest.mark.parametrize(
+    ("said", "tidied"),
+    [
+        ("EAP no.?", "employee assistance programme number"),
+        ("OH + EAP details", "occupational health employee assistance programme details"),
+        ("Phone No. for chaplain", "phone number for chaplain"),
+        ("oh thanks", "oh thanks"),
+        ("I said no.", "i said no"),
+        ("welcome back mtg compulsory?", "welcome back meeting compulsory"),
+    ],
+)
+def test_workplace_initials_and_shorthand_are_spelt_out(said, tidied):
+    assert Cleaner(frozenset())(said) == tidied
+
+
+async def test_pause_before_words_that_mean_something_else_does_that(bot):
+    user = TeamsUser()
+    await bot.say(user, "pause")
+    text = text_of(await bot.say(user, "pause is over turn them on again pls"))
+    assert "check-ins are on again" in text
+    assert (await status(bot, user)).status == "active"
+
+
+@pytest.mark.parametrize(
+    ("said", "month"),
+    [
+        ("report for january", "january"),
+        ("report for last month", "last month"),
+        ("report for march 2025 please", "march 2025"),
+        ("report january 2025", "january 2025"),
+        ("report 2025-01", "2025 01"),
+    ],
+)
+def test_report_with_a_month_in_more_words_gives_the_handler_the_month(understanding, said, month):
+    reading = understanding.read(said)
+    assert (reading.intent, reading.argument, reading.outcome) == ("report", month, SURE), said
+
+
+@pytest.mark.parametrize(
+    ("said", "month"),
+    [
+        ("need jans report for the board", "january"),
+        ("need last novembers trust report, 2024 one, for the wellbeing group", "november 2024"),
+        ("the report for march, comparing 2024 and 2025", "march"),
+    ],
+)
+def test_a_month_with_a_lost_apostrophe_and_a_year_said_apart_are_read(said, month):
+    assert argument_for(default_commands().get("report"), said) == month
+
+
+def test_words_that_only_look_like_a_month_with_an_s_are_not_one():
+    assert month_named("mars") is None and month_named("mays") is None
