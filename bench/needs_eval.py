@@ -17,6 +17,9 @@ Recall counts the at-risk and 999-first cards on risk messages; a false alarm is
 on a no-risk message; third-party worries should get the helpers' card. `--set` may be given
 several times.
 
+Every crisis figure is for the check as the bot runs it in personal chat (`detect_in_chat`): told
+whether the understanding step is sure the message asks for one of the bot's commands.
+
 Need routing is right for a message when the set of needs found equals the labelled set
 exactly (an empty set for a message with no need). "Any correct need" is, over messages with
 at least one labelled need, the share where at least one need found is labelled.
@@ -28,6 +31,7 @@ import argparse
 import json
 import sys
 import time
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -38,14 +42,29 @@ sys.path.insert(0, str(ROOT))
 
 from core.config.orgconfig import load_org_config  # noqa: E402
 from core.config.supportconfig import SupportConfig  # noqa: E402
+from dialogs.router import default_commands  # noqa: E402
+from dialogs.understanding import Understanding, asks_the_bot  # noqa: E402
 from signposting import crisis_model  # noqa: E402
-from signposting.crisis import detect  # noqa: E402
+from signposting.crisis import CrisisSignal, detect  # noqa: E402
 from signposting.needs import detect_needs, explain  # noqa: E402
 
 SETS = {
     "dev": ROOT / "bench" / "data" / "needs_dev.yaml",
     "heldout": ROOT / "bench" / "data" / "needs_heldout_2.yaml",
 }
+
+
+@lru_cache(maxsize=1)
+def _understanding() -> Understanding:
+    return Understanding(default_commands())
+
+
+def detect_in_chat(text: str, support) -> CrisisSignal | None:
+    """The crisis check as the bot runs it on a message in personal chat with no dialog in
+    progress: told whether the understanding step is sure the message asks for a command."""
+    understanding = _understanding()
+    reading = understanding.read(text)
+    return detect(text, support, asks_the_bot=asks_the_bot(reading, understanding.table))
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -95,8 +114,8 @@ def evaluate(data: dict[str, Any], support) -> dict[str, Any]:
     idiom = crisis.get("idiom") or []
     policy = crisis.get("policy") or []
     everyday = crisis.get("everyday") or []
-    fired = lambda texts: [t for t in texts if detect(t, support) is not None]  # noqa: E731
-    missed_crisis = [t for t in positive if detect(t, support) is None]
+    fired = lambda texts: [t for t in texts if detect_in_chat(t, support) is not None]  # noqa: E731
+    missed_crisis = [t for t in positive if detect_in_chat(t, support) is None]
     by_phrases = [t for t in positive if detect(t, support, use_model=False) is not None]
     idiom_alarms, policy_alarms = fired(idiom), fired(policy)
     need_text_alarms = fired([item["text"] for item in items])
@@ -135,7 +154,7 @@ def evaluate_messages(messages: list[dict[str, Any]], support) -> dict[str, Any]
     per_class: dict[str, dict[str, Any]] = {}
     totals: dict[str, dict[str, int]] = {}
     for item in messages:
-        signal = detect(item["text"], support)
+        signal = detect_in_chat(item["text"], support)
         card = signal.kind if signal is not None else "none"
         label, kind = item["label"], item.get("class", "")
         row = per_class.setdefault(f"{label}/{kind}", {"n": 0, **dict.fromkeys(CARDS, 0)})
@@ -282,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
             keys = ("_crisis_missed", "_idiom_alarms", "_policy_alarms", "_need_text_alarms")
             for key in (*keys, "_everyday_alarms"):
                 for text in result[key]:
-                    signal = detect(text, support)
+                    signal = detect_in_chat(text, support)
                     why = f" ({signal.rule}: {signal.phrase!r})" if signal else ""
                     model = crisis_model.shipped()
                     pushes = ", ".join(f"{f[2:]!r} {w:+.2f}" for f, w in model.explain(text, 4))

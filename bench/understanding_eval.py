@@ -13,8 +13,8 @@ A set is YAML: `messages:` a list of {text, intent, argument?}; intents are comm
 support_need, none.
 
 Each message is read as the bot reads it in personal chat with no dialog in progress: the
-crisis check (exactly as the bot runs it, knowing nothing of the understanding step), then the
-understanding step. Then:
+crisis check exactly as the bot runs it (told whether the understanding step is sure the
+message asks for a command, `asks_the_bot`), then the understanding step. Then:
 
 - acted on correctly: no crisis card, the step was sure, and what the bot does is what the
   label asks (for `none`: the fallback). A labelled argument must be read too (pause: the
@@ -68,6 +68,7 @@ from dialogs.understanding import (  # noqa: E402
     UNSURE,
     Reading,
     Understanding,
+    asks_the_bot,
     weeks_in,
 )
 from signposting.crisis import detect  # noqa: E402
@@ -192,8 +193,9 @@ def evaluate(
     destructive_count = exact_words = 0
     for item in messages:
         text = str(item["text"])
-        crisis = detect(text, support) is not None
         reading = understanding.read(text)
+        asks = asks_the_bot(reading, understanding.table)
+        crisis = detect(text, support, asks_the_bot=asks) is not None
         verdict = judge(item, reading, crisis, understanding.table, today)
         outcomes[verdict] += 1
         per_intent.setdefault(str(item["intent"]), Counter())[verdict] += 1

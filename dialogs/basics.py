@@ -150,6 +150,7 @@ HELP = Command(
         "what else can you do",
     ),
     first_help=8,
+    asked_for_in_trouble=True,
 )
 PRIVACY = Command(
     "privacy",

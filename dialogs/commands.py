@@ -62,6 +62,10 @@ class Command:
     nothing they have (export my data: a link to their own data that works once, for 15
     minutes), so a sure guess may run it: a wrong one shows them only what they could ask for.
     Only a command used in personal chat alone may say so."""
+    asked_for_in_trouble: bool = False
+    """Its words are also how a person in trouble asks for help ("help", "support", "urgent
+    help"): the understanding step being sure of it never raises the crisis check's bar, as
+    being sure of any other command does (dialogs/understanding.py `asks_the_bot`)."""
 
     @property
     def all_phrases(self) -> tuple[str, ...]:

@@ -18,6 +18,7 @@ from core.context import Turn
 from core.events import Card, Incoming, PersonalChat, Reply
 from core.privacy import counting
 from core.store.supportdata import ACTIVE_STATES
+from dialogs import understanding
 from dialogs.commands import Command
 from signposting import referrals
 from signposting.crisis import CrisisSignal, detect_off_loop
@@ -327,10 +328,17 @@ async def crisis_stage(turn: Turn) -> list[Reply] | None:
     The message itself is not stored or logged; the dialog state is left as it was, so whatever
     was in progress can carry on afterwards. When only the learned model raised it (no phrase
     did), the services for any need in the same words follow the urgent help, so a message
-    the model misread ("we lost dad on Sunday") still reaches the help it was about.
+    the model misread ("we lost dad on Sunday") still reaches the help it was about. A message
+    the understanding step is sure asks for one of the bot's commands ("can I see what I put
+    last month") needs the model surer (`understanding.asks_the_bot`): the reading is the one
+    the command stage then uses, read once.
     """
     text = turn.event.text
-    signal = await detect_off_loop(text, _support(turn)) if text else None
+    if not text:
+        return None
+    reading = await understanding.read(turn)
+    asks = understanding.asks_the_bot(reading, turn.services.commands)
+    signal = await detect_off_loop(text, _support(turn), asks_the_bot=asks)
     if signal is None:
         return None
     await count_events(turn, [(crisis_event(signal), "", "")])
@@ -655,6 +663,7 @@ SUPPORT = Command(
         "i would like to speak to someone",
     ),
     first_help=1,
+    asked_for_in_trouble=True,
 )
 URGENT_HELP = Command(
     "urgent help",
@@ -671,6 +680,7 @@ URGENT_HELP = Command(
         "urgent support",
     ),
     first_help=2,
+    asked_for_in_trouble=True,
 )
 MY_REQUESTS = Command(
     "my requests",

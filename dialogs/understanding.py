@@ -492,6 +492,24 @@ def acts_on_a_guess(command: Command) -> bool:
     )
 
 
+def asks_the_bot(reading: Reading, table: CommandTable) -> bool:
+    """Whether the step is sure the message asks for one of the bot's own commands, or to be
+    left alone: the crisis check then needs its model surer before it raises the alarm alone,
+    as for talk to the bot (signposting/crisis.py `detect`). Phrases still fire, and a serious
+    one (a plan, a goodbye) keeps the usual bar. Not for the commands people in trouble ask
+    with (`Command.asked_for_in_trouble`: help, support, urgent help), nor for an unsure
+    guess. On the blind sets u1-u14 (no risk), 20 of the 38 crisis cards the model raised
+    alone were such requests ("wipe everything you've got on me", "can I see what I put last
+    month"); on the crisis sets c1-c14, 1 of 1,523 risk messages was read so and scored
+    under that bar."""
+    if reading.outcome not in (SURE, CONFIRM):
+        return False
+    if reading.intent == LEAVE_ALONE:
+        return True
+    command = table.get(reading.intent)
+    return command is not None and not command.asked_for_in_trouble
+
+
 @dataclass(frozen=True)
 class Probabilities:
     """The classifier's reading of one message: intents best first, with probabilities."""

@@ -10,13 +10,15 @@ but sure the message is about someone else or about policy. A signal carries the
 fired, never the text.
 
 The check-in calls `detect_off_loop(text, support)` on its free text; every chat message goes
-through the crisis stage in dialogs/support.py first.
+through the crisis stage in dialogs/support.py first, which also says whether the
+understanding step is sure the message asks for one of the bot's own commands (`asks_the_bot`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -149,7 +151,9 @@ class PhraseReading:
     """Risk to another person is named: a risk phrase with someone else as its subject ("she
     wants to die") or one of `someone_else_phrases` ("cutting herself")."""
     request: bool = False
-    """The message talks to or about the bot ("stop messaging me") and names nothing serious."""
+    """The message talks to or about the bot ("stop messaging me"), or asks for one of its
+    commands in other words ("I'd like everything I've told you wiped"), and names nothing
+    serious."""
     everyday: bool = False
     """Idiom (`support.crisis.idioms`: "cut myself shaving", "dying for a cig") is at least half
     the message and nothing serious is named in it: the everyday reading of a risk word."""
@@ -162,11 +166,15 @@ class PhraseReading:
     model."""
 
 
-def read_phrases(tokens: Sequence[str], support: SupportConfig) -> PhraseReading:
+def read_phrases(
+    tokens: Sequence[str], support: SupportConfig, *, asks_the_bot: bool = False
+) -> PhraseReading:
     """The phrases' reading of a message's words: an act in progress and being harmed first,
     then (unless it is a joke) the writer speaking of themselves, then the subject named outside
     talk about policy. A joke marker counts only when nothing serious is named: a method or
-    means, a plan or a time, an act done or a goodbye ("tablets saved lol") is read as meant."""
+    means, a plan or a time, an act done or a goodbye ("tablets saved lol") is read as meant.
+    `asks_the_bot`: the understanding step is sure the message asks for one of the bot's own
+    commands; like talk to the bot, that counts only when nothing serious is named."""
     rules = support.crisis
     fuzzy = support.detection.fuzzy_min_length
     idioms = _spans(rules.idioms, tokens, fuzzy)
@@ -206,8 +214,12 @@ def read_phrases(tokens: Sequence[str], support: SupportConfig) -> PhraseReading
     word_count = sum(token != BREAK for token in tokens)
     mostly_idiom = not named_serious and not named_acts and _most_of(idioms, word_count)
     # Talk to the bot likewise, only when it is most of the message: despair written around
-    # "stop messaging me" or "remove me" must meet the usual bar, not the bot-talk one.
-    request = not serious and _most_of(_spans(rules.request_context, tokens, fuzzy), word_count)
+    # "stop messaging me" or "remove me" must meet the usual bar, not the bot-talk one. A
+    # message the understanding step is sure asks for a command ("can I see what I put last
+    # month", "wipe everything you've got on me") is talk to the bot whatever its words.
+    request = not serious and (
+        asks_the_bot or _most_of(_spans(rules.request_context, tokens, fuzzy), word_count)
+    )
     someone_else = bool(_spans(rules.someone_else_phrases, tokens, fuzzy))
     act_now = any(clear(span) for span in _spans(rules.act_now, tokens, fuzzy))
 
@@ -251,7 +263,11 @@ def read_phrases(tokens: Sequence[str], support: SupportConfig) -> PhraseReading
 
 
 def detect(
-    text: str, support: SupportConfig | None = None, *, use_model: bool = True
+    text: str,
+    support: SupportConfig | None = None,
+    *,
+    use_model: bool = True,
+    asks_the_bot: bool = False,
 ) -> CrisisSignal | None:
     """A crisis signal when the text speaks of risk to the writer's life or safety, else None.
 
@@ -260,18 +276,41 @@ def detect(
     stands unless the model is all but sure the message is about someone else or about policy
     (`veto_below`); otherwise the model fires on its own at `threshold` (at `joke_threshold`
     when a joke marker such as "lol" or 😂 is not taken back), unless the message is too short
-    to judge. `use_model=False` asks the phrases alone, for measuring them.
+    to judge. `use_model=False` asks the phrases alone, for measuring them. `asks_the_bot`
+    (the understanding step is sure the message asks for one of the bot's commands) raises the
+    model's bar as talk to the bot does (`request_threshold`); phrases fire as ever.
     """
     support = support or _default_support()
     tokens = words(text, support.detection.spellings)
     if not tokens:
         return None
-    phrases = read_phrases(tokens, support)
+    phrases = read_phrases(tokens, support, asks_the_bot=asks_the_bot)
     settings = support.crisis.model
     if not (use_model and settings.enabled and needs_score(phrases, settings)):
         return phrases.signal
-    score, readings = model_readings(crisis_model.shipped(), text)
+    model = crisis_model.shipped()
+    score, readings = model_readings(model, text)
+    if phrases.request and phrases.signal is None and settings.threshold <= score:
+        score = max([score, *(model.score(part) for part in parts(text, settings.min_words))])
     return verdict(phrases, score, readings, settings)
+
+
+_PART_BREAK = re.compile(r"[.!?;,\n]+|\s[-–—]\s")
+
+
+def parts(text: str, min_words: int) -> list[str]:
+    """The clauses of a message long enough for the model to judge alone, when it has more
+    than one. Talk to the bot raises the model's bar for the whole message, and the request in
+    it pulls the whole message's score down: "delete my data, I won't be around to need it
+    after friday" scores between the usual bar and the raised one whole, and far over both
+    for its second half. So when the whole reaches the usual bar, each part is read alone
+    against the raised one; a message under the usual bar stays quiet, as it would without
+    the request (parts read alone, out of their sentence, raised 29 new alarms on the burned
+    blind sets u1-u14). On 600 requests joined to risk messages (burned sets u1-u14 and
+    c1-c14), the raised bar on the whole alone lost 8 of 150 that the usual bar caught."""
+    found = [part.strip() for part in _PART_BREAK.split(text)]
+    found = [part for part in found if len(part.split()) >= min_words]
+    return found if len(found) > 1 else []
 
 
 def model_readings(
@@ -300,11 +339,13 @@ def verdict(
     return with_kind(combine(phrases, score, settings), phrases, score, readings, settings)
 
 
-async def detect_off_loop(text: str, support: SupportConfig | None = None) -> CrisisSignal | None:
+async def detect_off_loop(
+    text: str, support: SupportConfig | None = None, *, asks_the_bot: bool = False
+) -> CrisisSignal | None:
     """`detect` on a worker thread, for the bot's turns: the sentence encoder's few milliseconds
     run outside the event loop (onnxruntime releases the GIL), so other people's turns and the
     sender's timetable are not held up while one message is read."""
-    return await asyncio.to_thread(detect, text, support)
+    return await asyncio.to_thread(detect, text, support, asks_the_bot=asks_the_bot)
 
 
 def needs_score(phrases: PhraseReading, settings: CrisisModelSettings) -> bool:

@@ -9,7 +9,7 @@ import pytest
 from core.config.orgconfig import load_org_config
 from core.config.supportconfig import CrisisModelSettings, SupportConfig
 from core.phrases import words
-from signposting.crisis import CrisisSignal, combine, detect, read_phrases
+from signposting.crisis import CrisisSignal, combine, detect, parts, read_phrases
 
 # Everyday messages the learned model takes for a crisis (it raises the alarm on about 7% of
 # idiom it was not fitted on: README, "How well it recognises needs and crisis"). The phrases
@@ -474,3 +474,21 @@ def test_everyday_feelings_are_not_signs_of_an_act_in_progress(text):
 def test_the_writers_own_goodbye_is_not_a_sign_of_risk_to_someone_else(text):
     support = SupportConfig()
     assert not read_phrases(words(text, support.detection.spellings), support).someone_else
+
+
+def test_a_message_is_read_in_parts_only_when_it_has_more_than_one_long_enough():
+    assert parts("delete my data, I won't be around to need it after friday", 3) == [
+        "delete my data",
+        "I won't be around to need it after friday",
+    ]
+    assert parts("stop. no more - please", 3) == []  # no part has three words
+    assert parts("I want to stop the check ins", 3) == []  # one part: the whole is read
+
+
+def test_asking_for_a_command_raises_the_models_bar_unless_something_serious_is_named():
+    support = SupportConfig()
+    said = "can I see what I put in my check ins"
+    assert read_phrases(words(said), support, asks_the_bot=True).request
+    assert not read_phrases(words(said), support).request
+    goodbye = "delete my data, I've written the letters for my family"
+    assert not read_phrases(words(goodbye), support, asks_the_bot=True).request

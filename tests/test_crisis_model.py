@@ -376,9 +376,9 @@ async def test_the_bot_reads_a_message_on_a_worker_thread(monkeypatch):
     threads: list[int] = []
     real = crisis.detect
 
-    def recording(*args):
+    def recording(*args, **kwargs):
         threads.append(threading.get_ident())
-        return real(*args)
+        return real(*args, **kwargs)
 
     monkeypatch.setattr(crisis, "detect", recording)
     text = "i want to end it all tonight"

@@ -23,16 +23,23 @@ from dialogs.router import default_commands
 from dialogs.support import CRISIS_WORDING
 from dialogs.understanding import (
     CONFIRM,
+    LEAVE_ALONE,
+    LOW_MOOD,
     NOTHING,
+    POLICY_QUESTION,
+    SUPPORT_NEED,
     SURE,
     UNSURE,
     Cleaner,
+    Reading,
     Understanding,
     argument_for,
+    asks_the_bot,
     month_named,
     understanding_for,
     weeks_in,
 )
+from signposting.crisis import detect
 from tests.support import activities
 from tests.support.activities import TeamsTeam, TeamsUser
 from tests.support.cards import buttons, card_text, cards_of, submits
@@ -353,6 +360,67 @@ async def test_a_note_during_a_check_in_is_never_a_command(bot):
 async def test_leaving_with_risk_still_gets_urgent_help(bot):
     user = TeamsUser()
     replies = await bot.say(user, "stop messaging me, I won't be here next week")
+    assert card_text(cards_of(replies)[0]).startswith(CRISIS_WORDING["self"][0])
+    assert (await status(bot, user)) is None
+
+
+def test_only_a_sure_reading_of_a_command_not_asked_for_in_trouble_asks_the_bot(understanding):
+    table = understanding.table
+    sure = Reading("my check ins", outcome=SURE, score=0.99)
+    assert asks_the_bot(sure, table)
+    assert asks_the_bot(Reading(LEAVE_ALONE, outcome=SURE, score=0.99), table)
+    assert not asks_the_bot(replace(sure, outcome=UNSURE), table)
+    for name in ("help", "support", "urgent help"):
+        assert table.get(name).asked_for_in_trouble
+        assert not asks_the_bot(replace(sure, intent=name), table)
+    for other in (LOW_MOOD, SUPPORT_NEED, POLICY_QUESTION, "greeting"):
+        assert not asks_the_bot(replace(sure, intent=other), table)
+
+
+@pytest.mark.parametrize(
+    ("said", "answer"),
+    [
+        (
+            "Didn't get my little card with the buttons this week and I actually wanted to do "
+            "it for once",
+            "check in by text",
+        ),
+        ("retiring in march, I don't need the weekly check-in anymore, cancel it", "stop"),
+        (
+            "i'm leaving the council end of the month so want all my info removed from this "
+            "before I go",
+            "delete my data",
+        ),
+    ],
+)
+async def test_a_command_in_other_words_gets_the_command_not_the_crisis_card(bot, said, answer):
+    """The crisis model alone reads these requests (burned blind sets u11, u14) as risk; the
+    understanding step is sure they ask for a command, so the model needs to be surer."""
+    assert detect(said) is not None  # the model alone, as the bot asked it before
+    user = TeamsUser()
+    replies = await bot.say(user, said)
+    text = text_of(replies)
+    assert CRISIS_WORDING["self"][0] not in text
+    if answer == "stop":
+        assert "**start**" in text and (await status(bot, user)).status == "stopped"
+    elif answer == "delete my data":
+        assert "Delete your data?" in text
+    else:
+        assert "Reply with a number" in text
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "delete my data, I won't be around to need it after friday",
+        "cancel my check ins please, I've made my peace with everything",
+        "deleted all my socials and sent my mates the nicest msgs. closure era fr",
+    ],
+)
+async def test_a_request_beside_risk_in_the_same_message_is_risk(bot, said):
+    """The request raises the model's bar, but the risk beside it is read on its own."""
+    user = TeamsUser()
+    replies = await bot.say(user, said)
     assert card_text(cards_of(replies)[0]).startswith(CRISIS_WORDING["self"][0])
     assert (await status(bot, user)) is None
 
