@@ -371,3 +371,12 @@ def test_urgent_services_without_a_number_still_say_how_to_reach_them():
     context = support.crisis_replies(org)[0].card.context
     assert context["calls"] == []
     assert "Message us on the website" in context["numbers"]
+
+
+async def test_risk_inside_a_handover_gets_urgent_help(bot):
+    """Work talk around a disclosure must not hide it (signposting/crisis.py
+    `_clause_is_risk`)."""
+    user = TeamsUser()
+    await bot.install(user)
+    said = "handover: bay 3 settled, mr p had 2 falls, obs done. i cut myself on my break again. bed 9 needs a repeat ecg"
+    assert_crisis_card_first(await bot.say(user, said))

@@ -454,3 +454,30 @@ def test_the_cross_check_scores_each_writer_with_a_model_fitted_without_them(mon
     assert rows["risk/ALL"]["n"] == 2 and rows["no_risk/end_of_shift"]["n"] == 1
     assert "recall" in rows["risk/act_in_progress"]
     assert "helpers_card" in rows["third_party/colleague"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "handover: bay 3 settled, mr p had 2 falls, obs done. i cut myself on my break again. "
+        "bed 9 needs a repeat ecg",
+        "Weekly check-in: mostly fine, busy with the AMHP rota. Bad night Tuesday, cut myself. "
+        "Fine now. Mandatory training due Friday.",
+    ],
+)
+def test_risk_told_inside_work_talk_is_read_in_its_own_clause(text):
+    """The work talk around it dilutes the whole message: the model alone would set the phrase
+    aside. Read alone, its clause is risk, and the phrase stands."""
+    model = crisis_model.shipped()
+    settings = SupportConfig().crisis.model
+    assert model.score(text) < settings.veto_below
+    signal = detect(text)
+    assert signal is not None and signal.rule == "phrases" and signal.kind == "self"
+    base = SupportConfig().model_dump()
+    base["crisis"]["model"]["part_keeps_phrase"] = 1
+    assert detect(text, SupportConfig.model_validate(base)) is None  # the old reading
+
+
+def test_worry_about_someone_else_keeps_the_helpers_card_whatever_its_clauses_say():
+    signal = detect("my sister's been googling ways to die, i saw her search history. she's 15")
+    assert signal is not None and signal.kind == "someone_else"

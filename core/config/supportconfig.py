@@ -291,6 +291,16 @@ class CrisisModelSettings(_Strict):
         "the model has learned talk about other people and about policy that phrases mistake "
         "('my daughter has been self harming, how can I help her?'). 0 keeps every phrase.",
     )
+    part_keeps_phrase: float = Field(
+        0.85,
+        gt=0,
+        le=1,
+        description="A phrase the model would set aside stands when the clause it is in, read "
+        "alone, scores this much: risk told inside work talk ('handover: bay 3 settled. i cut "
+        "myself on my break again. bed 9 needs an ecg') scores low whole and high on its own. "
+        "Clauses of ordinary talk score high alone too ('goodbye everyone' 0.68 from 'last day "
+        "in the office. Goodbye everyone'), hence a high bar. 1 turns it off.",
+    )
 
 
 class Crisis(_Strict):
