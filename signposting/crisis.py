@@ -293,32 +293,51 @@ def detect(
         return phrases.signal
     model = crisis_model.shipped()
     score, readings = model_readings(model, text)
-    if phrases.request and phrases.signal is None and settings.threshold <= score:
-        score = max([score, *(model.score(part) for part in parts(text, settings.min_words))])
+    # A request pulls down the score of a risk beside it ("delete my data, I won't be around
+    # to need it after friday"): with a clause that is risk alone, the message is not only
+    # talk to the bot.
+    quieted = phrases.request and phrases.signal is None and settings.threshold <= score
+    bar, length = settings.request_threshold, settings.min_words
+    if quieted and _clause_is_risk(text, model, support, bar, min_words=length, named=False):
+        phrases = replace(phrases, request=False)
     vetoed = phrases.signal is not None and score < settings.veto_below
     # Worry about someone else is the veto's own work ("my sister's been googling ways to die"):
     # the helpers' card, not the one for a person at risk.
     about_other = readings.get("someone_else", 0.0) >= settings.someone_else_threshold
     if vetoed and not phrases.said_of_self and not about_other:
-        phrases = replace(phrases, own_clause=_clause_is_risk(text, model, support))
+        own_clause = _clause_is_risk(text, model, support, settings.part_keeps_phrase)
+        phrases = replace(phrases, own_clause=own_clause)
     return verdict(phrases, score, readings, settings)
 
 
-def _clause_is_risk(text: str, model: crisis_model.CrisisModel, support: SupportConfig) -> bool:
-    """Whether a clause in which a phrase fires, read alone, scores `part_keeps_phrase`. The
-    model vetoes a phrase on the whole message, and work talk around a disclosure dilutes
-    the whole: on the burned blind sets c9-c17 (never fitted), 8 of the 30 risk messages the
-    check missed had a phrase vetoed so, all in work talk or a check-in's answers; read
-    alone, 7 of their clauses score 0.87 or more. The cost: of those sets' 2,204 no-risk
-    messages one gained a card ("no thoughts of harming myself, just exhausted"), and of the
-    older sets' (c1-c8, u1-u10, fitted) three ("the vending machine ate my pound, i'm going to
-    end it all 😩", "I'm ending it here for today", a clinical note of self-harm by cutting). Not for worry about
-    someone else, which keeps the helpers' card (detect)."""
-    bar = support.crisis.model.part_keeps_phrase
-    for part in parts(text, 1):
+def _clause_is_risk(
+    text: str,
+    model: crisis_model.CrisisModel,
+    support: SupportConfig,
+    bar: float,
+    *,
+    min_words: int = 1,
+    named: bool = True,
+) -> bool:
+    """Whether a clause of the message, read alone, scores `bar` (with `named`, only a clause
+    in which a phrase fires). What surrounds a disclosure dilutes the whole message's score:
+    work talk around a phrase makes the model veto it (then the bar is `part_keeps_phrase`),
+    and a request beside it keeps the whole under the bar for talk to the bot (then the
+    clause must reach that bar, `request_threshold`).
+
+    Measured on the burned blind sets c9-c20 and u11-u16 (3,000 messages the model never saw)
+    and on 600 requests from u1-u14 joined to risk messages from c1-c14. Vetoes: 7 of the 8
+    risk messages missed for a vetoed phrase are caught (clauses 0.87 or more), at one no-risk
+    message ("no thoughts of harming myself, just exhausted"); clauses of ordinary talk score
+    high alone too ("goodbye everyone" 0.68), hence the high bar. Requests: the raised bar
+    alone lost 18 of the 552 joined messages the usual bar caught; clauses at the raised bar
+    lose none, at 11 more no-risk cards ("goodbye for now, on leave for 2 weeks"); at 0.85
+    they lost 10 ("ive drunk bleach" among them)."""
+    for part in parts(text, min_words):
         tokens = words(part, support.detection.spellings)
-        named = bool(tokens) and read_phrases(tokens, support).signal is not None
-        if named and model.score(part) >= bar:
+        if not tokens or (named and read_phrases(tokens, support).signal is None):
+            continue
+        if model.score(part) >= bar:
             return True
     return False
 
@@ -327,15 +346,8 @@ _PART_BREAK = re.compile(r"[.!?;,\n]+|\s[-–—]\s")
 
 
 def parts(text: str, min_words: int) -> list[str]:
-    """The clauses of a message long enough for the model to judge alone, when it has more
-    than one. Talk to the bot raises the model's bar for the whole message, and the request in
-    it pulls the whole message's score down: "delete my data, I won't be around to need it
-    after friday" scores between the usual bar and the raised one whole, and far over both
-    for its second half. So when the whole reaches the usual bar, each part is read alone
-    against the raised one; a message under the usual bar stays quiet, as it would without
-    the request (parts read alone, out of their sentence, raised 29 new alarms on the burned
-    blind sets u1-u14). On 600 requests joined to risk messages (burned sets u1-u14 and
-    c1-c14), the raised bar on the whole alone lost 8 of 150 that the usual bar caught."""
+    """The clauses of a message with at least `min_words` words, when it has more than one:
+    split at sentence ends, commas, semicolons and dashes."""
     found = [part.strip() for part in _PART_BREAK.split(text)]
     found = [part for part in found if len(part.split()) >= min_words]
     return found if len(found) > 1 else []
