@@ -498,10 +498,9 @@ def asks_the_bot(reading: Reading, table: CommandTable) -> bool:
     as for talk to the bot (signposting/crisis.py `detect`). Phrases still fire, and a serious
     one (a plan, a goodbye) keeps the usual bar. Not for the commands people in trouble ask
     with (`Command.asked_for_in_trouble`: help, support, urgent help), nor for an unsure
-    guess. On the blind sets u1-u14 (no risk), 20 of the 38 crisis cards the model raised
-    alone were such requests ("wipe everything you've got on me", "can I see what I put last
-    month"); on the crisis sets c1-c14, 1 of 1,523 risk messages was read so and scored
-    under that bar."""
+    guess. On the burned blind sets u1-u14 (no risk), 10 of the 38 crisis cards the model
+    raised alone go ("retiring in march, I don't need the weekly check-in anymore, cancel
+    it"); no risk message of c1-c14 loses its card; on u15-u16, scored once, 8 cards became 5."""
     if reading.outcome not in (SURE, CONFIRM):
         return False
     if reading.intent == LEAVE_ALONE:

@@ -330,7 +330,7 @@ def _clause_is_risk(
     risk messages missed for a vetoed phrase are caught (clauses 0.87 or more), at one no-risk
     message ("no thoughts of harming myself, just exhausted"); clauses of ordinary talk score
     high alone too ("goodbye everyone" 0.68), hence the high bar. Requests: the raised bar
-    alone lost 18 of the 552 joined messages the usual bar caught; clauses at the raised bar
+    alone lost 28 of the 560 joined messages the usual bar caught; clauses at the raised bar
     lose none, at 11 more no-risk cards ("goodbye for now, on leave for 2 weeks"); at 0.85
     they lost 10 ("ive drunk bleach" among them)."""
     for part in parts(text, min_words):
