@@ -454,7 +454,8 @@ def with_kind(
     someone else outscores both the model's and the head's reading of the writer's own risk: a
     person at risk who speaks of someone else ("my friend jumped, I want to go the same way")
     must get the card for a person at risk. A crisis whose act-in-progress share reaches `act_threshold` gets the emergency
-    route first, as an act phrase does; that share alone raises it at `act_alone_threshold`.
+    route first, as an act phrase does; that share alone raises it at `act_alone_threshold` (off
+    by default).
     So does a sign that it is happening now (`PhraseReading.act_now`): the head reads "I'm on
     the bridge" as the writer's risk more often than as an act, and a person there needs 999
     before a listening line."""
@@ -469,7 +470,8 @@ def with_kind(
             return None
         if about_other:
             return CrisisSignal("model", "about someone else", "someone_else")
-        if act >= settings.act_alone_threshold and act == max(readings.values()):
+        alone = settings.act_alone_threshold < 1 and act >= settings.act_alone_threshold
+        if alone and act == max(readings.values()):
             return CrisisSignal("model", "act in progress", "emergency")
         return None
     if (

@@ -380,3 +380,16 @@ async def test_risk_inside_a_handover_gets_urgent_help(bot):
     await bot.install(user)
     said = "handover: bay 3 settled, mr p had 2 falls, obs done. i cut myself on my break again. bed 9 needs a repeat ecg"
     assert_crisis_card_first(await bot.say(user, said))
+
+
+async def test_ordinary_medicine_use_gets_no_999_card_and_a_misspelt_overdose_does(bot):
+    """The model's reading of 'an act in progress' alone raised 999 on ordinary medicine use
+    and never on a risk message (`act_alone_threshold`, now off); overdoses, misspelt too, are
+    read by the phrases and the model's score."""
+    user = TeamsUser()
+    await bot.install(user)
+    said = "took 2 ibuprofen for my back before the drug round, all the lifting is killing me"
+    assert no_crisis_card(await bot.say(user, said))
+    assert_crisis_card_first(
+        await bot.say(user, "tuk a hole box of pills an feel weird"), "emergency"
+    )

@@ -276,12 +276,16 @@ class CrisisModelSettings(_Strict):
         "come first. Lower errs towards the emergency route; 1 leaves it to `act_phrases`.",
     )
     act_alone_threshold: float = Field(
-        0.6,
+        1.0,
         gt=0,
         le=1,
         description="The kinds head's share for 'act in progress', when it is also its likeliest "
-        "reading, at which it raises the alarm by itself (misspelt overdoses the words miss). 1 "
-        "turns it off.",
+        "reading, at which it raises the alarm by itself, with no phrase and the model's own "
+        "score under `threshold`. 1 (the default) turns it off: on the blind sets c1-c22 and "
+        "u1-u16 (7,000 messages, 300 acts in progress among them) it raised 999 first on 11 "
+        "no-risk messages ('took 2 ibuprofen for my back before the drug round', 'wipe "
+        "everything you've got on me') and on no risk message; misspelt overdoses are caught "
+        "by the phrases and the model's score.",
     )
     veto_below: float = Field(
         0.2,
