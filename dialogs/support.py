@@ -322,6 +322,18 @@ def helpers_replies(org: OrgConfig) -> list[Reply]:
     return [Reply(card=Card("crisis_helpers", context, fallback_text=text), purpose="crisis")]
 
 
+async def _asks_the_bot(turn: Turn) -> bool:
+    """Whether the understanding step is sure the message asks for a command. Nothing may stop
+    the crisis check: if the reading fails (a dialog state that cannot be read, say), the
+    check runs at its usual, more sensitive bar, and the failure surfaces later in the turn."""
+    try:
+        reading = await understanding.read(turn)
+    except Exception as error:  # the crisis check must run whatever went wrong here
+        log.warning("crisis check ran without the understanding step: %s", type(error).__name__)
+        return False
+    return understanding.asks_the_bot(reading, turn.services.commands)
+
+
 async def crisis_stage(turn: Turn) -> list[Reply] | None:
     """Before anything else: words that signal risk get urgent help, in private, and a count.
 
@@ -336,9 +348,7 @@ async def crisis_stage(turn: Turn) -> list[Reply] | None:
     text = turn.event.text
     if not text:
         return None
-    reading = await understanding.read(turn)
-    asks = understanding.asks_the_bot(reading, turn.services.commands)
-    signal = await detect_off_loop(text, _support(turn), asks_the_bot=asks)
+    signal = await detect_off_loop(text, _support(turn), asks_the_bot=await _asks_the_bot(turn))
     if signal is None:
         return None
     await count_events(turn, [(crisis_event(signal), "", "")])

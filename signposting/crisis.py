@@ -165,8 +165,8 @@ class PhraseReading:
     woozy", "i've done it"): a crisis for the writer then gets 999 first, with or without the
     model."""
     own_clause: bool = False
-    """The clause the phrase is in, read alone, is risk to the model (`part_keeps_phrase`):
-    what the rest of the message is about cannot veto it."""
+    """A clause in which a phrase fires, read alone, is risk to the model
+    (`part_keeps_phrase`): what the rest of the message is about cannot veto it."""
 
 
 def read_phrases(
@@ -346,11 +346,14 @@ _PART_BREAK = re.compile(r"[.!?;,\n]+|\s[-–—]\s")
 
 
 def parts(text: str, min_words: int) -> list[str]:
-    """The clauses of a message with at least `min_words` words, when it has more than one:
-    split at sentence ends, commas, semicolons and dashes."""
-    found = [part.strip() for part in _PART_BREAK.split(text)]
-    found = [part for part in found if len(part.split()) >= min_words]
-    return found if len(found) > 1 else []
+    """The clauses of a message with at least `min_words` words, when it has more than one
+    clause (split at sentence ends, commas, semicolons and dashes). A short request counts as
+    a clause though it is not returned: in "go away, can't do this anymore" the second clause
+    is read alone."""
+    clauses = [part.strip() for part in _PART_BREAK.split(text) if part.strip()]
+    if len(clauses) < 2:
+        return []
+    return [part for part in clauses if len(part.split()) >= min_words]
 
 
 def model_readings(
@@ -454,8 +457,7 @@ def with_kind(
     someone else outscores both the model's and the head's reading of the writer's own risk: a
     person at risk who speaks of someone else ("my friend jumped, I want to go the same way")
     must get the card for a person at risk. A crisis whose act-in-progress share reaches `act_threshold` gets the emergency
-    route first, as an act phrase does; that share alone raises it at `act_alone_threshold` (off
-    by default).
+    route first, as an act phrase does; that share alone raises it at `act_alone_threshold`.
     So does a sign that it is happening now (`PhraseReading.act_now`): the head reads "I'm on
     the bridge" as the writer's risk more often than as an act, and a person there needs 999
     before a listening line."""
@@ -470,8 +472,7 @@ def with_kind(
             return None
         if about_other:
             return CrisisSignal("model", "about someone else", "someone_else")
-        alone = settings.act_alone_threshold < 1 and act >= settings.act_alone_threshold
-        if alone and act == max(readings.values()):
+        if act >= settings.act_alone_threshold and act == max(readings.values()):
             return CrisisSignal("model", "act in progress", "emergency")
         return None
     if (

@@ -482,6 +482,7 @@ def test_a_message_is_read_in_parts_only_when_it_has_more_than_one_long_enough()
         "I won't be around to need it after friday",
     ]
     assert parts("stop. no more - please", 3) == []  # no part has three words
+    assert parts("go away, can't do this anymore", 3) == ["can't do this anymore"]
     assert parts("I want to stop the check ins", 3) == []  # one part: the whole is read
 
 

@@ -479,5 +479,11 @@ def test_risk_told_inside_work_talk_is_read_in_its_own_clause(text):
 
 
 def test_worry_about_someone_else_keeps_the_helpers_card_whatever_its_clauses_say():
-    signal = detect("my sister's been googling ways to die, i saw her search history. she's 15")
+    """With a bar its clause reaches, only the reading of worry about someone else keeps the
+    phrase from standing as the writer's own risk."""
+    text = "my sister's been googling ways to die, i saw her search history. she's 15"
+    base = SupportConfig().model_dump()
+    base["crisis"]["model"]["part_keeps_phrase"] = 0.5
+    assert crisis_model.shipped().score("my sister's been googling ways to die") >= 0.5
+    signal = detect(text, SupportConfig.model_validate(base))
     assert signal is not None and signal.kind == "someone_else"

@@ -245,9 +245,11 @@ class CrisisModelSettings(_Strict):
         gt=0,
         le=1,
         description="The score the model needs on its own when the message talks to or about "
-        "the bot or its check-ins (`request_context`) for most of its words and names nothing "
-        "serious: 'stop messaging me' and 'I'm done with this bot' are requests, not risk. Never "
-        "below `threshold`.",
+        "the bot or its check-ins (`request_context`) for most of its words, or the "
+        "understanding step is sure it asks for one of the bot's commands, and it names nothing "
+        "serious: 'stop messaging me' and 'can I see what I put last month' are requests, not "
+        "risk. A clause of it that reaches this score alone takes the raised bar away ('delete "
+        "my data, I won't be around after friday'). Never below `threshold`.",
     )
     idiom_threshold: float = Field(
         0.5,
@@ -276,16 +278,12 @@ class CrisisModelSettings(_Strict):
         "come first. Lower errs towards the emergency route; 1 leaves it to `act_phrases`.",
     )
     act_alone_threshold: float = Field(
-        1.0,
+        0.6,
         gt=0,
         le=1,
         description="The kinds head's share for 'act in progress', when it is also its likeliest "
-        "reading, at which it raises the alarm by itself, with no phrase and the model's own "
-        "score under `threshold`. 1 (the default) turns it off: on the blind sets c1-c22 and "
-        "u1-u16 (7,000 messages, 300 acts in progress among them) it raised 999 first on 11 "
-        "no-risk messages ('took 2 ibuprofen for my back before the drug round', 'wipe "
-        "everything you've got on me') and on no risk message; misspelt overdoses are caught "
-        "by the phrases and the model's score.",
+        "reading, at which it raises the alarm by itself (misspelt overdoses the words miss). 1 "
+        "turns it off.",
     )
     veto_below: float = Field(
         0.2,
@@ -299,8 +297,8 @@ class CrisisModelSettings(_Strict):
         0.85,
         gt=0,
         le=1,
-        description="A phrase the model would set aside stands when the clause it is in, read "
-        "alone, scores this much: risk told inside work talk ('handover: bay 3 settled. i cut "
+        description="A phrase the model would set aside stands when a clause in which a phrase "
+        "fires, read alone, scores this much: risk told inside work talk ('handover: bay 3 settled. i cut "
         "myself on my break again. bed 9 needs an ecg') scores low whole and high on its own. "
         "Clauses of ordinary talk score high alone too ('goodbye everyone' 0.68 from 'last day "
         "in the office. Goodbye everyone'), hence a high bar. 1 turns it off.",
