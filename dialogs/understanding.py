@@ -499,9 +499,10 @@ def asks_the_bot(reading: Reading, table: CommandTable) -> bool:
     goodbye) keeps the usual bar. Not for the commands people in trouble ask with
     (`Command.asked_for_in_trouble`: help, support, urgent help), not for a request to be left
     alone ("leave me alone i'm at breaking point" is read as one; the crisis check's own words
-    for talk to the bot judge those), nor for an unsure guess. On the burned blind sets u1-u14 (no risk), 10 of the 38 crisis cards the model
-    raised alone go ("retiring in march, I don't need the weekly check-in anymore, cancel
-    it"); no risk message of c1-c14 loses its card; on u15-u16, scored once, 8 cards became 5."""
+    for talk to the bot judge those), nor for an unsure guess. On the burned blind sets u1-u14
+    (no risk), 10 of the 38 crisis cards the model raised alone go ("retiring in march, I
+    don't need the weekly check-in anymore, cancel it"); no risk message of c1-c24 loses its
+    card; on u15-u16, scored once, 8 cards became 5."""
     if reading.outcome not in (SURE, CONFIRM):
         return False
     command = table.get(reading.intent)

@@ -418,5 +418,8 @@ async def test_risk_inside_a_handover_gets_urgent_help(bot):
     `_clause_is_risk`)."""
     user = TeamsUser()
     await bot.install(user)
-    said = "handover: bay 3 settled, mr p had 2 falls, obs done. i cut myself on my break again. bed 9 needs a repeat ecg"
+    said = (
+        "handover: bay 3 settled, mr p had 2 falls, obs done. i cut myself on my break again. "
+        "bed 9 needs a repeat ecg"
+    )
     assert_crisis_card_first(await bot.say(user, said))

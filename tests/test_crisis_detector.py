@@ -476,7 +476,7 @@ def test_the_writers_own_goodbye_is_not_a_sign_of_risk_to_someone_else(text):
     assert not read_phrases(words(text, support.detection.spellings), support).someone_else
 
 
-def test_a_message_is_read_in_parts_only_when_it_has_more_than_one_long_enough():
+def test_a_message_is_read_in_parts_only_when_it_has_more_than_one_clause():
     assert parts("delete my data, I won't be around to need it after friday", 3) == [
         "delete my data",
         "I won't be around to need it after friday",

@@ -298,8 +298,9 @@ class CrisisModelSettings(_Strict):
         gt=0,
         le=1,
         description="A phrase the model would set aside stands when a clause in which a phrase "
-        "fires, read alone, scores this much: risk told inside work talk ('handover: bay 3 settled. i cut "
-        "myself on my break again. bed 9 needs an ecg') scores low whole and high on its own. "
+        "fires, read alone, scores this much: risk told inside work talk ('handover: bay 3 "
+        "settled. i cut myself on my break again. bed 9 needs an ecg') scores low whole and high "
+        "on its own. "
         "Clauses of ordinary talk score high alone too ('goodbye everyone' 0.68 from 'last day "
         "in the office. Goodbye everyone'), hence a high bar. 1 turns it off.",
     )
