@@ -260,6 +260,16 @@ class CrisisModelSettings(_Strict):
         "talk about medicines, injuries and endings uses a crisis's words. Never below "
         "`threshold`.",
     )
+    medicine_threshold: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="The score the model needs on its own when a medicine is named "
+        "(`medicine_talk`: 'my sertraline', 'took two co-codamol') and nothing serious is: "
+        "the model reads ordinary talk about tablets as an overdose. A method or means, an "
+        "amount or a plan (`serious_phrases`, `act_phrases`) keeps the usual bar, and so does a "
+        "clause that reaches this score alone. Never below `threshold`.",
+    )
     someone_else_threshold: float = Field(
         0.15,
         gt=0,
@@ -363,6 +373,11 @@ class Crisis(_Strict):
         description="Words that show a message talks to or about the bot and its check-ins "
         "('stop messaging me', 'this bot'): the model alone then needs `model.request_threshold`.",
     )
+    medicine_talk: list[str] = Field(
+        default_factory=list,
+        description="Medicines named ('paracetamol', 'my tablets', 'inhaler'): with nothing "
+        "serious named, the model alone needs `model.medicine_threshold`.",
+    )
     act_phrases: list[str] = Field(
         default_factory=list,
         description="An act in progress or just done ('took 20 paracetamol', 'bleeding', 'he is "
@@ -396,6 +411,7 @@ class Crisis(_Strict):
         "act_phrases",
         "act_now",
         "request_context",
+        "medicine_talk",
         "someone_else_phrases",
     )
     @classmethod
