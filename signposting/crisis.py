@@ -168,9 +168,11 @@ class PhraseReading:
     """A clause in which a phrase fires, read alone, is risk to the model
     (`part_keeps_phrase`): what the rest of the message is about cannot veto it."""
     medicine: bool = False
-    """A medicine is named (`support.crisis.medicine_talk`: "my sertraline", "took two
-    co-codamol") and nothing serious is named anywhere in the message: the everyday reading of
-    talk about tablets, which the model mistakes for an overdose."""
+    """A medicine is named in ordinary use (`support.crisis.medicine_talk`: "GP upped my
+    sertraline", "took two co-codamol for my back") and nothing serious, nor a sign that it is
+    happening now, is named anywhere in the message: the everyday reading of talk about
+    tablets, which the model mistakes for an overdose. Named with no sign of ordinary use, a
+    medicine leaves the usual bar: when in doubt, the reading that errs towards the card."""
 
 
 def read_phrases(
@@ -230,6 +232,7 @@ def read_phrases(
     medicine = (
         not named_serious
         and not named_acts
+        and not _spans(rules.act_now, tokens, fuzzy)
         and bool(_spans(rules.medicine_talk, tokens, fuzzy))
     )
     someone_else = bool(_spans(rules.someone_else_phrases, tokens, fuzzy))

@@ -264,10 +264,11 @@ class CrisisModelSettings(_Strict):
         0.5,
         gt=0,
         le=1,
-        description="The score the model needs on its own when a medicine is named "
-        "(`medicine_talk`: 'my sertraline', 'took two co-codamol') and nothing serious is: "
-        "the model reads ordinary talk about tablets as an overdose. A method or means, an "
-        "amount or a plan (`serious_phrases`, `act_phrases`) keeps the usual bar, and so does a "
+        description="The score the model needs on its own when a medicine is named in "
+        "ordinary use (`medicine_talk`: 'took two co-codamol for my back', 'GP upped my "
+        "sertraline') and nothing serious is: the model reads ordinary talk about tablets as "
+        "an overdose. A method or means, an amount or a plan (`serious_phrases`, `act_phrases`) "
+        "or a sign that it is happening now (`act_now`) keeps the usual bar, and so does a "
         "clause that reaches this score alone. Never below `threshold`.",
     )
     someone_else_threshold: float = Field(
@@ -375,8 +376,11 @@ class Crisis(_Strict):
     )
     medicine_talk: list[str] = Field(
         default_factory=list,
-        description="Medicines named ('paracetamol', 'my tablets', 'inhaler'): with nothing "
-        "serious named, the model alone needs `model.medicine_threshold`.",
+        description="Medicines named in ordinary use: what they are for, the GP or pharmacy, a "
+        "dose started, changed, missed or run out, side effects, one or two taken ('took two "
+        "co-codamol for my back', 'my inhaler'). With nothing serious named, the model alone "
+        "needs `model.medicine_threshold`; a medicine named with no sign of ordinary use keeps "
+        "the usual bar.",
     )
     act_phrases: list[str] = Field(
         default_factory=list,
