@@ -167,6 +167,12 @@ class PhraseReading:
     own_clause: bool = False
     """A clause in which a phrase fires, read alone, is risk to the model
     (`part_keeps_phrase`): what the rest of the message is about cannot veto it."""
+    medicine: bool = False
+    """A medicine is named in ordinary use (`support.crisis.medicine_talk`: "GP upped my
+    sertraline", "took two co-codamol for my back") and nothing serious, nor a sign that it is
+    happening now, is named anywhere in the message: the everyday reading of talk about
+    tablets, which the model mistakes for an overdose. Named with no sign of ordinary use, a
+    medicine leaves the usual bar: when in doubt, the reading that errs towards the card."""
 
 
 def read_phrases(
@@ -223,6 +229,12 @@ def read_phrases(
     request = not serious and (
         asks_the_bot or _most_of(_spans(rules.request_context, tokens, fuzzy), word_count)
     )
+    medicine = (
+        not named_serious
+        and not named_acts
+        and not _spans(rules.act_now, tokens, fuzzy)
+        and bool(_spans(rules.medicine_talk, tokens, fuzzy))
+    )
     someone_else = bool(_spans(rules.someone_else_phrases, tokens, fuzzy))
     act_now = any(clear(span) for span in _spans(rules.act_now, tokens, fuzzy))
 
@@ -238,6 +250,7 @@ def read_phrases(
             mostly_idiom,
             said_of_self,
             act_now,
+            medicine=medicine,
         )
 
     if acts:
@@ -293,13 +306,14 @@ def detect(
         return phrases.signal
     model = crisis_model.shipped()
     score, readings = model_readings(model, text)
-    # A request pulls down the score of a risk beside it ("delete my data, I won't be around
-    # to need it after friday"): with a clause that is risk alone, the message is not only
-    # talk to the bot.
-    quieted = phrases.request and phrases.signal is None and settings.threshold <= score
-    bar, length = settings.request_threshold, settings.min_words
+    # A request or talk about medicines pulls down the score of a risk beside it ("delete my
+    # data, I won't be around to need it after friday", "get mum's meds out, bus to work, cut
+    # myself in the staff loo"): with a clause that is risk alone, the message is not only that.
+    bar = _raised_bar(phrases, settings)
+    quieted = phrases.signal is None and settings.threshold <= score < bar
+    length = settings.min_words
     if quieted and _clause_is_risk(text, model, support, bar, min_words=length, named=False):
-        phrases = replace(phrases, request=False)
+        phrases = replace(phrases, request=False, medicine=False)
     vetoed = phrases.signal is not None and score < settings.veto_below
     # Worry about someone else is the veto's own work ("my sister's been googling ways to die"):
     # the helpers' card, not the one for a person at risk.
@@ -391,6 +405,18 @@ async def detect_off_loop(
     return await asyncio.to_thread(detect, text, support, asks_the_bot=asks_the_bot)
 
 
+def _raised_bar(phrases: PhraseReading, settings: CrisisModelSettings) -> float:
+    """The model's bar raised by talk to the bot (`request_threshold`) or about medicines
+    (`medicine_threshold`), which a clause that is risk alone takes away; `threshold` when the
+    message is neither."""
+    bar = settings.threshold
+    if phrases.request:
+        bar = max(bar, settings.request_threshold)
+    if phrases.medicine:
+        bar = max(bar, settings.medicine_threshold)
+    return bar
+
+
 def needs_score(phrases: PhraseReading, settings: CrisisModelSettings) -> bool:
     """Whether the verdict depends on the model's score: not when being harmed is named under
     a joke marker (that stands whatever the model says), nor when no phrase fired and the
@@ -408,7 +434,8 @@ def combine(
     `veto_below` and no serious phrase names the writer (`PhraseReading.said_of_self`); without
     one, the model raises it at `threshold` unless the message is too short for it to judge (a
     bare "stop" or "help" is a command, not a crisis). A joke marker raises the model's bar to
-    `joke_threshold`, talk to the bot to `request_threshold` and an idiom to `idiom_threshold`.
+    `joke_threshold`, talk to the bot to `request_threshold`, talk about medicines to
+    `medicine_threshold` and an idiom to `idiom_threshold`.
     A joke silences the phrases ("i want to die lol"), but people also laugh off what they mean
     ("lol i've literally picked the date").
 
@@ -419,11 +446,9 @@ def combine(
     if phrases.signal is not None:
         kept = score >= settings.veto_below or phrases.said_of_self or phrases.own_clause
         return phrases.signal if kept else None
-    bar = settings.threshold
+    bar = _raised_bar(phrases, settings)
     if phrases.joke:
         bar = max(bar, settings.joke_threshold)
-    if phrases.request:
-        bar = max(bar, settings.request_threshold)
     if phrases.everyday:
         bar = max(bar, settings.idiom_threshold)
     return CrisisSignal("model", f"score at or above {bar}") if score >= bar else None
@@ -472,7 +497,11 @@ def with_kind(
             return None
         if about_other:
             return CrisisSignal("model", "about someone else", "someone_else")
-        if act >= settings.act_alone_threshold and act == max(readings.values()):
+        # Talk about one's own medicines is what the head mistakes for an act ("took 2
+        # ibuprofen for my back"); an overdose names an amount or a means, or the model's
+        # score, which the raised bar still hears.
+        alone = not phrases.medicine
+        if alone and act >= settings.act_alone_threshold and act == max(readings.values()):
             return CrisisSignal("model", "act in progress", "emergency")
         return None
     if (

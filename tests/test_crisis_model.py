@@ -17,7 +17,14 @@ from core.config.supportconfig import CrisisModelSettings, SupportConfig
 from core.phrases import words
 from core.sentence_encoder import DIMENSIONS
 from signposting import crisis_model
-from signposting.crisis import CrisisSignal, PhraseReading, combine, detect, read_phrases
+from signposting.crisis import (
+    CrisisSignal,
+    PhraseReading,
+    combine,
+    detect,
+    model_readings,
+    read_phrases,
+)
 
 
 def test_features_are_words_pairs_within_a_clause_and_letter_runs():
@@ -487,3 +494,81 @@ def test_worry_about_someone_else_keeps_the_helpers_card_whatever_its_clauses_sa
     assert crisis_model.shipped().score("my sister's been googling ways to die") >= 0.5
     signal = detect(text, SupportConfig.model_validate(base))
     assert signal is not None and signal.kind == "someone_else"
+
+
+def _with_model_settings(**settings: float) -> SupportConfig:
+    base = SupportConfig().model_dump()
+    base["crisis"]["model"].update(settings)
+    return SupportConfig.model_validate(base)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "took two co-codamol for my back and went to bed early",
+        "my mum's on nine tablets a day now, I sort her dosette box on sundays",
+    ],
+)
+def test_ordinary_talk_about_medicines_needs_a_surer_model(text):
+    """The model reads a named medicine as an overdose: on the burned blind sets it raised the
+    crisis card on 36% of ordinary medicine talk. With nothing serious named, it needs
+    `medicine_threshold`; at the usual bar these would get the card."""
+    support = SupportConfig()
+    assert read_phrases(words(text, support.detection.spellings), support).medicine
+    assert crisis_model.shipped().score(text) >= support.crisis.model.threshold
+    assert detect(text) is None
+    usual = support.crisis.model.threshold
+    assert detect(text, _with_model_settings(medicine_threshold=usual)) is not None
+
+
+def test_the_act_share_alone_never_raises_it_on_medicine_talk():
+    """ "Took a couple of ibuprofen" is what the kinds head mistakes for an overdose taken."""
+    text = "took a couple of ibuprofen for my knee before the round"
+    support = SupportConfig()
+    _, readings = model_readings(crisis_model.shipped(), text)
+    assert readings["act"] >= support.crisis.model.act_alone_threshold
+    assert readings["act"] == max(readings.values())
+    assert detect(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tablets kept back from dad's, enough to make it all stop",
+        "took 18 of my mirtazapine on purpose",
+        "how much paracetamol is too much, asking for me",
+    ],
+)
+def test_an_amount_a_store_or_a_means_keeps_the_usual_bar(text):
+    support = SupportConfig()
+    assert not read_phrases(words(text, support.detection.spellings), support).medicine
+    signal = detect(text)
+    assert signal is not None and signal.kind in ("self", "emergency")
+
+
+class _ClauseModel:
+    """A model that finds risk only in the clause that says it, and little in the whole."""
+
+    def __init__(self, whole: str, risk: str) -> None:
+        self.whole, self.risk = whole, risk
+
+    def score(self, text, vector=None):
+        return {self.whole: 0.4, self.risk: 0.9}.get(text, 0.0)
+
+    def kind_probabilities(self, text, vector=None):
+        return {"none": 0.2, "self": 0.7, "act": 0.05, "someone_else": 0.05}
+
+    def someone_else_score(self, text, vector=None):
+        return 0.0
+
+
+def test_risk_beside_medicine_talk_read_alone_takes_the_raised_bar_away(monkeypatch):
+    """Errands with tablets in them dilute what follows ("got mum's meds out, bus to work, cut
+    myself in the staff loo"): a clause that reaches the raised bar alone is heard."""
+    risk = "everything feels heavy and grey lately"
+    whole = f"picked up my prescription, did the big shop, {risk}"
+    monkeypatch.setattr(crisis_model, "shipped", lambda: _ClauseModel(whole, risk))
+    signal = detect(whole)
+    assert signal is not None and signal.kind == "self"
+    monkeypatch.setattr(crisis_model, "shipped", lambda: _ClauseModel(whole, "nothing"))
+    assert detect(whole) is None

@@ -260,6 +260,17 @@ class CrisisModelSettings(_Strict):
         "talk about medicines, injuries and endings uses a crisis's words. Never below "
         "`threshold`.",
     )
+    medicine_threshold: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="The score the model needs on its own when a medicine is named in "
+        "ordinary use (`medicine_talk`: 'took two co-codamol for my back', 'GP upped my "
+        "sertraline') and nothing serious is: the model reads ordinary talk about tablets as "
+        "an overdose. A method or means, an amount or a plan (`serious_phrases`, `act_phrases`) "
+        "or a sign that it is happening now (`act_now`) keeps the usual bar, and so does a "
+        "clause that reaches this score alone. Never below `threshold`.",
+    )
     someone_else_threshold: float = Field(
         0.15,
         gt=0,
@@ -363,6 +374,14 @@ class Crisis(_Strict):
         description="Words that show a message talks to or about the bot and its check-ins "
         "('stop messaging me', 'this bot'): the model alone then needs `model.request_threshold`.",
     )
+    medicine_talk: list[str] = Field(
+        default_factory=list,
+        description="Medicines named in ordinary use: what they are for, the GP or pharmacy, a "
+        "dose started, changed, missed or run out, side effects, one or two taken ('took two "
+        "co-codamol for my back', 'my inhaler'). With nothing serious named, the model alone "
+        "needs `model.medicine_threshold`; a medicine named with no sign of ordinary use keeps "
+        "the usual bar.",
+    )
     act_phrases: list[str] = Field(
         default_factory=list,
         description="An act in progress or just done ('took 20 paracetamol', 'bleeding', 'he is "
@@ -396,6 +415,7 @@ class Crisis(_Strict):
         "act_phrases",
         "act_now",
         "request_context",
+        "medicine_talk",
         "someone_else_phrases",
     )
     @classmethod
