@@ -537,6 +537,10 @@ def test_the_act_share_alone_never_raises_it_on_medicine_talk():
         "tablets kept back from dad's, enough to make it all stop",
         "took 18 of my mirtazapine on purpose",
         "how much paracetamol is too much, asking for me",
+        # a second review's probes, which the medicine reading lost before these phrases
+        "every time I collect my prescription I hide some away",
+        "took more of my sleepers than the doctor said because I want to sleep for a long time",
+        "my prescription got increased and I've been googling what a fatal amount is",
     ],
 )
 def test_an_amount_a_store_or_a_means_keeps_the_usual_bar(text):
