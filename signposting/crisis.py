@@ -229,14 +229,15 @@ def read_phrases(
     request = not serious and (
         asks_the_bot or _most_of(_spans(rules.request_context, tokens, fuzzy), word_count)
     )
+    now = _spans(rules.act_now, tokens, fuzzy)
     medicine = (
         not named_serious
         and not named_acts
-        and not _spans(rules.act_now, tokens, fuzzy)
+        and not now
         and bool(_spans(rules.medicine_talk, tokens, fuzzy))
     )
     someone_else = bool(_spans(rules.someone_else_phrases, tokens, fuzzy))
-    act_now = any(clear(span) for span in _spans(rules.act_now, tokens, fuzzy))
+    act_now = any(clear(span) for span in now)
 
     def reading(signal: CrisisSignal | None) -> PhraseReading:
         if signal is not None and act_now:
