@@ -22,10 +22,12 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from itertools import pairwise
 from typing import Literal
 
 import numpy as np
 
+from core import sentence_encoder
 from core.config.supportconfig import CrisisModelSettings, SupportConfig
 from core.phrases import BREAK, Span, cached_phrase, find, words
 from signposting import crisis_model
@@ -173,6 +175,10 @@ class PhraseReading:
     happening now, is named anywhere in the message: the everyday reading of talk about
     tablets, which the model mistakes for an overdose. Named with no sign of ordinary use, a
     medicine leaves the usual bar: when in doubt, the reading that errs towards the card."""
+    diffuse: bool = False
+    """A long message (`long_words`) that the model scores as risk whole, with no part of it
+    (a clause, or two side by side) reaching `long_part_threshold` read alone: a ramble about
+    the week around a request, not a disclosure, which is told in a part of the message."""
 
 
 def read_phrases(
@@ -315,6 +321,8 @@ def detect(
     length = settings.min_words
     if quieted and _clause_is_risk(text, model, support, bar, min_words=length, named=False):
         phrases = replace(phrases, request=False, medicine=False)
+    if phrases.signal is None and score >= settings.threshold and _diffuse(text, model, settings):
+        phrases = replace(phrases, diffuse=True)
     vetoed = phrases.signal is not None and score < settings.veto_below
     # Worry about someone else is the veto's own work ("my sister's been googling ways to die"):
     # the helpers' card, not the one for a person at risk.
@@ -355,6 +363,32 @@ def _clause_is_risk(
         if model.score(part) >= bar:
             return True
     return False
+
+
+def _diffuse(text: str, model: crisis_model.CrisisModel, settings: CrisisModelSettings) -> bool:
+    """Whether a long message carries no risk in any part of it: no clause of `min_words` or
+    more, and no two clauses side by side, scores `long_part_threshold` read alone.
+
+    The model was fitted on long messages that were nearly all disclosures, and scores long
+    everyday ones high whole (0.6-1.0 for "the coffee machine on our floor has died, the lift's
+    out", a week of debt around "sorry, not sure why I'm telling a bot"), while its reading of
+    their parts stays low; a long message that carries risk carries it in a part. Measured on
+    the burned blind sets c9-c29 and u11-u20 and the development sets of long messages (3,000
+    no-risk and 2,400 risk messages the model never saw): of the messages of 30 words or more
+    the model alone raised the alarm on, 20 of 169 without risk are quieted and none of 127
+    with risk, whose best part scored 0.55 or more (at 25 words, one at 0.50)."""
+    if len(text.split()) < settings.long_words:
+        return False
+    clauses = parts(text, 1)
+    if not clauses:
+        return False
+    passages = [part for part in clauses if len(part.split()) >= settings.min_words]
+    passages += [f"{first}. {second}" for first, second in pairwise(clauses)]
+    vectors = sentence_encoder.shipped().embed(passages)
+    return all(
+        model.score(passage, vector) < settings.long_part_threshold
+        for passage, vector in zip(passages, vectors, strict=True)
+    )
 
 
 _PART_BREAK = re.compile(r"[.!?;,\n]+|\s[-–—]\s")
@@ -452,7 +486,9 @@ def combine(
         bar = max(bar, settings.joke_threshold)
     if phrases.everyday:
         bar = max(bar, settings.idiom_threshold)
-    return CrisisSignal("model", f"score at or above {bar}") if score >= bar else None
+    if score < bar or phrases.diffuse:
+        return None
+    return CrisisSignal("model", f"score at or above {bar}")
 
 
 def both_say(by_meaning: float, by_words_and_meaning: float) -> float:

@@ -212,6 +212,26 @@ async def test_medicines_as_a_means_still_get_the_crisis_card(bot, said, kind):
     assert_crisis_card_first(await bot.say(user, said), kind=kind)
 
 
+async def test_a_long_ramble_around_a_request_gets_no_crisis_card_and_risk_in_it_does(bot):
+    """A long message the model reads as risk whole needs risk in a part of it
+    (`long_part_threshold`): a week's news around a request is not a disclosure, and one
+    sentence of despair inside a ramble is."""
+    ramble = (
+        "Sorry to bother you, I've had a mad few weeks with the kids off sick and my husband "
+        "working away, and I completely forgot about the Wednesday questions. I'd like to see "
+        "what I put in my old check-ins before my appraisal next week if that's possible"
+    )
+    risk = (
+        "Rota's out, I'm on Christmas Day again, the car needs two tyres and the landlord wants "
+        "the rent up. I've stopped making plans past the end of the month because I don't "
+        "expect to still be around for them. Anyway, bins are out and the kids are fed"
+    )
+    user = TeamsUser()
+    await bot.install(user)
+    assert no_crisis_card(await bot.say(user, ramble))
+    assert_crisis_card_first(await bot.say(user, risk))
+
+
 async def test_the_crisis_check_runs_when_the_understanding_step_fails(bot, monkeypatch):
     """Nothing before the crisis check may stop it: a reading that raises (a dialog state
     that cannot be read) leaves the check at its usual bar."""

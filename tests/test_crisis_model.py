@@ -576,3 +576,68 @@ def test_risk_beside_medicine_talk_read_alone_takes_the_raised_bar_away(monkeypa
     assert signal is not None and signal.kind == "self"
     monkeypatch.setattr(crisis_model, "shipped", lambda: _ClauseModel(whole, "nothing"))
     assert detect(whole) is None
+
+
+_LONG_EVERYDAY = [
+    "Sorry to bother you, I've had a mad few weeks with the kids off sick and my husband "
+    "working away, and I completely forgot about the Wednesday questions. I'd like to see what "
+    "I put in my old check-ins before my appraisal next week if that's possible",
+    "Honestly I'm worn out, the debt on the cards keeps creeping up since the boiler went and "
+    "the kids needed new shoes for school, and it's keeping me awake. Sorry, no idea why I'm "
+    "telling a chatbot all this",
+]
+
+
+@pytest.mark.parametrize("text", _LONG_EVERYDAY)
+def test_a_long_everyday_message_needs_risk_in_a_part_of_it(text):
+    """The model scores long everyday messages as risk whole (a ramble about the week around a
+    request, a moan about debt): with no clause, nor two side by side, at `long_part_threshold`
+    read alone, the model's alarm does not stand. 0 turns the check off."""
+    assert crisis_model.shipped().score(text) >= SupportConfig().crisis.model.threshold
+    assert detect(text) is None
+    assert detect(text, _with_model_settings(long_part_threshold=0)) is not None
+
+
+def test_a_long_message_that_carries_risk_in_a_part_keeps_its_card():
+    """Risk told in one sentence of a long ramble: the part is read alone and the card stands,
+    though no phrase names it."""
+    text = (
+        "Rota's out, I'm on Christmas Day again, the car needs two tyres and the landlord wants "
+        "the rent up. I've stopped making plans past the end of the month because I don't "
+        "expect to still be around for them. Anyway, bins are out and the kids are fed"
+    )
+    signal = detect(text)
+    assert signal is not None and signal.rule == "model" and signal.kind == "self"
+
+
+class _PartsModel:
+    """A model that scores a long message as risk whole and its parts as the test says."""
+
+    def __init__(self, whole: str, parts: dict[str, float]) -> None:
+        self.whole, self.parts = whole, parts
+
+    def score(self, text, vector=None):
+        return 0.8 if text == self.whole else self.parts.get(text, 0.1)
+
+    def kind_probabilities(self, text, vector=None):
+        return {"none": 0.2, "self": 0.7, "act": 0.05, "someone_else": 0.05}
+
+    def someone_else_score(self, text, vector=None):
+        return 0.0
+
+
+def test_two_clauses_side_by_side_can_carry_the_risk_of_a_long_message(monkeypatch):
+    """Risk that needs two clauses to say it ("sorted the cat with my sister. nearly through my
+    list") is read in the pair; nothing in any part, and the whole alone is not enough; a
+    message under `long_words` is read whole, as before."""
+    first, second = "I've sorted the cat with my sister", "nearly through my list now"
+    whole = (
+        f"Busy week at work with the audit and two new starters on the unit, {first}, "
+        f"{second}, and the weather has been grim all week"
+    )
+    pair = {f"{first}. {second}": 0.6}
+    monkeypatch.setattr(crisis_model, "shipped", lambda: _PartsModel(whole, pair))
+    assert detect(whole) is not None
+    monkeypatch.setattr(crisis_model, "shipped", lambda: _PartsModel(whole, {}))
+    assert detect(whole) is None
+    assert detect(whole, _with_model_settings(long_words=40)) is not None

@@ -271,6 +271,22 @@ class CrisisModelSettings(_Strict):
         "or a sign that it is happening now (`act_now`) keeps the usual bar, and so does a "
         "clause that reaches this score alone. Never below `threshold`.",
     )
+    long_words: int = Field(
+        30,
+        ge=1,
+        description="A message of this many words or more is long: the model alone raises the "
+        "alarm on it only when a part of it (a clause, or two side by side) reaches "
+        "`long_part_threshold` read alone. The model scores long everyday messages high whole "
+        "(a ramble about the week around a request); a long message that carries risk carries "
+        "it in a part. Phrases fire as ever.",
+    )
+    long_part_threshold: float = Field(
+        0.45,
+        ge=0,
+        le=1,
+        description="The score a part of a long message (`long_words`) must reach read alone "
+        "for the model's alarm on the whole to stand. 0 turns the check off.",
+    )
     someone_else_threshold: float = Field(
         0.15,
         gt=0,
