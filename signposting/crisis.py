@@ -319,7 +319,8 @@ def detect(
     bar = _raised_bar(phrases, settings)
     quieted = phrases.signal is None and settings.threshold <= score < bar
     length = settings.min_words
-    if quieted and _clause_is_risk(text, model, support, bar, min_words=length, named=False):
+    lift = min(bar, settings.part_lifts_bar)
+    if quieted and _clause_is_risk(text, model, support, lift, min_words=length, named=False):
         phrases = replace(phrases, request=False, medicine=False)
     if phrases.signal is None and score >= settings.threshold and _diffuse(text, model, settings):
         phrases = replace(phrases, diffuse=True)
@@ -346,7 +347,7 @@ def _clause_is_risk(
     in which a phrase fires). What surrounds a disclosure dilutes the whole message's score:
     work talk around a phrase makes the model veto it (then the bar is `part_keeps_phrase`),
     and a request beside it keeps the whole under the bar for talk to the bot (then the
-    clause must reach that bar, `request_threshold`).
+    clause must reach `part_lifts_bar`, the request bar before it rose to 0.65).
 
     Measured on the burned blind sets c9-c20 and u11-u16 (3,000 messages the model never saw)
     and on 600 requests from u1-u14 joined to risk messages from c1-c14. Vetoes: 7 of the 8

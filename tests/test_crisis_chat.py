@@ -250,9 +250,14 @@ async def test_the_crisis_check_runs_when_the_understanding_step_fails(bot, monk
     [
         "stop messaging me, I won't be here next week",
         "no more check ins thanks, I've written the letters for my family",
+        "This is my last check in. Thanks for asking every week, nobody else ever did",
+        "if anything happens to me tell my team I was grateful, and stop the check ins please",
     ],
 )
 async def test_asking_the_bot_to_stop_with_risk_in_the_same_words_is_risk(bot, said):
+    """A command the understanding step is sure of raises the model's bar
+    (`request_threshold`); a last check-in or a wish for after the writer is gone keeps the
+    usual bar (`serious_phrases`)."""
     user = TeamsUser()
     await bot.install(user)
     assert_crisis_card_first(await bot.say(user, said))

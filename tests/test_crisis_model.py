@@ -613,11 +613,11 @@ def test_a_long_message_that_carries_risk_in_a_part_keeps_its_card():
 class _PartsModel:
     """A model that scores a long message as risk whole and its parts as the test says."""
 
-    def __init__(self, whole: str, parts: dict[str, float]) -> None:
-        self.whole, self.parts = whole, parts
+    def __init__(self, whole: str, parts: dict[str, float], whole_score: float = 0.8) -> None:
+        self.whole, self.parts, self.whole_score = whole, parts, whole_score
 
     def score(self, text, vector=None):
-        return 0.8 if text == self.whole else self.parts.get(text, 0.1)
+        return self.whole_score if text == self.whole else self.parts.get(text, 0.1)
 
     def kind_probabilities(self, text, vector=None):
         return {"none": 0.2, "self": 0.7, "act": 0.05, "someone_else": 0.05}
@@ -641,3 +641,19 @@ def test_two_clauses_side_by_side_can_carry_the_risk_of_a_long_message(monkeypat
     monkeypatch.setattr(crisis_model, "shipped", lambda: _PartsModel(whole, {}))
     assert detect(whole) is None
     assert detect(whole, _with_model_settings(long_words=40)) is not None
+
+
+def test_a_sure_command_needs_a_surer_model_and_despair_beside_it_lifts_the_bar(monkeypatch):
+    """The model scores requests for the bot's commands 0.5-0.65 ("did my request for someone
+    to contact me actually go through? been on nights all week"): a command the understanding
+    step is sure of needs `request_threshold` (0.65). A clause that reaches `part_lifts_bar`
+    (0.5) alone takes the raised bar away, as before it rose."""
+    clause = "can you hold the check ins until I'm home"
+    whole = f"I'm off to see family for a month, {clause}"
+    monkeypatch.setattr(crisis_model, "shipped", lambda: _PartsModel(whole, {}, whole_score=0.6))
+    assert detect(whole, asks_the_bot=True) is None
+    assert detect(whole) is not None
+    lifted = _PartsModel(whole, {clause: 0.55}, whole_score=0.6)
+    monkeypatch.setattr(crisis_model, "shipped", lambda: lifted)
+    assert detect(whole, asks_the_bot=True) is not None
+    assert detect(whole, _with_model_settings(part_lifts_bar=0.6), asks_the_bot=True) is None

@@ -241,15 +241,24 @@ class CrisisModelSettings(_Strict):
         "`threshold`; 1 keeps the model quiet on every joke.",
     )
     request_threshold: float = Field(
-        0.5,
+        0.65,
         gt=0,
         le=1,
         description="The score the model needs on its own when the message talks to or about "
         "the bot or its check-ins (`request_context`) for most of its words, or the "
         "understanding step is sure it asks for one of the bot's commands, and it names nothing "
         "serious: 'stop messaging me' and 'can I see what I put last month' are requests, not "
-        "risk. A clause of it that reaches this score alone takes the raised bar away ('delete "
-        "my data, I won't be around after friday'). Never below `threshold`.",
+        "risk. A clause of it that reaches `part_lifts_bar` alone takes the raised bar away "
+        "('delete my data, I won't be around after friday'). Never below `threshold`.",
+    )
+    part_lifts_bar: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="A clause that reaches this score read alone takes a raised bar "
+        "(`request_threshold`, `medicine_threshold`) away: despair beside a request or beside "
+        "talk about tablets is diluted whole ('go away, can't do this anymore': 0.37 whole, "
+        "0.61 for its second clause). Above the raised bars it has no effect.",
     )
     idiom_threshold: float = Field(
         0.5,
@@ -269,7 +278,7 @@ class CrisisModelSettings(_Strict):
         "sertraline') and nothing serious is: the model reads ordinary talk about tablets as "
         "an overdose. A method or means, an amount or a plan (`serious_phrases`, `act_phrases`) "
         "or a sign that it is happening now (`act_now`) keeps the usual bar, and so does a "
-        "clause that reaches this score alone. Never below `threshold`.",
+        "clause that reaches `part_lifts_bar` alone. Never below `threshold`.",
     )
     long_words: int = Field(
         30,
