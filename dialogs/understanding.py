@@ -567,10 +567,13 @@ class Understanding:
         request is usually one sentence and the rest is the week around it ("Right. I've
         finally finished the minutes from the Cabinet meeting... I'd like to do my wellbeing
         check for this week now please"), which dilutes the reading of the whole. One sentence
-        read sure as a command the whole already leaned towards (its intent or one of its
-        closest) is taken, and only a command that changes nothing: a sentence read alone
-        loses what the others say ("I don't want to stop them completely" inside a request to
-        pause), so stop, pause and the rest stay a question."""
+        read sure as the command the whole already leaned towards (its likeliest intent) is
+        taken, and only a command that changes nothing: a sentence read alone loses what the
+        others say ("I don't want to stop them completely" inside a request to pause), so
+        stop, pause and the rest stay a question. Taking a sentence's command when it was
+        only among the whole's closest readings acted on 0.4 points more of the burned sets
+        but did 0.1 points more wrong ("how do I get in touch with the staff support
+        coordinator?" read as `my requests`)."""
         sentences = [part for part in _SENTENCE.split(text) if len(part.split()) >= 3]
         if len(sentences) < 2:
             return whole
@@ -582,8 +585,9 @@ class Understanding:
         if len(sure) != 1:
             return whole
         [(intent, reading)] = sure.items()
-        leaned = intent == whole.intent or intent in whole.closest
-        return reading if leaned and not self.commands[intent].changes_state else whole
+        if intent != whole.intent or self.commands[intent].changes_state:
+            return whole
+        return reading
 
     def interpret(
         self, text: str, *, in_dialog: bool = False

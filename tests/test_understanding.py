@@ -615,12 +615,6 @@ def test_words_that_only_look_like_a_month_with_an_s_are_not_one():
 
 _LONG_REQUESTS = [
     (
-        "Quick one from the front desk. Two of the new starters think everything they type here "
-        "goes straight to their manager and ends up in appraisals. Could you tell them who sees "
-        "their answers?",
-        "privacy",
-    ),
-    (
         "I've been off with my knee for six weeks and came back on Monday to a mountain of "
         "emails. My physio says I'm doing well. Could you show me the answers I gave before I "
         "went off?",
@@ -639,10 +633,10 @@ def test_a_long_message_is_read_a_sentence_at_a_time_when_the_whole_is_unsure(
     understanding, said, intent
 ):
     """The week around a request dilutes the reading of the whole; the request's own
-    sentence, read alone, is sure of a command the whole leaned towards. Not in a dialog,
+    sentence, read alone, is sure of the command the whole leaned towards. Not in a dialog,
     where a note about the week is not a command."""
     whole = understanding.decide(*understanding.interpret(said))
-    assert not whole.sure and intent in (whole.intent, *whole.closest)
+    assert not whole.sure and whole.intent == intent
     reading = understanding.read(said)
     assert (reading.intent, reading.outcome) == (intent, SURE)
     assert not understanding.read(said, in_dialog=True).sure
