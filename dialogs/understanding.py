@@ -329,6 +329,7 @@ def _may_the_verb(said: str, found: re.Match[str]) -> bool:
     return not any(m.start() <= found.start() < m.end() for m in _MAY_AS_A_MONTH.finditer(said))
 
 
+_SENTENCE = re.compile(r"[.!?\n]+")
 _BREAK = re.compile(r"[.,;:!?()]|\s[-\u2013\u2014]|[-\u2013\u2014]\s")
 _A_NUMBER = re.compile(
     r"\b(?:\d{1,3}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|couple|few)\b"
@@ -556,7 +557,37 @@ class Understanding:
         if isinstance(found, Reading):
             return found
         read, said = found
-        return self.decide(read, said, in_dialog=in_dialog)
+        whole = self.decide(read, said, in_dialog=in_dialog)
+        if whole.sure or in_dialog:
+            return whole
+        return self._by_sentence(text, whole)
+
+    def _by_sentence(self, text: str, whole: Reading) -> Reading:
+        """A long message read a sentence at a time, when the whole left the step unsure: the
+        request is usually one sentence and the rest is the week around it ("Right. I've
+        finally finished the minutes from the Cabinet meeting... I'd like to do my wellbeing
+        check for this week now please"), which dilutes the reading of the whole. One sentence
+        read sure as the command the whole already leaned towards (its likeliest intent) is
+        taken, and only a command that changes nothing: a sentence read alone loses what the
+        others say ("I don't want to stop them completely" inside a request to pause), so
+        stop, pause and the rest stay a question. Taking a sentence's command when it was
+        only among the whole's closest readings acted on 0.4 points more of the burned sets
+        but did 0.1 points more wrong ("how do I get in touch with the staff support
+        coordinator?" read as `my requests`)."""
+        sentences = [part for part in _SENTENCE.split(text) if len(part.split()) >= 3]
+        if len(sentences) < 2:
+            return whole
+        sure = {
+            reading.intent: reading
+            for reading in map(self.read, sentences)
+            if reading.sure and reading.intent in self.commands
+        }
+        if len(sure) != 1:
+            return whole
+        [(intent, reading)] = sure.items()
+        if intent != whole.intent or self.commands[intent].changes_state:
+            return whole
+        return reading
 
     def interpret(
         self, text: str, *, in_dialog: bool = False

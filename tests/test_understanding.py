@@ -611,3 +611,45 @@ def test_a_month_with_a_lost_apostrophe_and_a_year_said_apart_are_read(said, mon
 
 def test_words_that_only_look_like_a_month_with_an_s_are_not_one():
     assert month_named("mars") is None and month_named("mays") is None
+
+
+_LONG_REQUESTS = [
+    (
+        "I've been off with my knee for six weeks and came back on Monday to a mountain of "
+        "emails. My physio says I'm doing well. Could you show me the answers I gave before I "
+        "went off?",
+        "my check ins",
+    ),
+    (
+        "Busy day, three home visits and a safeguarding meeting. My manager asked me to look "
+        "into the support on offer here. Who can I talk to in confidence at work?",
+        "support",
+    ),
+]
+
+
+@pytest.mark.parametrize(("said", "intent"), _LONG_REQUESTS)
+def test_a_long_message_is_read_a_sentence_at_a_time_when_the_whole_is_unsure(
+    understanding, said, intent
+):
+    """The week around a request dilutes the reading of the whole; the request's own
+    sentence, read alone, is sure of the command the whole leaned towards. Not in a dialog,
+    where a note about the week is not a command."""
+    whole = understanding.decide(*understanding.interpret(said))
+    assert not whole.sure and whole.intent == intent
+    reading = understanding.read(said)
+    assert (reading.intent, reading.outcome) == (intent, SURE)
+    assert not understanding.read(said, in_dialog=True).sure
+
+
+def test_a_sentence_read_alone_never_stops_or_pauses(understanding):
+    """Read alone, a sentence loses what the others say: "I don't want to stop them
+    completely" inside a request to pause reads as stop. A command that changes something
+    stays a question."""
+    negated = "I don't want to stop them completely because I usually find them useful"
+    assert understanding.read(negated).intent == "stop"
+    said = (
+        "Can we put these on ice for a bit? Inspection week, half the office is off sick and "
+        f"I'm covering two inboxes. {negated}."
+    )
+    assert not understanding.read(said).sure
