@@ -64,7 +64,7 @@ def detect_in_chat(text: str, support) -> CrisisSignal | None:
     progress: told whether the understanding step is sure the message asks for a command."""
     understanding = _understanding()
     reading = understanding.read(text)
-    return detect(text, support, asks_the_bot=asks_the_bot(reading, understanding.table))
+    return detect(text, support, asks_the_bot=asks_the_bot(reading, understanding.table, text))
 
 
 def _ratio(part: int, whole: int) -> float | None:

@@ -194,7 +194,7 @@ def evaluate(
     for item in messages:
         text = str(item["text"])
         reading = understanding.read(text)
-        asks = asks_the_bot(reading, understanding.table)
+        asks = asks_the_bot(reading, understanding.table, text)
         crisis = detect(text, support, asks_the_bot=asks) is not None
         verdict = judge(item, reading, crisis, understanding.table, today)
         outcomes[verdict] += 1

@@ -331,7 +331,7 @@ async def _asks_the_bot(turn: Turn) -> bool:
     except Exception as error:  # the crisis check must run whatever went wrong here
         log.warning("crisis check ran without the understanding step: %s", type(error).__name__)
         return False
-    return understanding.asks_the_bot(reading, turn.services.commands)
+    return understanding.asks_the_bot(reading, turn.services.commands, turn.event.text or "")
 
 
 async def crisis_stage(turn: Turn) -> list[Reply] | None:

@@ -48,6 +48,7 @@ from dialogs.intent_model import THANKS as THANKS
 from dialogs.intent_model import IntentModel, guessable_commands
 from dialogs.participation import ArgumentError, parse_weeks
 from dialogs.text import normalise
+from signposting.crisis import parts
 
 SURE = "sure"
 CONFIRM = "confirm"
@@ -493,19 +494,25 @@ def acts_on_a_guess(command: Command) -> bool:
     )
 
 
-def asks_the_bot(reading: Reading, table: CommandTable) -> bool:
+def asks_the_bot(reading: Reading, table: CommandTable, said: str = "") -> bool:
     """Whether the step is sure the message asks for one of the bot's own commands: the crisis
     check then needs its model surer before it raises the alarm alone, as for talk to the bot
     (signposting/crisis.py `detect`). Phrases still fire, and a serious one (a plan, a
     goodbye) keeps the usual bar. Not for the commands people in trouble ask with
-    (`Command.asked_for_in_trouble`: help, support, urgent help), not for a request to be left
-    alone ("leave me alone i'm at breaking point" is read as one; the crisis check's own words
-    for talk to the bot judge those), nor for an unsure guess. On the burned blind sets u1-u14
-    (no risk), 10 of the 38 crisis cards the model raised alone go ("retiring in march, I
-    don't need the weekly check-in anymore, cancel it"); no risk message of c1-c24 loses its
-    card; on u15-u16, scored once, 8 cards became 5."""
+    (`Command.asked_for_in_trouble`: help, support, urgent help), nor for an unsure guess. On
+    the burned blind sets u1-u14 (no risk), 10 of the 38 crisis cards the model raised alone go
+    ("retiring in march, I don't need the weekly check-in anymore, cancel it"); no risk message
+    of c1-c24 loses its card; on u15-u16, scored once, 8 cards became 5.
+
+    A request to be left alone (`said` is the message) counts when it has more than one
+    clause: despair beside it ("go away, can't do this anymore") is then read in its own
+    clause, which takes the raised bar away. In one clause there is nothing to read apart
+    ("leave me alone i'm at breaking point"), and people in trouble say it, so the usual bar
+    stays."""
     if reading.outcome not in (SURE, CONFIRM):
         return False
+    if reading.intent == LEAVE_ALONE:
+        return bool(parts(said, 1))
     command = table.get(reading.intent)
     return command is not None and not command.asked_for_in_trouble
 

@@ -15,6 +15,7 @@ from core.config.supportconfig import SupportConfig
 from core.store.supportdata import SignpostingCount
 from dialogs import support
 from dialogs.router import default_router
+from signposting import crisis_model
 from signposting.crisis import detect
 from tests.support import activities
 from tests.support.activities import TeamsTeam, TeamsUser
@@ -230,6 +231,38 @@ async def test_a_long_ramble_around_a_request_gets_no_crisis_card_and_risk_in_it
     await bot.install(user)
     assert no_crisis_card(await bot.say(user, ramble))
     assert_crisis_card_first(await bot.say(user, risk))
+
+
+class _WholeModel:
+    """A crisis model that scores one message as a request scores (0.6) and its parts low."""
+
+    def __init__(self, whole: str) -> None:
+        self.whole = whole
+
+    def score(self, text, vector=None):
+        return 0.6 if text == self.whole else 0.1
+
+    def kind_probabilities(self, text, vector=None):
+        return {"none": 0.3, "self": 0.6, "act": 0.05, "someone_else": 0.05}
+
+    def someone_else_score(self, text, vector=None):
+        return 0.0
+
+
+async def test_a_request_to_be_left_alone_in_more_than_one_clause_needs_a_surer_model(
+    bot, monkeypatch
+):
+    """A sure request to be left alone raises the model's bar like a command when it has more
+    than one clause (despair beside it is then read in its own clause); in one clause the
+    usual bar stays, as people in trouble say it."""
+    two = "please stop messaging me, I'm trying to drive home"
+    one = "please stop messaging me I'm trying to drive home"
+    user = TeamsUser()
+    await bot.install(user)
+    monkeypatch.setattr(crisis_model, "shipped", lambda: _WholeModel(two))
+    assert no_crisis_card(await bot.say(user, two))
+    monkeypatch.setattr(crisis_model, "shipped", lambda: _WholeModel(one))
+    assert_crisis_card_first(await bot.say(user, one))
 
 
 async def test_the_crisis_check_runs_when_the_understanding_step_fails(bot, monkeypatch):

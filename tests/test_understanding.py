@@ -368,7 +368,9 @@ def test_only_a_sure_reading_of_a_command_not_asked_for_in_trouble_asks_the_bot(
     table = understanding.table
     sure = Reading("my check ins", outcome=SURE, score=0.99)
     assert asks_the_bot(sure, table)
-    assert not asks_the_bot(Reading(LEAVE_ALONE, outcome=SURE, score=0.99), table)
+    alone = Reading(LEAVE_ALONE, outcome=SURE, score=0.99)
+    assert not asks_the_bot(alone, table, "leave me alone i'm at breaking point")
+    assert asks_the_bot(alone, table, "stop messaging me ffs, I've been on my feet since 6")
     assert not asks_the_bot(replace(sure, outcome=UNSURE), table)
     for name in ("help", "support", "urgent help"):
         assert table.get(name).asked_for_in_trouble
