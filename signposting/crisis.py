@@ -374,8 +374,8 @@ def _diffuse(text: str, model: crisis_model.CrisisModel, settings: CrisisModelSe
     everyday ones high whole (0.6-1.0 for "the coffee machine on our floor has died, the lift's
     out", a week of debt around "sorry, not sure why I'm telling a bot"), while its reading of
     their parts stays low; a long message that carries risk carries it in a part. Measured on
-    the burned blind sets c9-c29 and u11-u20 and the development sets of long messages (3,000
-    no-risk and 2,400 risk messages the model never saw): of the messages of 30 words or more
+    the burned blind sets c9-c29 and u11-u20 and the development sets of long messages (4,590
+    no-risk and 2,129 risk messages the model never saw): of the messages of 30 words or more
     the model alone raised the alarm on, 20 of 169 without risk are quieted and none of 127
     with risk, whose best part scored 0.55 or more (at 25 words, one at 0.50)."""
     if len(text.split()) < settings.long_words:
