@@ -175,6 +175,13 @@ class PhraseReading:
     happening now, is named anywhere in the message: the everyday reading of talk about
     tablets, which the model mistakes for an overdose. Named with no sign of ordinary use, a
     medicine leaves the usual bar: when in doubt, the reading that errs towards the card."""
+    serious: bool = False
+    """A serious phrase or an act is named ("sorted my affairs", "took a handful"), whether or
+    not it fired: the raised bars and the long-message check step aside."""
+    risk_in_part: bool = False
+    """A clause read alone scores `part_raises_alarm`: risk diluted by what surrounds it
+    ("can you pause my check-ins for a few weeks please, I've been sitting in the car with the
+    hosepipe in the boot"), heard whatever the whole scores."""
     diffuse: bool = False
     """A long message (`long_words`) that the model scores as risk whole, with no part of it
     (a clause, or two side by side) reaching `long_part_threshold` read alone: a ramble about
@@ -258,6 +265,7 @@ def read_phrases(
             said_of_self,
             act_now,
             medicine=medicine,
+            serious=serious,
         )
 
     if acts:
@@ -322,7 +330,22 @@ def detect(
     lift = min(bar, settings.part_lifts_bar)
     if quieted and _clause_is_risk(text, model, support, lift, min_words=length, named=False):
         phrases = replace(phrases, request=False, medicine=False)
-    if phrases.signal is None and score >= settings.threshold and _diffuse(text, model, settings):
+    if (
+        phrases.signal is None
+        and score < bar
+        and (
+            _clause_is_risk(
+                text, model, support, settings.part_raises_alarm, min_words=length, named=False
+            )
+        )
+    ):
+        phrases = replace(phrases, risk_in_part=True)
+    elif (
+        phrases.signal is None
+        and not phrases.serious
+        and score >= settings.threshold
+        and _diffuse(text, model, settings)
+    ):
         phrases = replace(phrases, diffuse=True)
     vetoed = phrases.signal is not None and score < settings.veto_below
     # Worry about someone else is the veto's own work ("my sister's been googling ways to die"):
@@ -487,6 +510,8 @@ def combine(
         bar = max(bar, settings.joke_threshold)
     if phrases.everyday:
         bar = max(bar, settings.idiom_threshold)
+    if phrases.risk_in_part:
+        return CrisisSignal("model", "a clause read alone")
     if score < bar or phrases.diffuse:
         return None
     return CrisisSignal("model", f"score at or above {bar}")

@@ -644,16 +644,46 @@ def test_two_clauses_side_by_side_can_carry_the_risk_of_a_long_message(monkeypat
 
 
 def test_a_sure_command_needs_a_surer_model_and_despair_beside_it_lifts_the_bar(monkeypatch):
-    """The model scores requests for the bot's commands 0.5-0.65 ("did my request for someone
-    to contact me actually go through? been on nights all week"): a command the understanding
-    step is sure of needs `request_threshold` (0.65). A clause that reaches `part_lifts_bar`
-    (0.5) alone takes the raised bar away, as before it rose."""
+    """A command the understanding step is sure of needs `request_threshold` (0.5); a clause
+    that reaches `part_lifts_bar` alone takes the raised bar away. (The bar was 0.65 for a
+    while: a review found it hid "pause my check ins I won't need them where I'm going", one
+    clause with nothing to read apart.)"""
     clause = "can you hold the check ins until I'm home"
     whole = f"I'm off to see family for a month, {clause}"
-    monkeypatch.setattr(crisis_model, "shipped", lambda: _PartsModel(whole, {}, whole_score=0.6))
+    monkeypatch.setattr(crisis_model, "shipped", lambda: _PartsModel(whole, {}, whole_score=0.45))
     assert detect(whole, asks_the_bot=True) is None
     assert detect(whole) is not None
-    lifted = _PartsModel(whole, {clause: 0.55}, whole_score=0.6)
+    lifted = _PartsModel(whole, {clause: 0.55}, whole_score=0.45)
     monkeypatch.setattr(crisis_model, "shipped", lambda: lifted)
     assert detect(whole, asks_the_bot=True) is not None
-    assert detect(whole, _with_model_settings(part_lifts_bar=0.6), asks_the_bot=True) is None
+    below = _PartsModel(whole, {clause: 0.45}, whole_score=0.45)
+    monkeypatch.setattr(crisis_model, "shipped", lambda: below)
+    assert detect(whole, asks_the_bot=True) is None
+
+
+def test_a_clause_that_is_risk_alone_raises_the_alarm_whatever_the_whole_scores(monkeypatch):
+    """A disclosure beside a request is diluted whole ("can you pause my check-ins for a few
+    weeks please, I've been sitting in the car with the hosepipe in the boot": 0.30 whole, 1.0
+    for its clause): a clause at `part_raises_alarm` raises it, above any raised bar."""
+    clause = "I've been sitting in the car with the hosepipe in the boot"
+    whole = f"can you pause my check-ins for a few weeks please, {clause}"
+    model = _PartsModel(whole, {clause: 0.97}, whole_score=0.1)
+    monkeypatch.setattr(crisis_model, "shipped", lambda: model)
+    signal = detect(whole, asks_the_bot=True)
+    assert signal is not None and signal.rule == "model"
+    assert detect(whole, _with_model_settings(part_raises_alarm=1.0), asks_the_bot=True) is None
+
+
+def test_affairs_put_in_order_keep_a_long_message_read_whole(monkeypatch):
+    """The long-message check steps aside when something serious is named, such as affairs
+    put in order in passing ("I've given my sister power of attorney and told her not to ask
+    why"): the model reads those as risk only in context, so no part of them scores alone."""
+    week = (
+        "Rota's been a mess again this week and we were two down on nights so I covered three "
+        "extra shifts, the council tax letter came and the credit card is maxed, "
+    )
+    plain = week + "and the car failed its MOT so I'm getting the bus to work"
+    affairs = week + "and I've given my sister power of attorney and told her not to ask why"
+    for text in (plain, affairs):
+        monkeypatch.setattr(crisis_model, "shipped", lambda text=text: _PartsModel(text, {}))
+        assert (detect(text) is not None) == (text == affairs)

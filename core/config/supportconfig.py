@@ -241,7 +241,7 @@ class CrisisModelSettings(_Strict):
         "`threshold`; 1 keeps the model quiet on every joke.",
     )
     request_threshold: float = Field(
-        0.65,
+        0.5,
         gt=0,
         le=1,
         description="The score the model needs on its own when the message talks to or about "
@@ -250,6 +250,16 @@ class CrisisModelSettings(_Strict):
         "serious: 'stop messaging me' and 'can I see what I put last month' are requests, not "
         "risk. A clause of it that reaches `part_lifts_bar` alone takes the raised bar away "
         "('delete my data, I won't be around after friday'). Never below `threshold`.",
+    )
+    part_raises_alarm: float = Field(
+        0.95,
+        gt=0,
+        le=1,
+        description="A clause that scores this much read alone raises the alarm whatever the "
+        "whole message scores: a disclosure beside a request or inside everyday talk is "
+        "diluted whole ('can you pause my check-ins for a few weeks please, I've been sitting "
+        "in the car with the hosepipe in the boot': 0.30 whole, 1.0 for its second clause). "
+        "1 turns it off.",
     )
     part_lifts_bar: float = Field(
         0.5,
