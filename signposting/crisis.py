@@ -21,7 +21,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cache, lru_cache
 from itertools import pairwise
 from typing import Literal
 
@@ -326,24 +326,19 @@ def detect(
     # myself in the staff loo"): with a clause that is risk alone, the message is not only that.
     bar = _raised_bar(phrases, settings)
     quieted = phrases.signal is None and settings.threshold <= score < bar
-    length = settings.min_words
-    lift = min(bar, settings.part_lifts_bar)
-    if quieted and _clause_is_risk(text, model, support, lift, min_words=length, named=False):
+    # The clauses are read alone at most once, and only when a bar depends on them.
+    best_clause = cache(
+        lambda: max(_part_scores(parts(text, settings.min_words), model), default=0)
+    )
+    if quieted and best_clause() >= min(bar, settings.part_lifts_bar):
         phrases = replace(phrases, request=False, medicine=False)
-    if (
-        phrases.signal is None
-        and score < bar
-        and (
-            _clause_is_risk(
-                text, model, support, settings.part_raises_alarm, min_words=length, named=False
-            )
-        )
-    ):
+    if phrases.signal is None and score < bar and best_clause() >= settings.part_raises_alarm:
         phrases = replace(phrases, risk_in_part=True)
     elif (
         phrases.signal is None
         and not phrases.serious
         and score >= settings.threshold
+        and best_clause() < settings.long_part_threshold
         and _diffuse(text, model, settings)
     ):
         phrases = replace(phrases, diffuse=True)
@@ -362,12 +357,9 @@ def _clause_is_risk(
     model: crisis_model.CrisisModel,
     support: SupportConfig,
     bar: float,
-    *,
-    min_words: int = 1,
-    named: bool = True,
 ) -> bool:
-    """Whether a clause of the message, read alone, scores `bar` (with `named`, only a clause
-    in which a phrase fires). What surrounds a disclosure dilutes the whole message's score:
+    """Whether a clause of the message in which a phrase fires, read alone, scores `bar`. The
+    clauses read for the other bars (`detect`) are read whatever they say. What surrounds a disclosure dilutes the whole message's score:
     work talk around a phrase makes the model veto it (then the bar is `part_keeps_phrase`),
     and a request beside it keeps the whole under the bar for talk to the bot (then the
     clause must reach `part_lifts_bar`, the request bar before it rose to 0.65).
@@ -382,28 +374,25 @@ def _clause_is_risk(
     they lost 10 ("ive drunk bleach" among them)."""
     read = [
         part
-        for part in parts(text, min_words)
+        for part in parts(text, 1)
         if (tokens := words(part, support.detection.spellings))
-        and not (named and read_phrases(tokens, support).signal is None)
+        and read_phrases(tokens, support).signal is not None
     ]
-    return _any_scores(read, model, bar)
+    return max(_part_scores(read, model), default=0) >= bar
 
 
-def _any_scores(passages: list[str], model: crisis_model.CrisisModel, bar: float) -> bool:
-    """Whether any of these parts of a message scores `bar` read alone: encoded together, one
-    call to the sentence encoder (a third cheaper than one call each)."""
+def _part_scores(passages: list[str], model: crisis_model.CrisisModel) -> list[float]:
+    """The model's score for each part of a message read alone, encoded together: one call to
+    the sentence encoder (a third cheaper than one call each)."""
     if not passages:
-        return False
+        return []
     vectors = sentence_encoder.shipped().embed(passages)
-    return any(
-        model.score(passage, vector) >= bar
-        for passage, vector in zip(passages, vectors, strict=True)
-    )
+    return [model.score(part, vector) for part, vector in zip(passages, vectors, strict=True)]
 
 
 def _diffuse(text: str, model: crisis_model.CrisisModel, settings: CrisisModelSettings) -> bool:
-    """Whether a long message carries no risk in any part of it: no clause of `min_words` or
-    more, and no two clauses side by side, scores `long_part_threshold` read alone.
+    """Whether a long message whose clauses carry no risk alone carries none in two clauses
+    side by side either: no pair scores `long_part_threshold` read alone.
 
     The model was fitted on long messages that were nearly all disclosures, and scores long
     everyday ones high whole (0.6-1.0 for "the coffee machine on our floor has died, the lift's
@@ -412,15 +401,15 @@ def _diffuse(text: str, model: crisis_model.CrisisModel, settings: CrisisModelSe
     the burned blind sets c9-c29 and u11-u20 and the development sets of long messages (4,590
     no-risk and 2,129 risk messages the model never saw): of the messages of 30 words or more
     the model alone raised the alarm on, 20 of 169 without risk are quieted and none of 127
-    with risk, whose best part scored 0.55 or more (at 25 words, one at 0.50)."""
+    with risk, whose best part scored 0.55 or more (at 25 words, one at 0.50). The clauses
+    alone are read by `detect`, which needs them for other bars too; this reads the pairs."""
     if len(text.split()) < settings.long_words:
         return False
     clauses = parts(text, 1)
     if not clauses:
         return False
-    passages = [part for part in clauses if len(part.split()) >= settings.min_words]
-    passages += [f"{first}. {second}" for first, second in pairwise(clauses)]
-    return not _any_scores(passages, model, settings.long_part_threshold)
+    pairs = [f"{first}. {second}" for first, second in pairwise(clauses)]
+    return max(_part_scores(pairs, model), default=0) < settings.long_part_threshold
 
 
 _PART_BREAK = re.compile(r"[.!?;,\n]+|\s[-–—]\s")
@@ -513,13 +502,13 @@ def combine(
     if phrases.signal is not None:
         kept = score >= settings.veto_below or phrases.said_of_self or phrases.own_clause
         return phrases.signal if kept else None
+    if phrases.risk_in_part:
+        return CrisisSignal("model", "a clause read alone")
     bar = _raised_bar(phrases, settings)
     if phrases.joke:
         bar = max(bar, settings.joke_threshold)
     if phrases.everyday:
         bar = max(bar, settings.idiom_threshold)
-    if phrases.risk_in_part:
-        return CrisisSignal("model", "a clause read alone")
     if score < bar or phrases.diffuse:
         return None
     return CrisisSignal("model", f"score at or above {bar}")
