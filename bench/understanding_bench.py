@@ -1,7 +1,7 @@
 """The CPU the understanding step (dialogs/understanding.py) adds to a turn: p50 and p99
 milliseconds a message, ending with one line of JSON.
 
-    python bench/understanding_bench.py [--rounds 5] [--save FILE]
+    python bench/understanding_bench.py [--rounds 5] [--set PATH ...] [--save FILE]
 
 Each message of the development set is read `--rounds` times, one at a time, in this thread,
 timed with the thread's CPU clock (the encoder runs one onnxruntime thread, in the caller's).
@@ -45,8 +45,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--save", type=Path)
+    parser.add_argument(
+        "--set",
+        type=Path,
+        action="append",
+        help="a YAML set of {text} messages to time instead of the development set; repeat",
+    )
     args = parser.parse_args()
-    texts = [str(m["text"]) for m in yaml.safe_load(DEV.read_text())["messages"]]
+    texts = [
+        str(m["text"])
+        for path in args.set or [DEV]
+        for m in yaml.safe_load(path.read_text())["messages"]
+    ]
     started = time.thread_time()
     understanding = Understanding(default_commands())
     build = time.thread_time() - started
@@ -65,6 +75,10 @@ def main() -> int:
             understanding.read(text)
             warm.append((time.thread_time_ns() - begin) / 1e6)
     figures = {
+        "sets": [
+            str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p)
+            for p in args.set or [DEV]
+        ],
         "messages": len(cold),
         "build_cpu_seconds": round(build, 2),
         "cold": _percentiles(cold),

@@ -614,6 +614,7 @@ CHECK_IN_BY_TEXT = Command(
         "can i answer by typing",
         "the buttons dont work let me type it",
     ),
+    key_words=("text", "typing"),
 )
 SUBMIT_CHECKIN = Command(SUBMIT, "send a check-in card", submit, typed=False)
 MY_CHECKINS = Command(
@@ -635,5 +636,6 @@ MY_CHECKINS = Command(
         "my scores",
         "look back at my check ins",
     ),
+    key_words=("history",),
     first_help=4,
 )

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
 
 Handler = Callable[["Turn", str], Awaitable[list[Reply]]]
 
+OBJECT_WORDS = frozenset({"my", "data", "in", "ins", "by"})
+"""Words of a command's name that say what it acts on, not what it does."""
+
 ROLES = ("manager", "lead", "coordinator", "hr_expert", "hr_admin", "admin")
 """The roles a command can be for (dialogs/roles.py says who holds each)."""
 
@@ -62,6 +65,11 @@ class Command:
     nothing they have (export my data: a link to their own data that works once, for 15
     minutes), so a sure guess may run it: a wrong one shows them only what they could ask for.
     Only a command used in personal chat alone may say so."""
+    key_words: tuple[str, ...] = ()
+    """The words that name what it does ("pause", "delete"): under a negation ("don't pause
+    them", "I don't want to stop them completely") the message is not asking for it, and the
+    understanding step asks instead of acting. Empty: the words of its name, but for the
+    words it shares with what it acts on (`OBJECT_WORDS`: "my", "data", "in" ...)."""
     asked_for_in_trouble: bool = False
     """Its words are also how a person in trouble asks for help ("help", "support", "urgent
     help"): the understanding step being sure of it never raises the crisis check's bar, as
@@ -70,6 +78,13 @@ class Command:
     @property
     def all_phrases(self) -> tuple[str, ...]:
         return (self.name, *self.phrases)
+
+    @property
+    def named_by(self) -> tuple[str, ...]:
+        """`key_words`, or the words of its name that say what it does."""
+        if self.key_words:
+            return self.key_words
+        return tuple(word for word in self.name.split() if word not in OBJECT_WORDS)
 
 
 @dataclass(frozen=True)

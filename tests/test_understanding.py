@@ -36,6 +36,8 @@ from dialogs.understanding import (
     argument_for,
     asks_the_bot,
     month_named,
+    negated_words,
+    said_not_to,
     understanding_for,
     weeks_in,
 )
@@ -655,3 +657,74 @@ def test_a_sentence_read_alone_never_stops_or_pauses(understanding):
         f"I'm covering two inboxes. {negated}."
     )
     assert not understanding.read(said).sure
+
+
+@pytest.mark.parametrize(
+    ("said", "governed"),
+    [
+        ("i don't want to stop them completely", ["stop"]),
+        ("no need to resume them yet", ["resume"]),
+        ("please don't delete my data", ["delete"]),
+        ("i don't really want to be pausing them", ["pausing"]),
+        ("why don't you stop messaging me", []),
+        ("don't send me any more check ins", ["send"]),
+        ("i'm not in crisis but what are the urgent numbers", ["in"]),
+        ("i don't think it's fair that the rota is never done on time but", ["think", "done"]),
+    ],
+)
+def test_a_negation_governs_the_word_it_reaches(said, governed):
+    assert negated_words(said) == governed
+
+
+def test_a_negation_too_far_from_a_word_does_not_govern_it():
+    assert negated_words("don't you really want to stop") == ["stop"]
+    assert negated_words("don't you ever really want to stop") == []
+
+
+@pytest.mark.parametrize(
+    ("said", "intent"),
+    [
+        ("I don't want to stop them completely", "stop"),
+        ("don't pause my check ins", "pause"),
+        ("please don't delete my data", "delete my data"),
+        ("dont want to export anything just curious", "export my data"),
+        ("i don't want to do the check in today", "check in"),
+    ],
+)
+def test_a_command_said_not_to_is_asked_about_not_done(understanding, said, intent):
+    """The classifier hears the command's words either way; the negation says the person is
+    not asking for it, so the step asks rather than act."""
+    reading = understanding.read(said)
+    assert reading.intent == intent
+    assert reading.outcome == UNSURE
+    assert said_not_to(understanding.commands[intent], understanding.clean(said))
+
+
+@pytest.mark.parametrize(
+    ("said", "intent"),
+    [
+        ("stop the check ins", "stop"),
+        ("don't send me any more check ins", "stop"),
+        ("can you not send me these any more", LEAVE_ALONE),
+        ("why don't you stop messaging me", LEAVE_ALONE),
+        ("I'm not in crisis but what are the urgent numbers", "urgent help"),
+        ("I can't do the check in on the card can I type it", "check in by text"),
+    ],
+)
+def test_a_negation_that_is_the_request_still_acts(understanding, said, intent):
+    reading = understanding.read(said)
+    assert (reading.intent, reading.outcome) == (intent, SURE)
+
+
+def test_a_commands_key_words_are_its_name_but_what_it_acts_on():
+    table = default_commands()
+    assert table.get("delete my data").named_by == ("delete",)
+    assert table.get("stop").named_by == ("stop",)
+    assert table.get("check in by text").named_by == ("text", "typing")
+
+
+async def test_saying_not_to_stop_changes_nothing_and_asks(bot):
+    user = TeamsUser()
+    replies = await bot.say(user, "I don't want to stop my check ins completely")
+    assert (await status(bot, user)) is None
+    assert card_text(cards_of(replies)[0]).startswith("Did you mean")
