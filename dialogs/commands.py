@@ -68,8 +68,9 @@ class Command:
     key_words: tuple[str, ...] = ()
     """The words that name what it does ("pause", "delete"): under a negation ("don't pause
     them", "I don't want to stop them completely") the message is not asking for it, and the
-    understanding step asks instead of acting. Empty: the words of its name, but for the
-    words it shares with what it acts on (`OBJECT_WORDS`: "my", "data", "in" ...)."""
+    understanding step asks instead of acting. Empty: the words of its name and its one-word
+    phrases, but for the words it shares with what it acts on (`OBJECT_WORDS`: "my", "data",
+    "in" ...)."""
     asked_for_in_trouble: bool = False
     """Its words are also how a person in trouble asks for help ("help", "support", "urgent
     help"): the understanding step being sure of it never raises the crisis check's bar, as
@@ -81,10 +82,12 @@ class Command:
 
     @property
     def named_by(self) -> tuple[str, ...]:
-        """`key_words`, or the words of its name that say what it does."""
+        """`key_words`, or the words of its name and its one-word phrases that say what it
+        does ("urgent help": urgent, help, crisis, emergency)."""
         if self.key_words:
             return self.key_words
-        return tuple(word for word in self.name.split() if word not in OBJECT_WORDS)
+        words = [*self.name.split(), *(p for p in self.phrases if " " not in p)]
+        return tuple(dict.fromkeys(w for w in words if w not in OBJECT_WORDS))
 
 
 @dataclass(frozen=True)

@@ -716,10 +716,11 @@ def test_a_negation_that_is_the_request_still_acts(understanding, said, intent):
     assert (reading.intent, reading.outcome) == (intent, SURE)
 
 
-def test_a_commands_key_words_are_its_name_but_what_it_acts_on():
+def test_a_commands_key_words_are_its_name_and_one_word_phrases_but_what_it_acts_on():
     table = default_commands()
     assert table.get("delete my data").named_by == ("delete",)
-    assert table.get("stop").named_by == ("stop",)
+    assert table.get("stop").named_by == ("stop", "unsubscribe")
+    assert table.get("urgent help").named_by == ("urgent", "help", "crisis", "emergency")
     assert table.get("check in by text").named_by == ("text", "typing")
 
 
