@@ -687,3 +687,34 @@ def test_affairs_put_in_order_keep_a_long_message_read_whole(monkeypatch):
     for text in (plain, affairs):
         monkeypatch.setattr(crisis_model, "shipped", lambda text=text: _PartsModel(text, {}))
         assert (detect(text) is not None) == (text == affairs)
+
+
+class _ActClauseModel(_PartsModel):
+    """Risk throughout; an act in progress only in the clause that tells it."""
+
+    def __init__(self, whole: str, act_clause: str) -> None:
+        super().__init__(whole, {act_clause: 0.9})
+        self.act_clause = act_clause
+
+    def kind_probabilities(self, text, vector=None):
+        act = 0.8 if text == self.act_clause else 0.05
+        return {"none": 0.1, "self": 0.85 - act, "act": act, "someone_else": 0.05}
+
+
+def test_an_act_told_in_one_clause_gets_999_first(monkeypatch):
+    """What surrounds an act dilutes the whole's share for it; a clause read alone at
+    `act_part_threshold` sends the person to 999 first. 1 turns it off; a message with no
+    act in any clause keeps the card for a person at risk."""
+    act = "swallowed a load of something an hour back"
+    whole = f"Long shift, the rota is a mess again, {act}, anyway how was your day"
+    monkeypatch.setattr(crisis_model, "shipped", lambda: _ActClauseModel(whole, act))
+    assert detect(whole).kind == "emergency"
+    assert detect(whole, _with_model_settings(act_part_threshold=1)).kind == "self"
+    monkeypatch.setattr(crisis_model, "shipped", lambda: _ActClauseModel(whole, "nothing"))
+    assert detect(whole).kind == "self"
+
+
+def test_an_overdose_told_after_a_preamble_gets_999_first():
+    text = "Wee bit of a confession. Took a load of paracetamol an hour ago, feelin weird noo"
+    assert detect(text).kind == "emergency"
+    assert detect(text, _with_model_settings(act_part_threshold=1)).kind == "self"

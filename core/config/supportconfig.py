@@ -323,6 +323,15 @@ class CrisisModelSettings(_Strict):
         "happening now (an overdose taken, an injury, someone hurting them now): 999 and A&E "
         "come first. Lower errs towards the emergency route; 1 leaves it to `act_phrases`.",
     )
+    act_part_threshold: float = Field(
+        0.6,
+        gt=0,
+        le=1,
+        description="The kinds head's share for 'act in progress' that a clause of a message "
+        "which has raised the alarm must reach, read alone, for 999 and A&E to come first: "
+        "what surrounds an act dilutes the whole message's share ('Wee bit of a confession. "
+        "Took a load of paracetamol an hour ago, feelin weird noo'). 1 turns it off.",
+    )
     act_alone_threshold: float = Field(
         0.6,
         gt=0,
