@@ -27,6 +27,9 @@ from bot.pages import SERVER_OPTIONS
 from core.config.orgconfig import OrgConfig, load_org_config
 from core.config.settings import Settings
 from core.context import Services
+from core.faq import store as faq_store
+from core.faq.io import seed_entries
+from core.faq.meaning import encode_with_shipped, missing_vectors
 from core.privacy import secrets as privacy
 from tests.support import activities
 from tests.support.clock import TEST_EPOCH, WALL_CLOCK_SHIFTS
@@ -217,6 +220,23 @@ class RunningBot:
         assert response.status == 200, response.status
         await self.connector.wait_for(before + 1)
         return [s.body for s in self.connector.sent[before:]]
+
+
+@pytest.fixture(scope="session")
+def faq_encodings() -> dict[str, Any]:
+    """The shipped FAQ's texts encoded once per test session. The bot encodes them on its first
+    question (tests turn the warm start off); on a busy machine the 1,500 texts can take longer
+    than a turn waits, so the tests that start a bot begin with them in the process's store, as
+    a replica does once another has stored them."""
+    return missing_vectors(faq_store.entry_texts(seed_entries()), {}, encode_with_shipped)
+
+
+@pytest.fixture(autouse=True)
+def _faq_encoded(request: pytest.FixtureRequest) -> None:
+    """Every test that starts a bot finds the shipped FAQ's encodings made (`faq_encodings`)."""
+    if "make_bot" in request.fixturenames:
+        for key, vector in request.getfixturevalue("faq_encodings").items():
+            faq_store._ENCODED.setdefault(key, vector)
 
 
 @pytest.fixture

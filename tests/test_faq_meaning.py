@@ -16,7 +16,7 @@ from core.faq import store
 from core.faq.config import FaqConfig
 from core.faq.coverage import content_words, holds
 from core.faq.io import EntryData, save_entries, seed_entries
-from core.faq.meaning import digest, passages
+from core.faq.meaning import SECOND_TEXT_WEIGHT, EntryTexts, MeaningIndex, digest, passages
 from core.faq.models import FaqEntry, FaqVector
 from core.faq.search import FaqIndex
 from core.sentence_encoder import DIMENSIONS
@@ -206,3 +206,25 @@ async def test_an_edit_an_addition_and_a_retirement_refresh_the_encodings(engine
     assert "process-tree" not in knowledge.index.ids
     asked = _fake_encoder([])([added.question])[0]
     assert knowledge.index.rank(added.question, vector=asked).top.entry_id == added.id
+
+
+def test_an_entry_whose_texts_agree_outranks_one_with_a_single_near_sentence():
+    # Both entries have one text at the same cosine to the question; the first's other texts are
+    # far from it, the second's are near too: agreement ranks the second higher, and an entry of
+    # one text keeps its closeness.
+    axes = np.eye(DIMENSIONS, dtype=np.float32)
+    question = axes[0]
+    near, half, far = axes[0] * 0.9 + axes[1] * 0.436, axes[0] * 0.6 + axes[2] * 0.8, axes[3]
+    texts = {"q1": near, "a far answer": far, "q2": near, "a nearer answer": half, "q3": near}
+    entries = [
+        EntryTexts("lucky", ("q1",), "a far answer"),
+        EntryTexts("agreed", ("q2",), "a nearer answer"),
+        EntryTexts("alone", ("q3",), ""),
+    ]
+    index = MeaningIndex(entries, {digest(text): vector for text, vector in texts.items()})
+    closeness, agreement = index.agreement(question)
+    assert np.allclose(closeness, index.closeness(question))
+    assert np.allclose(closeness, 0.9)
+    assert agreement[1] > agreement[0]
+    assert agreement[1] == pytest.approx((1 - SECOND_TEXT_WEIGHT) * 0.9 + SECOND_TEXT_WEIGHT * 0.6)
+    assert agreement[2] == pytest.approx(0.9)

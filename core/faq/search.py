@@ -328,7 +328,8 @@ TIE_PENALTY = 0.7
 MEANING_WEIGHT = 0.5
 """Share of the fused score that comes from meaning: each entry scores
 (1 - MEANING_WEIGHT) * its BM25F score / the best BM25F score * sqrt(the best one's coverage)
-+ MEANING_WEIGHT * its closeness / the best closeness. The square root of coverage keeps a
++ MEANING_WEIGHT * its agreement / the best agreement (closeness to its nearest text, blended
+with its second nearest: MeaningIndex.agreement). The square root of coverage keeps a
 question whose best word match is one common word ("trouble") from being decided by it. Chosen
 on bench/data/faq_dev.yaml and the tuning fixtures, at 70 and at 5,000 entries."""
 
@@ -587,14 +588,14 @@ class FaqIndex:
     ) -> Ranking:
         """Words and meaning together: the best CANDIDATES by each, scored by both."""
         assert self.meaning is not None
-        closeness = self.meaning.closeness(
+        closeness, agreement = self.meaning.agreement(
             sentence_encoder.vector(question) if vector is None else vector
         )
         totals = self._scores(terms)
         by_words = dict(self._best(totals, CANDIDATES))
         count = len(self.ids)
         if count > CANDIDATES:
-            by_meaning = np.argpartition(-closeness, CANDIDATES)[:CANDIDATES].tolist()
+            by_meaning = np.argpartition(-agreement, CANDIDATES)[:CANDIDATES].tolist()
         else:
             by_meaning = list(range(count))
         candidates = set(by_words) | set(by_meaning)
@@ -603,9 +604,9 @@ class FaqIndex:
         best_words = words[strongest] or 1.0
         covered = self._covered(units, strongest) / total if total else 0.0
         lexical = (1 - MEANING_WEIGHT) * math.sqrt(covered) / best_words
-        best_meaning = max(float(closeness.max()), 1e-6)
+        best_meaning = max(float(agreement.max()), 1e-6)
         fused = {
-            index: lexical * words[index] + MEANING_WEIGHT * float(closeness[index]) / best_meaning
+            index: lexical * words[index] + MEANING_WEIGHT * float(agreement[index]) / best_meaning
             for index in candidates
         }
         order = heapq.nlargest(max(k, 2), sorted(fused), key=fused.__getitem__)

@@ -170,7 +170,7 @@ async def _vectors(
                 known[row.digest] = np.frombuffer(row.vector, dtype="<f4")
         fresh = {}
         if wanted - known.keys():
-            fresh = await asyncio.to_thread(missing_vectors, texts, known, encode)
+            fresh = await asyncio.to_thread(_encode_and_keep, texts, known, encode)
             log.info("encoded %d FAQ texts", len(fresh))
         known.update(fresh)
         await _store_vectors(session, {key: known[key] for key in wanted - stored})
@@ -184,6 +184,18 @@ async def _vectors(
         _ENCODED.clear()
     _ENCODED.update(known)
     return known
+
+
+def _encode_and_keep(
+    texts: list[EntryTexts], known: Mapping[str, np.ndarray], encode: Encode
+) -> dict[str, np.ndarray]:
+    """`missing_vectors`, kept in this process as soon as they are made (in the worker thread): a
+    turn that gives up waiting (a fresh database on a busy machine has over a thousand texts to
+    encode) does not throw the work away, so the next question finds them made."""
+    fresh = missing_vectors(texts, known, encode)
+    if len(_ENCODED) + len(fresh) <= KEPT_IN_PROCESS:
+        _ENCODED.update(fresh)
+    return fresh
 
 
 async def _store_vectors(session: AsyncSession, vectors: dict[str, np.ndarray]) -> None:
