@@ -1,0 +1,117 @@
+"""Named word lists in the phrase language (`@name`) and the support config's `word_lists`."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.phrases import (
+    PhraseError,
+    WordListError,
+    compile_phrase,
+    expand_lists,
+    find,
+    word_lists,
+    words,
+)
+
+LISTS = word_lists(
+    {
+        "meds": "pills|tablets|parac*|~sertraline",
+        "means": "pills|a rope",
+        "painkillers": "parac*|ibup*",
+        "drugs": "@painkillers|insulin",
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("phrase", "written_out"),
+    [
+        ("took @meds", "took pills|tablets|parac*|~sertraline"),
+        ("took (@meds)", "took (pills|tablets|parac*|~sertraline)"),
+        ("took [my] (@meds|doses)", "took [my] (pills|tablets|parac*|~sertraline|doses)"),
+        ("(doses|@meds) .. saved", "(doses|pills|tablets|parac*|~sertraline) .. saved"),
+        ("took [@meds]", "took [pills|tablets|parac*|~sertraline]"),
+        ("took doses|@meds", "took doses|pills|tablets|parac*|~sertraline"),
+        ("@meds & in front of me", "pills|tablets|parac*|~sertraline & in front of me"),
+        ("in front of me&(@meds)", "in front of me&(pills|tablets|parac*|~sertraline)"),
+        ("got @means", "got (pills|a rope)"),
+        ("(@drugs) ... @means", "(parac*|ibup*|insulin) ... (pills|a rope)"),
+        ("no lists here", "no lists here"),
+    ],
+)
+def test_a_list_is_written_out_wherever_a_choice_can_stand(phrase, written_out):
+    assert expand_lists(phrase, LISTS) == written_out
+    compile_phrase(written_out)
+
+
+def test_a_bare_list_with_a_choice_of_several_words_compiles_like_one_typed_bare():
+    bracketed = compile_phrase(expand_lists("got @means", LISTS))
+    assert bracketed.elements[1:] == compile_phrase("got (pills|a rope)").elements[1:]
+    assert (
+        compile_phrase("got (pills|tablets)").elements
+        == compile_phrase("got pills|tablets").elements
+    )
+
+
+def test_a_phrase_with_a_list_matches_as_if_the_list_were_typed_in():
+    phrase = compile_phrase(expand_lists("took (@meds) & (@means|blades)", LISTS))
+    assert find(phrase, words("took 20 paracetamol, the rope is in the shed"), 6) == []
+    assert find(phrase, words("took sertaline, have a rope too"), 6)
+    assert find(phrase, words("took sertaline"), 6) == []
+
+
+def test_lists_may_name_lists_and_are_written_one_choice_at_a_time():
+    lists = word_lists({"a": "x|@b", "b": "y  z|\n @c", "c": "w*|~word"})
+    assert lists == {
+        "a": ("x", "y z", "w*", "~word"),
+        "b": ("y z", "w*", "~word"),
+        "c": ("w*", "~word"),
+    }
+    assert word_lists({}) == {}
+
+
+@pytest.mark.parametrize(
+    ("definitions", "name", "message"),
+    [
+        ({"meds": ""}, "meds", "the list is empty"),
+        ({"meds": "  "}, "meds", "the list is empty"),
+        ({"meds": "pills||tablets"}, "meds", "has an empty choice"),
+        ({"meds": "pills|"}, "meds", "has an empty choice"),
+        ({"meds": "pills|@meds"}, "meds", "refers to itself (@meds -> @meds)"),
+        ({"a": "x|@b", "b": "@a"}, "a", "refers to itself (@a -> @b -> @a)"),
+        ({"c": "@a", "a": "@b", "b": "@a|y"}, "a", "refers to itself (@a -> @b -> @a)"),
+        ({"meds": "pills|@nope"}, "meds", "no word list is named 'nope' (word lists: meds)"),
+        ({"Meds": "pills"}, "Meds", "not a list name"),
+        ({"meds": "self-harm"}, "meds", "letters and digits only"),
+        ({"meds": "took @x", "x": "a"}, "meds", "a word list stands for a whole choice"),
+        ({"meds": "~@x", "x": "a"}, "meds", "a word list stands for a whole choice"),
+        ({"meds": ["pills"]}, "meds", "not a YAML list"),
+    ],
+)
+def test_a_broken_list_is_refused_naming_the_list(definitions, name, message):
+    with pytest.raises(WordListError) as error:
+        word_lists(definitions)
+    assert error.value.name == name
+    assert message in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("phrase", "message"),
+    [
+        ("took (@nope)", "'@nope' in 'took (@nope)': no word list is named 'nope' (word lists:"),
+        ("(took @meds)", "'took @meds' in '(took @meds)': a word list stands for a whole choice"),
+        ("took ~@meds", "'~@meds' in 'took ~@meds': a word list stands for a whole choice"),
+        ("took @meds*", "'@meds*' in 'took @meds*': a word list stands for a whole choice"),
+        ("took @", "'@' in 'took @': a word list stands for a whole choice"),
+    ],
+)
+def test_a_phrase_naming_a_list_wrongly_is_refused_naming_the_list(phrase, message):
+    with pytest.raises(PhraseError) as error:
+        expand_lists(phrase, LISTS)
+    assert message in str(error.value)
+
+
+def test_a_list_left_unwritten_is_refused_by_the_compiler_with_a_reason():
+    with pytest.raises(PhraseError, match="'@meds' is a word list that was not written out"):
+        compile_phrase("took @meds")
