@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from core.config.orgconfig import ConfigError, load_org_config
+from core.config.supportconfig import CRISIS_RULES, NEED_RULES, SupportConfig
 from core.phrases import (
     PhraseError,
     WordListError,
@@ -13,6 +15,7 @@ from core.phrases import (
     word_lists,
     words,
 )
+from signposting.needs import detect_needs
 
 LISTS = word_lists(
     {
@@ -115,3 +118,62 @@ def test_a_phrase_naming_a_list_wrongly_is_refused_naming_the_list(phrase, messa
 def test_a_list_left_unwritten_is_refused_by_the_compiler_with_a_reason():
     with pytest.raises(PhraseError, match="'@meds' is a word list that was not written out"):
         compile_phrase("took @meds")
+
+
+def test_the_config_writes_lists_out_in_need_and_crisis_phrases_when_it_loads():
+    support = SupportConfig.model_validate(
+        {
+            "needs": [
+                {"id": "money", "label": "Money", "phrases": ["(@debts) .. (worry|worried)"]}
+            ],
+            "crisis": {"serious_phrases": ["(@pills|meds) saved up"]},
+            "word_lists": {"debts": "debt|debts|arrears|payday loan*", "pills": "pills|tablets"},
+        }
+    )
+    assert support.needs[0].phrases == ["(debt|debts|arrears|payday loan*) .. (worry|worried)"]
+    assert support.crisis.serious_phrases == ["(pills|tablets|meds) saved up"]
+    assert [m.need for m in detect_needs("my payday loans have me worried sick", support)] == [
+        "money"
+    ]
+
+
+def test_a_loaded_config_round_trips_and_keeps_no_list_unwritten():
+    shipped = SupportConfig()
+    assert SupportConfig.model_validate(shipped.model_dump()) == shipped
+    phrases = [p for need in shipped.needs for f in NEED_RULES for p in getattr(need, f)]
+    phrases += [p for f in CRISIS_RULES for p in getattr(shipped.crisis, f)]
+    assert phrases and not [p for p in phrases if "@" in p]
+
+
+@pytest.mark.parametrize(
+    ("support_yaml", "expected"),
+    [
+        ("word_lists: {meds: ''}", "support: word_lists.meds: the list is empty"),
+        (
+            "word_lists: {meds: 'pills|@meds'}",
+            "support: word_lists.meds: the list refers to itself (@meds -> @meds)",
+        ),
+        (
+            "word_lists: {medicines: 'pills|@nope'}",
+            "support: word_lists.medicines: '@nope': no word list is named 'nope'",
+        ),
+        ("word_lists: [pills]", "support: word_lists: name each list and give its words"),
+        (
+            "needs: [{id: money, label: Money, phrases: ['debt', 'took (@nope)']}]",
+            "support: needs[0].phrases[1]: '@nope' in 'took (@nope)': no word list is named",
+        ),
+        (
+            "crisis: {serious_phrases: ['(@medicine) saved up']}",
+            "support: crisis.serious_phrases[0]: '@medicine' in '(@medicine) saved up': no word "
+            "list is named 'medicine'",
+        ),
+    ],
+)
+def test_a_bad_word_list_in_an_organisation_config_names_the_list_and_the_rule(
+    tmp_path, support_yaml, expected
+):
+    path = tmp_path / "org.yaml"
+    path.write_text(f"organisation: {{name: X}}\nsupport:\n  {support_yaml}\n")
+    with pytest.raises(ConfigError) as error:
+        load_org_config(path)
+    assert expected in str(error.value)
