@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.config.orgconfig import ConfigError, load_org_config
-from core.config.supportconfig import CRISIS_RULES, NEED_RULES, SupportConfig
+from core.config.supportconfig import CRISIS_RULES, NEED_RULES, SupportConfig, shipped_defaults
 from core.phrases import (
     PhraseError,
     WordListError,
@@ -177,3 +177,37 @@ def test_a_bad_word_list_in_an_organisation_config_names_the_list_and_the_rule(
     with pytest.raises(ConfigError) as error:
         load_org_config(path)
     assert expected in str(error.value)
+
+
+# The shipped word lists (core/data/support-defaults.yaml).
+
+
+def test_the_shipped_lists_apply_to_an_organisations_own_phrases():
+    support = SupportConfig.model_validate(
+        {"crisis": {"serious_phrases": ["saved up (@medicines)"]}}
+    )
+    [serious] = support.crisis.serious_phrases
+    assert serious.startswith("saved up (tablet|tablets|") and "|naproxen|" in serious
+    assert "medicines" in support.word_lists
+
+
+def test_an_organisations_list_replaces_the_shipped_one_in_the_shipped_phrases_too():
+    shipped = SupportConfig()
+    assert any("|naproxen|" in phrase for phrase in shipped.crisis.medicine_talk)
+    support = SupportConfig.model_validate({"word_lists": {"medicines": "tablets|fentanyl"}})
+    assert support.word_lists["medicines"] == "tablets|fentanyl"
+    assert support.word_lists["abuser"] == shipped.word_lists["abuser"]
+    assert not any("naproxen" in phrase for phrase in support.crisis.medicine_talk)
+    assert "(took|taken|take|taking|had|have) my (tablets|fentanyl)" in support.crisis.medicine_talk
+    assert support.crisis.harm_phrases == shipped.crisis.harm_phrases
+
+
+def test_every_shipped_list_is_named_somewhere():
+    """A list no phrase names any more is a list someone will edit in vain."""
+    raw = shipped_defaults()
+    written = [p for need in raw["needs"] for f in NEED_RULES for p in need.get(f, [])]
+    written += [p for f in CRISIS_RULES for p in raw["crisis"].get(f, [])]
+    written += list(raw["word_lists"].values())
+    named = " ".join(written)
+    unused = [name for name in raw["word_lists"] if f"@{name}" not in named]
+    assert unused == []
