@@ -71,6 +71,10 @@ _REFERENCE = re.compile(r"^@([a-z][a-z0-9_]*)$")
 # A phrase's positions as written, as `_parts` reads them: a bracketed group, or a run of text
 # up to a space or an opening bracket.
 _CHUNK = re.compile(r"\([^)]*\)|\[[^\]]*\]|[^\s(\[]+")
+_WHOLE_CHOICE = (
+    "a word list stands for a whole choice, with no '~' or '*' and no other words beside it "
+    "in the same choice (write 'took (@medicines)', not '(took @medicines)')"
+)
 
 
 class PhraseError(ValueError):
@@ -266,9 +270,9 @@ def word_lists(definitions: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
     that does not exist, or a list that names itself (directly or through others)."""
     resolved: dict[str, tuple[str, ...]] = {}
     for name in definitions:
-        if not _LIST_NAME.match(name):
+        if not isinstance(name, str) or not _LIST_NAME.match(name):
             raise WordListError(
-                name, f"{name!r} is not a list name (lower case letters, digits and _)"
+                str(name), f"{name!r} is not a list name (lower case letters, digits and _)"
             )
         _resolve_list(name, definitions, resolved, ())
     return resolved
@@ -313,12 +317,6 @@ def _resolve_list(
         choices.append(" ".join(sequence))
     resolved[name] = tuple(choices)
     return resolved[name]
-
-
-_WHOLE_CHOICE = (
-    "a word list stands for a whole choice, with no '~' or '*' and no other words beside it "
-    "in the same choice (write 'took (@medicines)', not '(took @medicines)')"
-)
 
 
 def expand_lists(text: str, lists: Mapping[str, tuple[str, ...]]) -> str:

@@ -86,6 +86,7 @@ def test_lists_may_name_lists_and_are_written_one_choice_at_a_time():
         ({"c": "@a", "a": "@b", "b": "@a|y"}, "a", "refers to itself (@a -> @b -> @a)"),
         ({"meds": "pills|@nope"}, "meds", "no word list is named 'nope' (word lists: meds)"),
         ({"Meds": "pills"}, "Meds", "not a list name"),
+        ({1: "pills"}, "1", "not a list name"),
         ({"meds": "self-harm"}, "meds", "letters and digits only"),
         ({"meds": "took @x", "x": "a"}, "meds", "a word list stands for a whole choice"),
         ({"meds": "~@x", "x": "a"}, "meds", "a word list stands for a whole choice"),
