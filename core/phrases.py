@@ -16,9 +16,27 @@ dropped so "can't" is "cant", hyphens and other punctuation as spaces, laughing 
 - `a & b`          both parts somewhere in the message, in any order and not on the same words
                    ("pills & in front of me"); the match is where the first part is, the
                    others are conditions. Used for a risk word that needs a second cue.
+- `@name`          a word list (below): its choices, wherever a choice can stand, as in
+                   `took (@medicines)`, `[@medicines]`, `(@medicines|doses)`, `@medicines`
 
 So `passed away` is two words in a row, `lost my|our dad` matches "lost my dad" and "lost our
 dad", and `(passed away|passed on)` matches either pair.
+
+Word lists keep a long choice that many rules share (the medicines, the people who may hurt
+someone) in one place, so that one edit reaches every rule that uses it. They are defined in the
+support config's `word_lists` (core/data/support-defaults.yaml; an organisation adds or
+replaces lists by name), each a name and its choices written as inside `( )`:
+`medicines: tablet|tablets|sleeping pills|parac*|~sertraline`. A list may name other lists
+(`@painkillers|@sleepers|insulin`), never itself. A reference stands for a whole choice: not
+one word of a sequence (write `took (@medicines)`, not `(took @medicines)`), and with no `~` or
+`*` of its own (put those on the list's words). In YAML, quote a phrase that starts with a list
+(`"@medicines & in front of me"`): YAML reserves `@` at the start of a value.
+
+A list is written out once, when the rules are loaded (`expand_lists`), into exactly the text a
+person would have typed: `took (@medicines)` becomes `took (tablet|tablets|sleeping pills|...)`,
+and a bare `@medicines` becomes `tablet|tablets|...`, bracketed when a choice has several
+words. So a rule with a list matches, and explains a match, as if the list were typed into it,
+and matching a message costs nothing more.
 
 A typing slip is a letter missed, added or changed, or two letters swapped. Typo tolerance is
 asked for word by word (`~stressed`, `~bereave*`), only on distinctive words of at least
@@ -32,7 +50,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -47,10 +65,28 @@ _EXPANSIONS = {"'s": "", "'ll": " will"}
 # Laughing emoji read as the word "lol", so a joke marked with one is read like one marked "lol".
 _LAUGHING = re.compile("[\U0001f602\U0001f923\U0001f606\U0001f639]")
 _CONTRACTIONS = re.compile(r"(?<=\w)('s|'ll)(?!\w)")
+LIST = "@"
+_LIST_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_REFERENCE = re.compile(r"^@([a-z][a-z0-9_]*)$")
+# A phrase's positions as written, as `_parts` reads them: a bracketed group, or a run of text
+# up to a space or an opening bracket.
+_CHUNK = re.compile(r"\([^)]*\)|\[[^\]]*\]|[^\s(\[]+")
+_WHOLE_CHOICE = (
+    "a word list stands for a whole choice, with no '~' or '*' and no other words beside it "
+    "in the same choice (write 'took (@medicines)', not '(took @medicines)')"
+)
 
 
 class PhraseError(ValueError):
     """A rule phrase that cannot be understood; the message says which part and why."""
+
+
+class WordListError(PhraseError):
+    """A word list that cannot be used; `name` is the list, so the config can point at it."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
 
 
 @dataclass(frozen=True)
@@ -132,6 +168,11 @@ def _plain(word: str) -> str:
 
 
 def _alternative(raw: str, part: str, text: str) -> Alternative:
+    if LIST in raw:
+        raise PhraseError(
+            f"{part!r} in {text!r}: {raw!r} is a word list that was not written out here "
+            "(word lists are defined, and written out, in the support config's `word_lists`)"
+        )
     fuzzy = raw.startswith("~")
     raw = raw.removeprefix("~")
     prefix = raw.endswith("*")
@@ -215,6 +256,104 @@ def _elements(part_text: str, text: str) -> tuple[Element, ...]:
 @lru_cache(maxsize=4096)
 def cached_phrase(text: str) -> Phrase:
     return compile_phrase(text)
+
+
+def _unknown(name: str, known: Iterable[str]) -> str:
+    return f"no word list is named {name!r} (word lists: {', '.join(sorted(known)) or 'none'})"
+
+
+def word_lists(definitions: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
+    """Each named list as its choices, with the lists it names written out, for `expand_lists`.
+
+    Checked whole when the rules load, so a broken list stops the bot naming the list: a name
+    that is not an id, an empty list or choice, a word the language cannot match, a list named
+    that does not exist, or a list that names itself (directly or through others)."""
+    resolved: dict[str, tuple[str, ...]] = {}
+    for name in definitions:
+        if not isinstance(name, str) or not _LIST_NAME.match(name):
+            raise WordListError(
+                str(name), f"{name!r} is not a list name (lower case letters, digits and _)"
+            )
+        _resolve_list(name, definitions, resolved, ())
+    return resolved
+
+
+def _resolve_list(
+    name: str,
+    definitions: Mapping[str, str],
+    resolved: dict[str, tuple[str, ...]],
+    path: tuple[str, ...],
+) -> tuple[str, ...]:
+    """One list's choices; `path` is the lists being written out that led here, to see loops."""
+    if name in resolved:
+        return resolved[name]
+    if name in path:
+        loop = " -> ".join(f"@{step}" for step in (*path[path.index(name) :], name))
+        raise WordListError(name, f"the list refers to itself ({loop})")
+    text = definitions[name]
+    if not isinstance(text, str):
+        raise WordListError(name, "write the list as one choice, `a|b c|d*`, not a YAML list")
+    if not text.strip():
+        raise WordListError(name, "the list is empty: write its words as a choice, `a|b c|d*`")
+    choices: list[str] = []
+    for option in text.split("|"):
+        sequence = option.split()
+        if not sequence:
+            raise WordListError(name, f"{text!r} has an empty choice")
+        reference = _REFERENCE.match(option.strip())
+        if reference is not None:
+            other = reference.group(1)
+            if other not in definitions:
+                raise WordListError(name, f"{option.strip()!r}: {_unknown(other, definitions)}")
+            choices += _resolve_list(other, definitions, resolved, (*path, name))
+            continue
+        if LIST in option:
+            raise WordListError(name, f"{option.strip()!r}: {_WHOLE_CHOICE}")
+        try:
+            for raw in sequence:
+                _alternative(raw, option.strip(), f"@{name}")
+        except PhraseError as error:
+            raise WordListError(name, str(error)) from error
+        choices.append(" ".join(sequence))
+    resolved[name] = tuple(choices)
+    return resolved[name]
+
+
+def expand_lists(text: str, lists: Mapping[str, tuple[str, ...]]) -> str:
+    """The phrase with each `@name` written out as the choice it stands for (`lists` from
+    `word_lists`), so that it compiles exactly as if the list had been typed into it. Done once,
+    when the rules load; a phrase without `@` comes back unchanged."""
+    if LIST not in text:
+        return text
+    return AND.join(
+        _CHUNK.sub(lambda chunk: _expand_chunk(chunk.group(), text, lists), piece)
+        for piece in text.split(AND)
+    )
+
+
+def _expand_chunk(chunk: str, text: str, lists: Mapping[str, tuple[str, ...]]) -> str:
+    """One position with its references written out; bare, it is bracketed when a list has a
+    choice of several words (`a|b` and `(a|b)` compile alike)."""
+    if LIST not in chunk:
+        return chunk
+    grouped = chunk.startswith(("(", "["))
+    body = chunk[1:-1] if grouped else chunk
+    choices: list[str] = []
+    for option in body.split("|"):
+        if LIST not in option:
+            choices.append(option)
+            continue
+        reference = _REFERENCE.match(option.strip())
+        if reference is None:
+            raise PhraseError(f"{option.strip()!r} in {text!r}: {_WHOLE_CHOICE}")
+        name = reference.group(1)
+        if name not in lists:
+            raise PhraseError(f"{option.strip()!r} in {text!r}: {_unknown(name, lists)}")
+        choices += lists[name]
+    written = "|".join(choices)
+    if grouped:
+        return chunk[0] + written + chunk[-1]
+    return f"({written})" if any(" " in choice for choice in choices) else written
 
 
 def within_one_edit(a: str, b: str) -> bool:

@@ -3,7 +3,9 @@ phrases, the crisis phrases, routing rules and coordinator request timings.
 
 Validated when the config loads, like the rest of it: an unknown need or service named anywhere
 is an error naming the key. The need and crisis rules ship as a default
-(core/data/support-defaults.yaml) that an organisation may replace section by section.
+(core/data/support-defaults.yaml) that an organisation may replace section by section. Word
+lists (`word_lists`, `@name` in a phrase) are written out into the phrases here, once, before the
+phrases are checked, so everything that matches them sees plain phrases.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from core.phrases import PhraseError, compile_phrase, words
+from core.phrases import PhraseError, WordListError, compile_phrase, expand_lists, word_lists, words
 
 SERVICE_KINDS = (
     "eap",
@@ -38,6 +40,23 @@ ServiceKind = Literal[
 ]
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+NEED_RULES = ("phrases", "not_when", "weak_phrases")
+"""A need's fields written in the phrase language."""
+CRISIS_RULES = (
+    "phrases",
+    "harm_phrases",
+    "topic_phrases",
+    "idioms",
+    "policy_context",
+    "joke_retractions",
+    "serious_phrases",
+    "act_phrases",
+    "act_now",
+    "request_context",
+    "medicine_talk",
+    "someone_else_phrases",
+)
+"""The crisis section's fields written in the phrase language."""
 
 
 class _Strict(BaseModel):
@@ -151,7 +170,8 @@ class Need(_Strict):
     description: str = Field("", description="What the need covers, for whoever edits the rules.")
     phrases: list[str] = Field(
         default_factory=list,
-        description="Phrases in the rule language (core/phrases.py) that recognise it.",
+        description="Phrases in the rule language (core/phrases.py) that recognise it; "
+        "`@name` stands for a word list (`word_lists`).",
     )
     not_when: list[str] = Field(
         default_factory=list,
@@ -168,7 +188,7 @@ class Need(_Strict):
     def _id(cls, value: str) -> str:
         return _slug(value)
 
-    @field_validator("phrases", "not_when", "weak_phrases")
+    @field_validator(*NEED_RULES)
     @classmethod
     def _rules(cls, value: list[str]) -> list[str]:
         return _phrases(value)
@@ -448,20 +468,7 @@ class Crisis(_Strict):
         description="The learned check that catches wording the phrases miss.",
     )
 
-    @field_validator(
-        "phrases",
-        "harm_phrases",
-        "topic_phrases",
-        "idioms",
-        "policy_context",
-        "joke_retractions",
-        "serious_phrases",
-        "act_phrases",
-        "act_now",
-        "request_context",
-        "medicine_talk",
-        "someone_else_phrases",
-    )
+    @field_validator(*CRISIS_RULES)
     @classmethod
     def _rules(cls, value: list[str]) -> list[str]:
         return _phrases(value)
@@ -522,6 +529,28 @@ def _default(key: str) -> Any:
     return shipped_defaults()[key]
 
 
+def _written_out(
+    section: Any, fields: tuple[str, ...], where: str, lists: dict[str, tuple[str, ...]]
+) -> Any:
+    """A need or the crisis section as given, with the word lists in its phrases written out.
+    Anything not shaped as expected is passed on as it is, for the model's own checks to name."""
+    if not isinstance(section, dict):
+        return section
+    section = dict(section)
+    for field in fields:
+        phrases = section.get(field)
+        if not isinstance(phrases, list):
+            continue
+        written: list[Any] = []
+        for index, phrase in enumerate(phrases):
+            try:
+                written.append(expand_lists(phrase, lists) if isinstance(phrase, str) else phrase)
+            except PhraseError as error:
+                raise ValueError(f"{where}.{field}[{index}]: {error}") from error
+        section[field] = written
+    return section
+
+
 class SupportConfig(_Strict):
     """Signposting: the service directory, needs, crisis phrases, routing and coordinator requests."""
 
@@ -530,6 +559,19 @@ class SupportConfig(_Strict):
         validate_default=True,
         description="The service directory. Must include at least one `urgent` service; the "
         "default is only the national urgent-help services.",
+    )
+    word_lists: dict[str, str] = Field(
+        default_factory=lambda: _default("word_lists"),
+        description="Named word lists for the need and crisis phrases: a name and its choices, "
+        "written as inside a phrase's brackets (`medicines: tablet|tablets|sleeping pills|"
+        "parac*`). A phrase names a list as `@medicines` wherever a choice can stand "
+        "(`took (@medicines)`, `[@medicines]`, `(@medicines|doses)`, `@medicines & in front of "
+        "me`), and it is written out into the phrase when the config loads: the rule matches as "
+        "if the list were typed into it. A list may name other lists (`@painkillers|insulin`), "
+        "never itself. The shipped lists (core/data/support-defaults.yaml) always apply: a name "
+        "given here adds a list, or replaces the shipped list of that name in every phrase that "
+        "names it, the shipped phrases too. Quote a phrase that starts with a list "
+        '("@medicines & in front of me"): YAML reserves `@` at the start of a value.',
     )
     needs: list[Need] = Field(
         default_factory=lambda: _default("needs"),
@@ -553,6 +595,31 @@ class SupportConfig(_Strict):
     coordinator_requests: CoordinatorRequests = Field(
         default_factory=CoordinatorRequests, description="Timings for coordinator requests."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _write_out_word_lists(cls, data: Any) -> Any:
+        """Write each `@name` in the need and crisis phrases out, once, before they are checked:
+        matching and its explanations then see the phrases as if the lists were typed in. A
+        list given here replaces the shipped one of its name, in the shipped phrases too."""
+        if not isinstance(data, dict):
+            return data
+        given = data.get("word_lists") or {}
+        if not isinstance(given, dict):
+            raise ValueError("word_lists: name each list and give its words, `name: a|b c|d*`")
+        definitions = {**_default("word_lists"), **given}
+        try:
+            lists = word_lists(definitions)
+        except WordListError as error:
+            raise ValueError(f"word_lists.{error.name}: {error}") from error
+        needs = data.get("needs", _default("needs"))
+        if isinstance(needs, list):
+            needs = [
+                _written_out(need, NEED_RULES, f"needs[{index}]", lists)
+                for index, need in enumerate(needs)
+            ]
+        crisis = _written_out(data.get("crisis", _default("crisis")), CRISIS_RULES, "crisis", lists)
+        return {**data, "word_lists": definitions, "needs": needs, "crisis": crisis}
 
     @model_validator(mode="after")
     def _references(self) -> SupportConfig:
