@@ -93,8 +93,9 @@ def missing_vectors(
 
 
 class MeaningIndex:
-    """The live entries' vectors as one matrix, an entry's rows together: `closeness` gives,
-    for each entry, the cosine between a question and the nearest of its texts."""
+    """The live entries' vectors as one matrix, an entry's rows together: `agreement` gives,
+    for each entry, the cosine between a question and the nearest of its texts, and that blended
+    with the second nearest."""
 
     def __init__(self, entries: Sequence[EntryTexts], vectors: Mapping[str, np.ndarray]):
         rows: list[np.ndarray] = []
@@ -113,13 +114,6 @@ class MeaningIndex:
 
     def __len__(self) -> int:
         return self.size
-
-    def closeness(self, question: np.ndarray) -> np.ndarray:
-        """Per entry, in entry order: how close the question is to its nearest text."""
-        if not self.size:
-            return np.zeros(0, dtype=np.float32)
-        scores = self.matrix @ np.asarray(question, dtype=np.float32)
-        return np.maximum.reduceat(scores, self._starts)
 
     def agreement(self, question: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(closeness, agreement) per entry, in entry order: the nearest text's cosine, and that
