@@ -326,9 +326,10 @@ def detect(
     # myself in the staff loo"): with a clause that is risk alone, the message is not only that.
     bar = _raised_bar(phrases, settings)
     quieted = phrases.signal is None and settings.threshold <= score < bar
-    # The clauses are read alone at most once, and only when a bar depends on them.
+    # The clauses are encoded at most once, and only when a bar or the kind depends on them.
+    clauses = cache(lambda: _encoded(parts(text, settings.min_words)))
     best_clause = cache(
-        lambda: max(_part_scores(parts(text, settings.min_words), model), default=0)
+        lambda: max((model.score(part, vector) for part, vector in clauses()), default=0)
     )
     if quieted and best_clause() >= min(bar, settings.part_lifts_bar):
         phrases = replace(phrases, request=False, medicine=False)
@@ -350,13 +351,19 @@ def detect(
         own_clause = _clause_is_risk(text, model, support, settings.part_keeps_phrase)
         phrases = replace(phrases, own_clause=own_clause)
     signal = verdict(phrases, score, readings, settings)
-    if signal is not None and signal.kind == "self" and _act_in_a_clause(text, model, settings):
+    if (
+        signal is not None
+        and signal.kind == "self"
+        and _act_in_a_clause(clauses(), model, settings)
+    ):
         signal = replace(signal, kind="emergency")
     return signal
 
 
 def _act_in_a_clause(
-    text: str, model: crisis_model.CrisisModel, settings: CrisisModelSettings
+    clauses: list[tuple[str, np.ndarray]],
+    model: crisis_model.CrisisModel,
+    settings: CrisisModelSettings,
 ) -> bool:
     """Whether a clause of a message that signals risk, read alone, is an act in progress
     (`act_part_threshold`): what surrounds an act dilutes the whole's share for it ("Wee bit
@@ -369,13 +376,9 @@ def _act_in_a_clause(
     at 0.6 (18 at 0.5); so do 32 other risk messages, most of them means to hand or harm by
     someone ("husband punched me again last night"), and 5 of the 358 no-risk messages that
     already had a card."""
-    clauses = parts(text, settings.min_words)
-    if not clauses:
-        return False
-    vectors = sentence_encoder.shipped().embed(clauses)
     return any(
         model.kind_probabilities(clause, vector).get("act", 0.0) >= settings.act_part_threshold
-        for clause, vector in zip(clauses, vectors, strict=True)
+        for clause, vector in clauses
     )
 
 
@@ -408,13 +411,17 @@ def _clause_is_risk(
     return max(_part_scores(read, model), default=0) >= bar
 
 
-def _part_scores(passages: list[str], model: crisis_model.CrisisModel) -> list[float]:
-    """The model's score for each part of a message read alone, encoded together: one call to
-    the sentence encoder (a third cheaper than one call each)."""
+def _encoded(passages: list[str]) -> list[tuple[str, np.ndarray]]:
+    """Parts of a message with their vectors, encoded together: one call to the sentence
+    encoder (a third cheaper than one call each)."""
     if not passages:
         return []
-    vectors = sentence_encoder.shipped().embed(passages)
-    return [model.score(part, vector) for part, vector in zip(passages, vectors, strict=True)]
+    return list(zip(passages, sentence_encoder.shipped().embed(passages), strict=True))
+
+
+def _part_scores(passages: list[str], model: crisis_model.CrisisModel) -> list[float]:
+    """The model's score for each part of a message read alone."""
+    return [model.score(part, vector) for part, vector in _encoded(passages)]
 
 
 def _diffuse(text: str, model: crisis_model.CrisisModel, settings: CrisisModelSettings) -> bool:
